@@ -1,0 +1,112 @@
+//! The `Store` trait: what the write path and the readers need from a
+//! database. tern-store implements it for SQLite and PostgreSQL; the service
+//! never sees SQL.
+
+use async_trait::async_trait;
+use uuid::Uuid;
+
+use crate::model::{JournalEntry, Organisation, Project, Record, Zone, ZoneKind, ZoneStatus};
+use crate::name::Name;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The zone's serial moved between the service's read and its commit: a
+    /// concurrent writer won. The service retries or reports a precondition
+    /// failure.
+    #[error("zone serial is {current}, expected {expected}")]
+    SerialMismatch { expected: u32, current: u32 },
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0} already exists")]
+    Duplicate(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Backend(String),
+}
+
+/// Filters for listing zones; `None` means "any".
+#[derive(Debug, Clone, Default)]
+pub struct ZoneFilter {
+    pub org_id: Option<Uuid>,
+    pub project_id: Option<Uuid>,
+    pub name: Option<Name>,
+    pub status: Option<ZoneStatus>,
+    pub kind: Option<ZoneKind>,
+    pub include_deleted: bool,
+}
+
+/// Everything one committed change writes, applied in one transaction:
+/// record deletes, updates and inserts, the zone row (serial, metadata) and
+/// the journal entry.
+#[derive(Debug, Clone)]
+pub struct Commit {
+    pub zone_id: Uuid,
+    /// The serial the service validated against; the store refuses the commit
+    /// with `SerialMismatch` if the zone has moved on.
+    pub expected_serial: u32,
+    /// The zone row after the change (its `serial` is the new serial).
+    pub zone: Zone,
+    pub delete_ids: Vec<Uuid>,
+    pub updates: Vec<Record>,
+    pub inserts: Vec<Record>,
+    /// The journal entry to append; `seq` is assigned by the store.
+    pub journal: JournalEntry,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    // ---- organisations and projects ----
+    async fn create_organisation(&self, org: &Organisation) -> Result<(), StoreError>;
+    async fn organisation(&self, id: Uuid) -> Result<Option<Organisation>, StoreError>;
+    async fn organisation_by_slug(&self, slug: &str) -> Result<Option<Organisation>, StoreError>;
+    async fn list_organisations(&self) -> Result<Vec<Organisation>, StoreError>;
+    async fn create_project(&self, project: &Project) -> Result<(), StoreError>;
+    async fn project_by_slug(
+        &self,
+        org_id: Uuid,
+        slug: &str,
+    ) -> Result<Option<Project>, StoreError>;
+
+    // ---- zones ----
+    async fn zone(&self, id: Uuid) -> Result<Option<Zone>, StoreError>;
+    /// Zones ordered by name, then id.
+    async fn list_zones(&self, filter: &ZoneFilter) -> Result<Vec<Zone>, StoreError>;
+
+    // ---- records (reads) ----
+    /// All records of a zone, ordered by name, type, then id.
+    async fn records(&self, zone_id: Uuid) -> Result<Vec<Record>, StoreError>;
+    async fn records_at(&self, zone_id: Uuid, names: &[Name]) -> Result<Vec<Record>, StoreError>;
+    /// Records strictly below `name`.
+    async fn records_below(&self, zone_id: Uuid, name: &Name) -> Result<Vec<Record>, StoreError>;
+    async fn records_by_id(&self, zone_id: Uuid, ids: &[Uuid]) -> Result<Vec<Record>, StoreError>;
+    async fn record_count(&self, zone_id: Uuid) -> Result<u64, StoreError>;
+
+    // ---- writes ----
+    /// Inserts a new zone with its initial records and journal entry in one
+    /// transaction; returns the journal sequence number.
+    async fn create_zone(
+        &self,
+        zone: &Zone,
+        records: &[Record],
+        journal: &JournalEntry,
+    ) -> Result<i64, StoreError>;
+    /// Applies one change atomically; returns the journal sequence number.
+    async fn commit(&self, commit: &Commit) -> Result<i64, StoreError>;
+    /// Removes a zone, its records and its journal for good, appending a final
+    /// journal entry (with `zone_after` in status `deleted`) so followers drop it.
+    async fn purge_zone(&self, zone_id: Uuid, journal: &JournalEntry) -> Result<i64, StoreError>;
+
+    // ---- journal ----
+    /// The highest journal sequence number (0 when empty).
+    async fn journal_head(&self) -> Result<i64, StoreError>;
+    /// Journal entries with `seq > after`, oldest first, at most `limit`.
+    async fn journal_since(&self, after: i64, limit: u32) -> Result<Vec<JournalEntry>, StoreError>;
+    /// Journal entries of one zone, newest first, for history views.
+    async fn zone_journal(
+        &self,
+        zone_id: Uuid,
+        offset: u32,
+        limit: u32,
+    ) -> Result<Vec<JournalEntry>, StoreError>;
+}

@@ -1,0 +1,1 @@
+//! tern-dns: the authoritative nameserver. The nameserver issue fills this crate.
