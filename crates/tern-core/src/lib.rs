@@ -1,13 +1,24 @@
 //! tern-core: the DNS data model, zone files, zone rules and `ZoneService`, the
 //! only writer of zone data. No I/O of its own: storage is behind `Store`.
 
+pub mod error;
 pub mod model;
 pub mod name;
 pub mod rdata;
+pub mod rules;
+pub mod serial;
+pub mod service;
 pub mod store;
 pub mod text;
+pub mod zonefile;
 
+pub use error::CoreError;
 pub use model::*;
 pub use name::{Name, NameError};
 pub use rdata::{NameContext, Rdata, RdataError, RecordType};
+pub use service::{
+    Actor, Change, ChangeSet, CommitListener, CommitOutcome, ImportMode, ImportOptions,
+    ImportReport, NewRecord, NewZone, RecordUpdate, ServiceConfig, ZoneChanged, ZoneService,
+    ZoneUpdate,
+};
 pub use store::{Commit, Store, StoreError, ZoneFilter};

@@ -213,23 +213,56 @@ impl Name {
         self.0.starts_with("*.")
     }
 
+    /// Byte offsets where each ancestor's text starts: the position after
+    /// every unescaped dot, leftmost first (the root's "." is excluded).
+    fn ancestor_offsets(&self) -> Vec<usize> {
+        let bytes = self.0.as_bytes();
+        let mut escaped = false;
+        let mut out = Vec::new();
+        for (i, &b) in bytes.iter().enumerate() {
+            if escaped {
+                // `\DDD` escapes continue with digits, which are never dots.
+                escaped = false;
+                continue;
+            }
+            match b {
+                b'\\' => escaped = true,
+                b'.' if i + 1 < bytes.len() => out.push(i + 1),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// The presentation text of every proper ancestor, nearest first, the root
+    /// last. Slices of `self`, so walking up a name never allocates names.
+    pub fn ancestor_strs(&self) -> impl Iterator<Item = &str> + '_ {
+        let root = if self.is_root() { None } else { Some(".") };
+        self.ancestor_offsets()
+            .into_iter()
+            .map(|i| &self.0[i..])
+            .chain(root)
+    }
+
     /// True when `self` equals `ancestor` or lies below it.
     pub fn is_subdomain_of(&self, ancestor: &Name) -> bool {
         if ancestor.is_root() || self == ancestor {
             return true;
         }
-        let mine = self.labels();
-        let theirs = ancestor.labels();
-        mine.len() > theirs.len() && mine[mine.len() - theirs.len()..] == theirs[..]
+        self.ancestor_strs().any(|a| a == ancestor.0)
     }
 
     /// The name one label up; the root has no parent.
     pub fn parent(&self) -> Option<Name> {
-        if self.is_root() {
-            return None;
-        }
-        let labels = self.labels();
-        Name::from_labels(labels[1..].iter().map(|l| l.as_slice())).ok()
+        self.ancestor_strs().next().map(|s| Name(s.to_string()))
+    }
+
+    /// Orders names the DNSSEC canonical way (RFC 4034 §6.1): label by label
+    /// from the right, so a zone file lists a name before its children.
+    pub fn canonical_cmp(&self, other: &Name) -> std::cmp::Ordering {
+        let mine = self.labels();
+        let theirs = other.labels();
+        mine.iter().rev().cmp(theirs.iter().rev())
     }
 
     /// Names strictly between `self` and `ancestor` (exclusive of both), nearest

@@ -1,0 +1,60 @@
+//! The core's one error type. Every face maps it once: to an HTTP status and
+//! JSON body in tern-api, to an RCODE in tern-dns, to a message in the CLI.
+
+use crate::rules::Violation;
+use crate::store::StoreError;
+use crate::zonefile::FileProblem;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    /// Input that cannot be right whatever the zone holds.
+    #[error("{field}: {message}")]
+    Validation { field: String, message: String },
+    #[error("{what} not found")]
+    NotFound { what: String },
+    /// Input that clashes with what the zone holds (duplicates, TTL of an RRset, names taken).
+    #[error("{message}")]
+    Conflict {
+        field: Option<String>,
+        message: String,
+    },
+    /// The caller's expected serial is not the zone's serial.
+    #[error("zone serial is {current}, the change expected {expected}")]
+    SerialMismatch { expected: u32, current: u32 },
+    /// The change would break a zone rule.
+    #[error("{}", join_lines(.0))]
+    Rules(Vec<Violation>),
+    /// A strict import found records it cannot load; nothing was imported.
+    #[error("the zone file has {} problem(s); nothing was imported:\n{}", .0.len(), join_lines(.0))]
+    Import(Vec<FileProblem>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn join_lines<T: std::fmt::Display>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl CoreError {
+    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> CoreError {
+        CoreError::Validation {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn not_found(what: impl Into<String>) -> CoreError {
+        CoreError::NotFound { what: what.into() }
+    }
+
+    pub fn conflict(field: Option<&str>, message: impl Into<String>) -> CoreError {
+        CoreError::Conflict {
+            field: field.map(str::to_string),
+            message: message.into(),
+        }
+    }
+}
