@@ -335,6 +335,12 @@ impl ZoneService {
     }
 
     pub async fn create_zone(&self, new: NewZone, actor: &Actor) -> Result<Zone, CoreError> {
+        let (zone, records) = self.new_zone_row(new).await?;
+        self.insert_zone(zone, records, actor).await
+    }
+
+    /// Checks a new zone's name and builds its row and default apex NS set.
+    async fn new_zone_row(&self, new: NewZone) -> Result<(Zone, Vec<Record>), CoreError> {
         let default_ttl = new.default_ttl.unwrap_or(self.config.default_ttl);
         check_ttl("default_ttl", default_ttl)?;
         if !new.settings.is_object() {
@@ -417,6 +423,16 @@ impl ZoneService {
                 version: 1,
             })
             .collect();
+        Ok((zone, records))
+    }
+
+    async fn insert_zone(
+        &self,
+        zone: Zone,
+        records: Vec<Record>,
+        actor: &Actor,
+    ) -> Result<Zone, CoreError> {
+        let now = zone.created_at;
         let mut entry = JournalEntry {
             seq: 0,
             zone_id: zone.id,
@@ -796,257 +812,9 @@ impl ZoneService {
                 format!("zone {} is deleted; restore it first", zone.name),
             ));
         }
-        let mut problems: Vec<FileProblem> = Vec::new();
-        let mut skipped: Vec<FileProblem> = Vec::new();
-        let mut warnings: Vec<String> = Vec::new();
-        let mut file_records: Vec<FileRecord> = Vec::new();
-        let mut soa: Option<(SoaSettings, u32)> = None;
-        let mut records_in_file = 0usize;
-        for item in ZoneFileReader::new(input, zone.name.clone()) {
-            let record = match item {
-                Ok(r) => r,
-                Err(p) => {
-                    problems.push(p);
-                    continue;
-                }
-            };
-            records_in_file += 1;
-            if let Rdata::Soa {
-                mname,
-                rname,
-                serial,
-                refresh,
-                retry,
-                expire,
-                minimum,
-            } = &record.rdata
-            {
-                if record.name != zone.name {
-                    problems.push(problem_for(
-                        &record,
-                        format!("a SOA record belongs at the apex {}", zone.name),
-                    ));
-                } else if soa.is_some() {
-                    problems.push(problem_for(
-                        &record,
-                        "the zone file has more than one SOA record".into(),
-                    ));
-                } else {
-                    let settings = SoaSettings {
-                        mname: mname.clone(),
-                        rname: rname.clone(),
-                        refresh: *refresh,
-                        retry: *retry,
-                        expire: *expire,
-                        minimum: *minimum,
-                        ttl: record.ttl,
-                    };
-                    soa = Some((settings, *serial));
-                }
-                continue;
-            }
-            if let Some(allowed) = &options.allowed_types {
-                if !allowed.contains(&record.rdata.rtype()) {
-                    skipped.push(problem_for(
-                        &record,
-                        format!("{} records are not imported here", record.rdata.rtype()),
-                    ));
-                    continue;
-                }
-            }
-            if record.ttl > MAX_TTL {
-                problems.push(problem_for(
-                    &record,
-                    format!("TTL {} is above the maximum {MAX_TTL}", record.ttl),
-                ));
-                continue;
-            }
-            file_records.push(record);
-        }
-
-        // Same name/type/RDATA twice in a file is harmless: keep the first.
-        let mut seen: HashMap<RecordKey, usize> = HashMap::with_capacity(file_records.len());
-        let mut unique: Vec<FileRecord> = Vec::with_capacity(file_records.len());
-        for record in file_records {
-            let key = RecordKey {
-                name: record.name.clone(),
-                rtype: record.rdata.rtype(),
-                rdata: record.rdata.to_string(),
-            };
-            if let Some(first) = seen.get(&key) {
-                warnings.push(format!(
-                    "line {}: {} {} duplicates line {first}; loaded once",
-                    record.line,
-                    record.name,
-                    record.rdata.rtype()
-                ));
-                continue;
-            }
-            seen.insert(key, record.line);
-            unique.push(record);
-        }
-        drop(seen);
-
-        // RFC 2181 §5.2: one TTL per RRset; a file that disagrees gets the lowest.
-        let mut rrset_ttl: HashMap<(Name, RecordType), (u32, u32, usize)> = HashMap::new();
-        for r in &unique {
-            let e = rrset_ttl
-                .entry((r.name.clone(), r.rdata.rtype()))
-                .or_insert((r.ttl, r.ttl, r.line));
-            e.0 = e.0.min(r.ttl);
-            e.1 = e.1.max(r.ttl);
-        }
-        let mut ttl_warnings: Vec<(usize, String)> = rrset_ttl
-            .iter()
-            .filter(|(_, (lo, hi, _))| lo != hi)
-            .map(|((name, rtype), (lo, hi, line))| {
-                (
-                    *line,
-                    format!("line {line}: RRset {name} {rtype} has TTLs from {lo} to {hi}; loaded with {lo} (RFC 2181 §5.2)"),
-                )
-            })
-            .collect();
-        ttl_warnings.sort();
-        warnings.extend(ttl_warnings.into_iter().map(|(_, w)| w));
-
         let existing = self.store.records(zone.id).await?;
-        let now = now_millis();
-        let mut existing_by_key: HashMap<RecordKey, Record> =
-            existing.iter().map(|r| (r.key(), r.clone())).collect();
-        let mut target: Vec<Record> = Vec::with_capacity(unique.len() + existing.len());
-        let mut line_of: HashMap<Uuid, usize> = HashMap::with_capacity(unique.len());
-        for r in unique {
-            let rtype = r.rdata.rtype();
-            let ttl = rrset_ttl
-                .get(&(r.name.clone(), rtype))
-                .map(|t| t.0)
-                .unwrap_or(r.ttl);
-            let key = RecordKey {
-                name: r.name.clone(),
-                rtype,
-                rdata: r.rdata.to_string(),
-            };
-            let record = match existing_by_key.remove(&key) {
-                Some(mut old) => {
-                    if old.effective_ttl(zone.default_ttl) != ttl {
-                        old.ttl = Some(ttl);
-                        old.updated_at = now;
-                        old.version += 1;
-                    }
-                    old
-                }
-                None => Record {
-                    id: new_id(),
-                    zone_id: zone.id,
-                    name: r.name,
-                    rtype,
-                    ttl: Some(ttl),
-                    rdata: r.rdata,
-                    description: None,
-                    created_at: now,
-                    updated_at: now,
-                    version: 1,
-                },
-            };
-            line_of.insert(record.id, r.line);
-            target.push(record);
-        }
-        if options.mode == ImportMode::Merge {
-            // Existing records the file does not mention stay; an RRset the
-            // file also has takes the file's TTL.
-            for (_, mut old) in existing_by_key.drain() {
-                if let Some((ttl, _, _)) = rrset_ttl.get(&(old.name.clone(), old.rtype)) {
-                    if old.ttl != Some(*ttl) {
-                        old.ttl = Some(*ttl);
-                        old.updated_at = now;
-                        old.version += 1;
-                    }
-                }
-                target.push(old);
-            }
-        }
-
-        // Zone rules over the whole result; with skip_invalid the offenders
-        // are dropped and the rest checked again (dropping one record can only
-        // resolve conflicts, so this settles quickly).
-        for _ in 0..4 {
-            let refs: Vec<&Record> = target.iter().collect();
-            let violations = rules::check(&zone.name, &refs, None);
-            if violations.is_empty() {
-                break;
-            }
-            let bad: HashSet<Uuid> = violations.iter().map(|v| v.record_id).collect();
-            for v in violations {
-                problems.push(FileProblem {
-                    line: line_of.get(&v.record_id).copied().unwrap_or(0),
-                    owner: Some(v.name.to_string()),
-                    rtype: Some(v.rtype.to_string()),
-                    reason: v.reason,
-                });
-            }
-            if !options.skip_invalid {
-                break;
-            }
-            target.retain(|r| !bad.contains(&r.id));
-        }
-        problems.sort_by_key(|p| p.line);
-        if !problems.is_empty() {
-            if !options.skip_invalid {
-                return Err(CoreError::Import(problems));
-            }
-            skipped.extend(problems);
-            skipped.sort_by_key(|p| p.line);
-        }
-
-        let mut after = zone.clone();
-        let file_serial = soa.as_ref().map(|(_, s)| *s);
-        if let Some((settings, _)) = soa {
-            after.soa = settings;
-        }
-        drop(rrset_ttl);
-        let existing_by_id: HashMap<Uuid, &Record> = existing.iter().map(|r| (r.id, r)).collect();
-        let target_ids: HashSet<Uuid> = target.iter().map(|r| r.id).collect();
-        let mut added = Vec::new();
-        let mut removed = Vec::new();
-        let mut unchanged = 0usize;
-        for r in &target {
-            match existing_by_id.get(&r.id) {
-                Some(old) if *old == r => unchanged += 1,
-                Some(old) => {
-                    removed.push((*old).clone());
-                    added.push(r.clone());
-                }
-                None => added.push(r.clone()),
-            }
-        }
-        removed.extend(
-            existing
-                .iter()
-                .filter(|r| !target_ids.contains(&r.id))
-                .cloned(),
-        );
-        let changed = !added.is_empty() || !removed.is_empty() || after.soa != zone.soa;
-        let serial_after = if changed {
-            match file_serial {
-                Some(s) => import_serial(zone.serial, s, now_unix()),
-                None => next_serial(zone.serial, now_unix()),
-            }
-        } else {
-            zone.serial
-        };
-        let mut report = ImportReport {
-            zone: after.clone(),
-            records_in_file,
-            added,
-            removed,
-            unchanged,
-            skipped,
-            warnings,
-            changed,
-            serial_before: zone.serial,
-            serial_after,
-        };
-        if !changed || options.dry_run {
+        let (mut report, after) = prepare_import(&zone, existing, input, options)?;
+        if !report.changed || options.dry_run {
             return Ok(report);
         }
         let plan = Plan {
@@ -1054,7 +822,7 @@ impl ZoneService {
             added: report.added.clone(),
             removed: report.removed.clone(),
             warnings: Vec::new(),
-            serial: Some(serial_after),
+            serial: Some(report.serial_after),
         };
         match self.commit_plan(zone, plan, actor).await {
             Ok(outcome) => {
@@ -1073,6 +841,44 @@ impl ZoneService {
         }
     }
 
+    /// Creates a zone from a master file in one commit: the zone row, its
+    /// SOA settings from the file and every record, or nothing at all.
+    pub async fn create_zone_from_file<R: BufRead>(
+        &self,
+        new: NewZone,
+        input: R,
+        options: &ImportOptions,
+        actor: &Actor,
+    ) -> Result<ImportReport, CoreError> {
+        let (mut zone, default_ns) = self.new_zone_row(new).await?;
+        // No previous serial: the file's serial stands if it is ahead of today's.
+        zone.serial = 0;
+        let (mut report, after) = prepare_import(&zone, Vec::new(), input, options)?;
+        let mut records = std::mem::take(&mut report.added);
+        if !records
+            .iter()
+            .any(|r| r.name == zone.name && r.rtype == RecordType::NS)
+        {
+            report.warnings.push(format!(
+                "the file has no NS records at {}; the server's nameservers were added",
+                zone.name
+            ));
+            records.extend(default_ns);
+        }
+        zone.soa = after.soa;
+        zone.serial = report.serial_after;
+        report.serial_before = 0;
+        report.changed = true;
+        if options.dry_run {
+            report.added = records;
+            report.zone = zone;
+            return Ok(report);
+        }
+        report.zone = self.insert_zone(zone, records.clone(), actor).await?;
+        report.added = records;
+        Ok(report)
+    }
+
     /// The zone as a canonical BIND master file.
     pub async fn export(&self, zone_id: Uuid) -> Result<String, CoreError> {
         let zone = self.zone(zone_id).await?;
@@ -1082,6 +888,267 @@ impl ZoneService {
             .map_err(|e| CoreError::Store(StoreError::Backend(e.to_string())))?;
         String::from_utf8(out).map_err(|e| CoreError::Store(StoreError::Corrupt(e.to_string())))
     }
+}
+
+/// Reads a zone file against a zone's current records and works out the
+/// result: the records to add and remove, what was skipped and why, the SOA
+/// settings and the serial. Pure: nothing is written.
+fn prepare_import<R: BufRead>(
+    zone: &Zone,
+    existing: Vec<Record>,
+    input: R,
+    options: &ImportOptions,
+) -> Result<(ImportReport, Zone), CoreError> {
+    let mut problems: Vec<FileProblem> = Vec::new();
+    let mut skipped: Vec<FileProblem> = Vec::new();
+    let mut warnings: Vec<String> = Vec::new();
+    let mut file_records: Vec<FileRecord> = Vec::new();
+    let mut soa: Option<(SoaSettings, u32)> = None;
+    let mut records_in_file = 0usize;
+    for item in ZoneFileReader::new(input, zone.name.clone()) {
+        let record = match item {
+            Ok(r) => r,
+            Err(p) => {
+                problems.push(p);
+                continue;
+            }
+        };
+        records_in_file += 1;
+        if let Rdata::Soa {
+            mname,
+            rname,
+            serial,
+            refresh,
+            retry,
+            expire,
+            minimum,
+        } = &record.rdata
+        {
+            if record.name != zone.name {
+                problems.push(problem_for(
+                    &record,
+                    format!("a SOA record belongs at the apex {}", zone.name),
+                ));
+            } else if soa.is_some() {
+                problems.push(problem_for(
+                    &record,
+                    "the zone file has more than one SOA record".into(),
+                ));
+            } else {
+                let settings = SoaSettings {
+                    mname: mname.clone(),
+                    rname: rname.clone(),
+                    refresh: *refresh,
+                    retry: *retry,
+                    expire: *expire,
+                    minimum: *minimum,
+                    ttl: record.ttl,
+                };
+                soa = Some((settings, *serial));
+            }
+            continue;
+        }
+        if let Some(allowed) = &options.allowed_types {
+            if !allowed.contains(&record.rdata.rtype()) {
+                skipped.push(problem_for(
+                    &record,
+                    format!("{} records are not imported here", record.rdata.rtype()),
+                ));
+                continue;
+            }
+        }
+        if record.ttl > MAX_TTL {
+            problems.push(problem_for(
+                &record,
+                format!("TTL {} is above the maximum {MAX_TTL}", record.ttl),
+            ));
+            continue;
+        }
+        file_records.push(record);
+    }
+
+    // Same name/type/RDATA twice in a file is harmless: keep the first.
+    let mut seen: HashMap<RecordKey, usize> = HashMap::with_capacity(file_records.len());
+    let mut unique: Vec<FileRecord> = Vec::with_capacity(file_records.len());
+    for record in file_records {
+        let key = RecordKey {
+            name: record.name.clone(),
+            rtype: record.rdata.rtype(),
+            rdata: record.rdata.to_string(),
+        };
+        if let Some(first) = seen.get(&key) {
+            warnings.push(format!(
+                "line {}: {} {} duplicates line {first}; loaded once",
+                record.line,
+                record.name,
+                record.rdata.rtype()
+            ));
+            continue;
+        }
+        seen.insert(key, record.line);
+        unique.push(record);
+    }
+    drop(seen);
+
+    // RFC 2181 §5.2: one TTL per RRset; a file that disagrees gets the lowest.
+    let mut rrset_ttl: HashMap<(Name, RecordType), (u32, u32, usize)> = HashMap::new();
+    for r in &unique {
+        let e = rrset_ttl
+            .entry((r.name.clone(), r.rdata.rtype()))
+            .or_insert((r.ttl, r.ttl, r.line));
+        e.0 = e.0.min(r.ttl);
+        e.1 = e.1.max(r.ttl);
+    }
+    let mut ttl_warnings: Vec<(usize, String)> = rrset_ttl
+            .iter()
+            .filter(|(_, (lo, hi, _))| lo != hi)
+            .map(|((name, rtype), (lo, hi, line))| {
+                (
+                    *line,
+                    format!("line {line}: RRset {name} {rtype} has TTLs from {lo} to {hi}; loaded with {lo} (RFC 2181 §5.2)"),
+                )
+            })
+            .collect();
+    ttl_warnings.sort();
+    warnings.extend(ttl_warnings.into_iter().map(|(_, w)| w));
+
+    let now = now_millis();
+    let mut existing_by_key: HashMap<RecordKey, Record> =
+        existing.iter().map(|r| (r.key(), r.clone())).collect();
+    let mut target: Vec<Record> = Vec::with_capacity(unique.len() + existing.len());
+    let mut line_of: HashMap<Uuid, usize> = HashMap::with_capacity(unique.len());
+    for r in unique {
+        let rtype = r.rdata.rtype();
+        let ttl = rrset_ttl
+            .get(&(r.name.clone(), rtype))
+            .map(|t| t.0)
+            .unwrap_or(r.ttl);
+        let key = RecordKey {
+            name: r.name.clone(),
+            rtype,
+            rdata: r.rdata.to_string(),
+        };
+        let record = match existing_by_key.remove(&key) {
+            Some(mut old) => {
+                if old.effective_ttl(zone.default_ttl) != ttl {
+                    old.ttl = Some(ttl);
+                    old.updated_at = now;
+                    old.version += 1;
+                }
+                old
+            }
+            None => Record {
+                id: new_id(),
+                zone_id: zone.id,
+                name: r.name,
+                rtype,
+                ttl: Some(ttl),
+                rdata: r.rdata,
+                description: None,
+                created_at: now,
+                updated_at: now,
+                version: 1,
+            },
+        };
+        line_of.insert(record.id, r.line);
+        target.push(record);
+    }
+    if options.mode == ImportMode::Merge {
+        // Existing records the file does not mention stay; an RRset the
+        // file also has takes the file's TTL.
+        for (_, mut old) in existing_by_key.drain() {
+            if let Some((ttl, _, _)) = rrset_ttl.get(&(old.name.clone(), old.rtype)) {
+                if old.ttl != Some(*ttl) {
+                    old.ttl = Some(*ttl);
+                    old.updated_at = now;
+                    old.version += 1;
+                }
+            }
+            target.push(old);
+        }
+    }
+
+    // Zone rules over the whole result; with skip_invalid the offenders
+    // are dropped and the rest checked again (dropping one record can only
+    // resolve conflicts, so this settles quickly).
+    for _ in 0..4 {
+        let refs: Vec<&Record> = target.iter().collect();
+        let violations = rules::check(&zone.name, &refs, None);
+        if violations.is_empty() {
+            break;
+        }
+        let bad: HashSet<Uuid> = violations.iter().map(|v| v.record_id).collect();
+        for v in violations {
+            problems.push(FileProblem {
+                line: line_of.get(&v.record_id).copied().unwrap_or(0),
+                owner: Some(v.name.to_string()),
+                rtype: Some(v.rtype.to_string()),
+                reason: v.reason,
+            });
+        }
+        if !options.skip_invalid {
+            break;
+        }
+        target.retain(|r| !bad.contains(&r.id));
+    }
+    problems.sort_by_key(|p| p.line);
+    if !problems.is_empty() {
+        if !options.skip_invalid {
+            return Err(CoreError::Import(problems));
+        }
+        skipped.extend(problems);
+        skipped.sort_by_key(|p| p.line);
+    }
+
+    let mut after = zone.clone();
+    let file_serial = soa.as_ref().map(|(_, s)| *s);
+    if let Some((settings, _)) = soa {
+        after.soa = settings;
+    }
+    drop(rrset_ttl);
+    let existing_by_id: HashMap<Uuid, &Record> = existing.iter().map(|r| (r.id, r)).collect();
+    let target_ids: HashSet<Uuid> = target.iter().map(|r| r.id).collect();
+    let mut added = Vec::new();
+    let mut removed = Vec::new();
+    let mut unchanged = 0usize;
+    for r in &target {
+        match existing_by_id.get(&r.id) {
+            Some(old) if *old == r => unchanged += 1,
+            Some(old) => {
+                removed.push((*old).clone());
+                added.push(r.clone());
+            }
+            None => added.push(r.clone()),
+        }
+    }
+    removed.extend(
+        existing
+            .iter()
+            .filter(|r| !target_ids.contains(&r.id))
+            .cloned(),
+    );
+    let changed = !added.is_empty() || !removed.is_empty() || after.soa != zone.soa;
+    let serial_after = if changed {
+        match file_serial {
+            Some(s) => import_serial(zone.serial, s, now_unix()),
+            None => next_serial(zone.serial, now_unix()),
+        }
+    } else {
+        zone.serial
+    };
+    let report = ImportReport {
+        zone: after.clone(),
+        records_in_file,
+        added,
+        removed,
+        unchanged,
+        skipped,
+        warnings,
+        changed,
+        serial_before: zone.serial,
+        serial_after,
+    };
+    Ok((report, after))
 }
 
 fn problem_for(record: &FileRecord, reason: String) -> FileProblem {
