@@ -84,20 +84,22 @@ impl Name {
         if text == "." {
             return Ok(Name::root());
         }
-        let mut labels = split_labels(text)?;
-        let absolute = labels.last().is_some_and(|l| l.is_empty());
+        let mut labels = split_labels_marked(text)?;
+        let absolute = labels.last().is_some_and(|(l, _)| l.is_empty());
         if absolute {
             labels.pop();
         }
-        if labels.iter().any(|l| l.is_empty()) {
+        if labels.iter().any(|(l, _)| l.is_empty()) {
             return Err(NameError::EmptyLabel {
                 name: text.to_string(),
             });
         }
         let mut out = String::with_capacity(text.len() + 1);
         let mut wire_len = 1usize;
-        for label in &labels {
-            let label = if label.iter().any(|b| !b.is_ascii()) {
+        for (label, unicode) in &labels {
+            // Only characters typed as Unicode go through IDNA; octets written
+            // as `\DDD` escapes are taken as they are.
+            let label = if *unicode {
                 let unicode = String::from_utf8(label.clone()).map_err(|_| NameError::Idna {
                     name: text.to_string(),
                     reason: "label is not valid UTF-8".into(),
@@ -344,9 +346,19 @@ impl std::str::FromStr for Name {
 /// Splits presentation text at unescaped dots and decodes escapes per label.
 /// A trailing dot yields a final empty label.
 fn split_labels(text: &str) -> Result<Vec<Vec<u8>>, NameError> {
+    Ok(split_labels_marked(text)?
+        .into_iter()
+        .map(|(l, _)| l)
+        .collect())
+}
+
+/// As `split_labels`, also telling for each label whether it holds literal
+/// (unescaped) non-ASCII characters, i.e. Unicode that needs IDNA.
+fn split_labels_marked(text: &str) -> Result<Vec<(Vec<u8>, bool)>, NameError> {
     let bytes = text.as_bytes();
     let mut labels = Vec::new();
     let mut current = Vec::new();
+    let mut unicode = false;
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
@@ -371,16 +383,18 @@ fn split_labels(text: &str) -> Result<Vec<Vec<u8>>, NameError> {
                 }
             }
             b'.' => {
-                labels.push(std::mem::take(&mut current));
+                labels.push((std::mem::take(&mut current), unicode));
+                unicode = false;
                 i += 1;
             }
             b => {
+                unicode |= !b.is_ascii();
                 current.push(b);
                 i += 1;
             }
         }
     }
-    labels.push(current);
+    labels.push((current, unicode));
     Ok(labels)
 }
 

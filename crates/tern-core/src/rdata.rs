@@ -90,7 +90,7 @@ impl RecordType {
         }
         Err(RdataError::UnsupportedType {
             rtype: text.trim().to_string(),
-            reason: "is not a known record type".into(),
+            reason: "is not supported by name; RFC 3597 form (TYPEnnn \\# <length> <hex>) stores any type opaquely".into(),
         })
     }
 
@@ -699,11 +699,23 @@ impl Rdata {
                 if version != 0 {
                     return Err(r.invalid("only LOC version 0 is defined"));
                 }
+                let mut precision = || -> Result<u8, RdataError> {
+                    let octet = r.u8()?;
+                    let (mantissa, exponent) = (octet >> 4, octet & 0x0f);
+                    if mantissa > 9 || exponent > 9 {
+                        return Err(r.invalid("LOC size/precision digits must be 0-9"));
+                    }
+                    // 0 × 10^e is 0 whatever e is: keep one representation.
+                    Ok(if mantissa == 0 { 0 } else { octet })
+                };
+                let size = precision()?;
+                let horiz_pre = precision()?;
+                let vert_pre = precision()?;
                 Rdata::Loc {
                     version,
-                    size: r.u8()?,
-                    horiz_pre: r.u8()?,
-                    vert_pre: r.u8()?,
+                    size,
+                    horiz_pre,
+                    vert_pre,
                     latitude: r.u32()?,
                     longitude: r.u32()?,
                     altitude: r.u32()?,
@@ -1314,7 +1326,9 @@ fn write_loc(
 
 // ---- SVCB / HTTPS parameters (RFC 9460) ----
 
-const SVC_KEYS: [&str; 8] = [
+/// Registered SvcParamKeys 0-9 (RFC 9460, RFC 9461, RFC 9540, and
+/// draft-ietf-tls-key-share-prediction for key 9).
+const SVC_KEYS: [&str; 10] = [
     "mandatory",
     "alpn",
     "no-default-alpn",
@@ -1323,6 +1337,8 @@ const SVC_KEYS: [&str; 8] = [
     "ech",
     "ipv6hint",
     "dohpath",
+    "ohttp",
+    "tls-supported-groups",
 ];
 
 fn svc_key_number(name: &str) -> Option<u16> {
@@ -1431,9 +1447,17 @@ fn encode_svc_value(
                 out.extend_from_slice(&bytes);
             }
         }
-        2 => {
+        2 | 8 => {
             if value.is_some_and(|v| !v.is_empty()) {
                 return Err(bad("takes no value"));
+            }
+        }
+        9 => {
+            for item in split_commas(&need(value)?) {
+                let group: u16 = item
+                    .parse()
+                    .map_err(|_| bad("groups are numbers 0-65535"))?;
+                out.extend_from_slice(&group.to_be_bytes());
             }
         }
         3 => {
@@ -1507,7 +1531,7 @@ fn write_svc_param(out: &mut String, p: &SvcParam) {
             }
             ok.then(|| items.join(","))
         }
-        2 if v.is_empty() => {
+        2 | 8 if v.is_empty() => {
             out.push_str(&name);
             return;
         }
@@ -1519,6 +1543,19 @@ fn write_svc_param(out: &mut String, p: &SvcParam) {
                 .join(","),
         ),
         5 => Some(base64::engine::general_purpose::STANDARD.encode(v)),
+        7 => std::str::from_utf8(v)
+            .ok()
+            .filter(|s| {
+                s.bytes()
+                    .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
+            })
+            .map(str::to_string),
+        9 if !v.is_empty() && v.len() % 2 == 0 => Some(
+            v.chunks(2)
+                .map(|c| u16::from_be_bytes([c[0], c[1]]).to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+        ),
         6 if !v.is_empty() && v.len() % 16 == 0 => Some(
             v.chunks(16)
                 .map(|c| {
@@ -1569,6 +1606,20 @@ mod tests {
     #[test]
     fn presentation_of_each_type() {
         assert_eq!(rt("192.0.2.1", RecordType::A), "192.0.2.1");
+        assert_eq!(
+            rt(
+                "5 . port=\"8004\" no-default-alpn dohpath=/dns-query{?dns} ohttp tls-supported-groups=29,23",
+                RecordType::SVCB
+            ),
+            "5 . no-default-alpn port=8004 dohpath=/dns-query{?dns} ohttp tls-supported-groups=29,23"
+        );
+        assert_eq!(
+            rt(
+                "6 . key00997=\"quoted\" key0998=foo key999=bar",
+                RecordType::SVCB
+            ),
+            "6 . key997=\"quoted\" key998=\"foo\" key999=\"bar\""
+        );
         assert_eq!(rt("2001:DB8::1", RecordType::AAAA), "2001:db8::1");
         assert_eq!(
             rt("10 Mail.Example.com", RecordType::MX),
