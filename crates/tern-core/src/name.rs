@@ -125,13 +125,12 @@ impl Name {
             }
             out.push('.');
         }
-        if !absolute {
-            if let Some(origin) = origin {
-                if !origin.is_root() {
-                    out.push_str(&origin.0);
-                    wire_len += origin.wire_len() - 1;
-                }
-            }
+        if !absolute
+            && let Some(origin) = origin
+            && !origin.is_root()
+        {
+            out.push_str(&origin.0);
+            wire_len += origin.wire_len() - 1;
         }
         if wire_len > MAX_NAME_LEN {
             return Err(NameError::NameTooLong {

@@ -76,17 +76,17 @@ impl RecordType {
                 reason: reason.to_string(),
             });
         }
-        if let Some(num) = upper.strip_prefix("TYPE") {
-            if let Ok(n) = num.parse::<u16>() {
-                let rtype = RecordType(n);
-                if matches!(n, 0 | 41 | 249..=255) {
-                    return Err(RdataError::UnsupportedType {
-                        rtype: upper,
-                        reason: "is a meta type and cannot be stored".into(),
-                    });
-                }
-                return Ok(rtype);
+        if let Some(num) = upper.strip_prefix("TYPE")
+            && let Ok(n) = num.parse::<u16>()
+        {
+            let rtype = RecordType(n);
+            if matches!(n, 0 | 41 | 249..=255) {
+                return Err(RdataError::UnsupportedType {
+                    rtype: upper,
+                    reason: "is a meta type and cannot be stored".into(),
+                });
             }
+            return Ok(rtype);
         }
         Err(RdataError::UnsupportedType {
             rtype: text.trim().to_string(),
@@ -1365,10 +1365,10 @@ fn split_commas(raw: &str) -> Vec<String> {
         match c {
             '\\' => {
                 if let Some(n) = chars.next() {
-                    if n != ',' {
-                        if let Some(last) = items.last_mut() {
-                            last.push('\\');
-                        }
+                    if n != ','
+                        && let Some(last) = items.last_mut()
+                    {
+                        last.push('\\');
                     }
                     if let Some(last) = items.last_mut() {
                         last.push(n);
@@ -1395,11 +1395,11 @@ fn parse_svc_params(f: &mut Fields<'_>) -> Result<Vec<SvcParam>, RdataError> {
             None => (token.raw.to_ascii_lowercase(), None),
         };
         // `key="value with spaces"` tokenizes as `key=` followed by a quoted token.
-        if value_text.as_deref() == Some("") {
-            if let Some(next) = f.peek().filter(|t| t.quoted) {
-                f.pos += 1;
-                value_text = Some(next.raw.clone());
-            }
+        if value_text.as_deref() == Some("")
+            && let Some(next) = f.peek().filter(|t| t.quoted)
+        {
+            f.pos += 1;
+            value_text = Some(next.raw.clone());
         }
         let key = svc_key_number(&key_text)
             .ok_or_else(|| f.invalid(format!("unknown service parameter '{key_text}'")))?;
@@ -1497,7 +1497,7 @@ fn write_svc_param(out: &mut String, p: &SvcParam) {
     let name = svc_key_name(p.key);
     let v = &p.value;
     let rendered: Option<String> = match p.key {
-        0 if v.len() % 2 == 0 => Some(
+        0 if v.len().is_multiple_of(2) => Some(
             v.chunks(2)
                 .map(|c| svc_key_name(u16::from_be_bytes([c[0], c[1]])))
                 .collect::<Vec<_>>()
@@ -1536,7 +1536,7 @@ fn write_svc_param(out: &mut String, p: &SvcParam) {
             return;
         }
         3 if v.len() == 2 => Some(u16::from_be_bytes([v[0], v[1]]).to_string()),
-        4 if !v.is_empty() && v.len() % 4 == 0 => Some(
+        4 if !v.is_empty() && v.len().is_multiple_of(4) => Some(
             v.chunks(4)
                 .map(|c| Ipv4Addr::new(c[0], c[1], c[2], c[3]).to_string())
                 .collect::<Vec<_>>()
@@ -1550,13 +1550,13 @@ fn write_svc_param(out: &mut String, p: &SvcParam) {
                     .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
             })
             .map(str::to_string),
-        9 if !v.is_empty() && v.len() % 2 == 0 => Some(
+        9 if !v.is_empty() && v.len().is_multiple_of(2) => Some(
             v.chunks(2)
                 .map(|c| u16::from_be_bytes([c[0], c[1]]).to_string())
                 .collect::<Vec<_>>()
                 .join(","),
         ),
-        6 if !v.is_empty() && v.len() % 16 == 0 => Some(
+        6 if !v.is_empty() && v.len().is_multiple_of(16) => Some(
             v.chunks(16)
                 .map(|c| {
                     let mut b = [0u8; 16];

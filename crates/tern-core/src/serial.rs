@@ -17,10 +17,10 @@ pub fn date_serial(unix_secs: i64) -> Option<u32> {
 /// `current` in RFC 1982 terms, otherwise `current + 1` (wrapping, never 0,
 /// which some secondaries treat as "no serial").
 pub fn next_serial(current: u32, unix_secs: i64) -> u32 {
-    if let Some(date) = date_serial(unix_secs) {
-        if serial_gt(date, current) {
-            return date;
-        }
+    if let Some(date) = date_serial(unix_secs)
+        && serial_gt(date, current)
+    {
+        return date;
     }
     match current.wrapping_add(1) {
         0 => 1,

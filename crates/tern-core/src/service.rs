@@ -568,13 +568,13 @@ impl ZoneService {
         let mut last_mismatch = None;
         for _ in 0..COMMIT_ATTEMPTS {
             let zone = self.zone(zone_id).await?;
-            if let Some(expected) = changes.expected_serial {
-                if expected != zone.serial {
-                    return Err(CoreError::SerialMismatch {
-                        expected,
-                        current: zone.serial,
-                    });
-                }
+            if let Some(expected) = changes.expected_serial
+                && expected != zone.serial
+            {
+                return Err(CoreError::SerialMismatch {
+                    expected,
+                    current: zone.serial,
+                });
             }
             let plan = self.plan(&zone, &changes.changes).await?;
             match self.commit_plan(zone, plan, actor).await {
@@ -653,10 +653,10 @@ impl ZoneService {
             }
             if name.is_subdomain_of(&zone.name) {
                 for ancestor in name.ancestor_strs() {
-                    if seen.insert(ancestor.to_string()) {
-                        if let Ok(n) = Name::parse_absolute(ancestor) {
-                            load.push(n);
-                        }
+                    if seen.insert(ancestor.to_string())
+                        && let Ok(n) = Name::parse_absolute(ancestor)
+                    {
+                        load.push(n);
                     }
                     if ancestor == zone.name.as_str() {
                         break;
@@ -948,14 +948,14 @@ fn prepare_import<R: BufRead>(
             }
             continue;
         }
-        if let Some(allowed) = &options.allowed_types {
-            if !allowed.contains(&record.rdata.rtype()) {
-                skipped.push(problem_for(
-                    &record,
-                    format!("{} records are not imported here", record.rdata.rtype()),
-                ));
-                continue;
-            }
+        if let Some(allowed) = &options.allowed_types
+            && !allowed.contains(&record.rdata.rtype())
+        {
+            skipped.push(problem_for(
+                &record,
+                format!("{} records are not imported here", record.rdata.rtype()),
+            ));
+            continue;
         }
         if record.ttl > MAX_TTL {
             problems.push(problem_for(
@@ -1057,12 +1057,12 @@ fn prepare_import<R: BufRead>(
         // Existing records the file does not mention stay; an RRset the
         // file also has takes the file's TTL.
         for (_, mut old) in existing_by_key.drain() {
-            if let Some((ttl, _, _)) = rrset_ttl.get(&(old.name.clone(), old.rtype)) {
-                if old.ttl != Some(*ttl) {
-                    old.ttl = Some(*ttl);
-                    old.updated_at = now;
-                    old.version += 1;
-                }
+            if let Some((ttl, _, _)) = rrset_ttl.get(&(old.name.clone(), old.rtype))
+                && old.ttl != Some(*ttl)
+            {
+                old.ttl = Some(*ttl);
+                old.updated_at = now;
+                old.version += 1;
             }
             target.push(old);
         }
@@ -1495,17 +1495,17 @@ impl WorkingSet {
         if let Some(dnssec) = update.dnssec_enabled {
             zone.dnssec_enabled = dnssec;
         }
-        if let Some(status) = update.status {
-            if status != zone.status {
-                if status == ZoneStatus::Deleted {
-                    zone.prior_status = Some(zone.status);
-                    zone.deleted_at = Some(self.now);
-                } else if zone.status == ZoneStatus::Deleted {
-                    zone.prior_status = None;
-                    zone.deleted_at = None;
-                }
-                zone.status = status;
+        if let Some(status) = update.status
+            && status != zone.status
+        {
+            if status == ZoneStatus::Deleted {
+                zone.prior_status = Some(zone.status);
+                zone.deleted_at = Some(self.now);
+            } else if zone.status == ZoneStatus::Deleted {
+                zone.prior_status = None;
+                zone.deleted_at = None;
             }
+            zone.status = status;
         }
         Ok(())
     }
