@@ -1,1 +1,129 @@
-fn main() {}
+//! The `tern` binary: parses the command line, opens the store, builds the
+//! one `ZoneService`, and runs either the server or a one-shot zone command.
+
+mod config;
+mod zone_cmd;
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use tern_core::{ServiceConfig, Store, ZoneService};
+use tern_store::Database;
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{Cli, Command, ServeArgs, Settings};
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Serve(args) => {
+            let settings = Settings::resolve(&cli.global, &args)?;
+            serve(settings).await
+        }
+        Command::Zone(cmd) => {
+            let settings = Settings::resolve(&cli.global, &ServeArgs::default())?;
+            let (_, service) = open(&settings).await?;
+            zone_cmd::run(&service, cmd).await
+        }
+    }
+}
+
+/// Opens the database (applying migrations) and builds the service over it.
+pub async fn open(settings: &Settings) -> Result<(Arc<Database>, Arc<ZoneService>)> {
+    let database = Arc::new(
+        Database::connect(&settings.database_url)
+            .await
+            .with_context(|| format!("opening database {}", redact(&settings.database_url)))?,
+    );
+    let config = ServiceConfig {
+        nameservers: settings.nameservers.clone(),
+        hostmaster: settings.hostmaster.clone(),
+        ..ServiceConfig::default()
+    };
+    let store: Arc<dyn Store> = database.clone();
+    Ok((database, Arc::new(ZoneService::new(store, config))))
+}
+
+async fn serve(settings: Settings) -> Result<()> {
+    let (database, service) = open(&settings).await?;
+    tracing::info!(database = %redact(&settings.database_url), "database ready");
+
+    // Changes committed by other processes or nodes reach this one through the
+    // journal and become the same events as local commits.
+    let head = service.store().journal_head().await?;
+    let mut journal = database.follow_journal(head);
+    let follower_service = service.clone();
+    tokio::spawn(async move {
+        while let Some(entry) = journal.recv().await {
+            tracing::debug!(seq = entry.seq, zone = %entry.zone_name, serial = entry.serial_after, "journal entry");
+            follower_service.publish(entry);
+        }
+        tracing::warn!("journal follower stopped");
+    });
+
+    tracing::info!(
+        addresses = ?settings.dns_listen,
+        "DNS listen addresses configured; the nameserver itself lands with the nameserver issue"
+    );
+    let listener = TcpListener::bind(settings.api_listen)
+        .await
+        .with_context(|| format!("binding the API listener on {}", settings.api_listen))?;
+    tracing::info!(address = %settings.api_listen, "API listening");
+    let app = tern_api::router(tern_api::ApiState { service });
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving the API")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+/// Hides a password in a database URL before it reaches a log.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}

@@ -1,0 +1,147 @@
+//! Row ↔ model conversions. Stored data that does not parse is reported as
+//! `StoreError::Corrupt`, never unwrapped.
+
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use tern_core::store::StoreError;
+use tern_core::{
+    ChangeSource, JournalEntry, Name, Organisation, Principal, Project, Rdata, Record, RecordType,
+    SoaSettings, Zone, ZoneKind, ZoneStatus,
+};
+use uuid::Uuid;
+
+/// The JSON body of a journal row.
+#[derive(Serialize)]
+pub(crate) struct JournalPayload<'a> {
+    pub removed: &'a [Record],
+    pub added: &'a [Record],
+    pub zone_after: Option<&'a Zone>,
+}
+
+#[derive(Deserialize)]
+struct OwnedPayload {
+    removed: Vec<Record>,
+    added: Vec<Record>,
+    zone_after: Option<Zone>,
+}
+
+fn corrupt(what: &str, detail: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{what}: {detail}"))
+}
+
+fn get<'r, T>(row: &'r AnyRow, column: &str) -> Result<T, StoreError>
+where
+    T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
+{
+    row.try_get(column).map_err(|e| corrupt(column, e))
+}
+
+fn uuid(row: &AnyRow, column: &str) -> Result<Uuid, StoreError> {
+    let text: String = get(row, column)?;
+    Uuid::parse_str(&text).map_err(|e| corrupt(column, e))
+}
+
+fn opt_uuid(row: &AnyRow, column: &str) -> Result<Option<Uuid>, StoreError> {
+    let text: Option<String> = get(row, column)?;
+    text.map(|t| Uuid::parse_str(&t).map_err(|e| corrupt(column, e))).transpose()
+}
+
+fn u32_of(row: &AnyRow, column: &str) -> Result<u32, StoreError> {
+    let value: i64 = get(row, column)?;
+    u32::try_from(value).map_err(|e| corrupt(column, e))
+}
+
+fn name(row: &AnyRow, column: &str) -> Result<Name, StoreError> {
+    let text: String = get(row, column)?;
+    Name::parse_absolute(&text).map_err(|e| corrupt(column, e))
+}
+
+pub(crate) fn org_from_row(row: &AnyRow) -> Result<Organisation, StoreError> {
+    let features: String = get(row, "features")?;
+    Ok(Organisation {
+        id: uuid(row, "id")?,
+        slug: get(row, "slug")?,
+        name: get(row, "name")?,
+        features: serde_json::from_str(&features).map_err(|e| corrupt("features", e))?,
+        created_at: get(row, "created_at")?,
+    })
+}
+
+pub(crate) fn project_from_row(row: &AnyRow) -> Result<Project, StoreError> {
+    Ok(Project {
+        id: uuid(row, "id")?,
+        org_id: uuid(row, "org_id")?,
+        slug: get(row, "slug")?,
+        name: get(row, "name")?,
+        created_at: get(row, "created_at")?,
+    })
+}
+
+pub(crate) fn zone_from_row(row: &AnyRow) -> Result<Zone, StoreError> {
+    let kind: String = get(row, "kind")?;
+    let status: String = get(row, "status")?;
+    let prior: Option<String> = get(row, "prior_status")?;
+    let settings: String = get(row, "settings")?;
+    let soa: String = get(row, "soa")?;
+    let dnssec: i64 = get(row, "dnssec_enabled")?;
+    Ok(Zone {
+        id: uuid(row, "id")?,
+        name: name(row, "name")?,
+        kind: ZoneKind::parse(&kind).ok_or_else(|| corrupt("kind", &kind))?,
+        status: ZoneStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
+        prior_status: match prior {
+            Some(p) => Some(ZoneStatus::parse(&p).ok_or_else(|| corrupt("prior_status", &p))?),
+            None => None,
+        },
+        default_ttl: u32_of(row, "default_ttl")?,
+        description: get(row, "description")?,
+        settings: serde_json::from_str(&settings).map_err(|e| corrupt("settings", e))?,
+        dnssec_enabled: dnssec != 0,
+        serial: u32_of(row, "serial")?,
+        soa: serde_json::from_str::<SoaSettings>(&soa).map_err(|e| corrupt("soa", e))?,
+        org_id: uuid(row, "org_id")?,
+        project_id: opt_uuid(row, "project_id")?,
+        created_at: get(row, "created_at")?,
+        updated_at: get(row, "updated_at")?,
+        deleted_at: get(row, "deleted_at")?,
+    })
+}
+
+pub(crate) fn record_from_row(row: &AnyRow) -> Result<Record, StoreError> {
+    let rtype_number: i64 = get(row, "rtype")?;
+    let rtype = RecordType(u16::try_from(rtype_number).map_err(|e| corrupt("rtype", e))?);
+    let rdata_text: String = get(row, "rdata")?;
+    let ttl: Option<i64> = get(row, "ttl")?;
+    Ok(Record {
+        id: uuid(row, "id")?,
+        zone_id: uuid(row, "zone_id")?,
+        name: name(row, "name")?,
+        rtype,
+        ttl: ttl.map(|t| u32::try_from(t).map_err(|e| corrupt("ttl", e))).transpose()?,
+        rdata: Rdata::parse_canonical(rtype, &rdata_text).map_err(|e| corrupt("rdata", e))?,
+        description: get(row, "description")?,
+        created_at: get(row, "created_at")?,
+        updated_at: get(row, "updated_at")?,
+        version: u32_of(row, "version")?,
+    })
+}
+
+pub(crate) fn journal_from_row(row: &AnyRow) -> Result<JournalEntry, StoreError> {
+    let payload: String = get(row, "payload")?;
+    let payload: OwnedPayload = serde_json::from_str(&payload).map_err(|e| corrupt("journal payload", e))?;
+    let source: String = get(row, "source")?;
+    Ok(JournalEntry {
+        seq: get(row, "seq")?,
+        zone_id: uuid(row, "zone_id")?,
+        zone_name: name(row, "zone_name")?,
+        serial_before: u32_of(row, "serial_before")?,
+        serial_after: u32_of(row, "serial_after")?,
+        removed: payload.removed,
+        added: payload.added,
+        zone_after: payload.zone_after,
+        principal: Principal(get(row, "principal")?),
+        source: ChangeSource::parse(&source),
+        at: get(row, "at")?,
+    })
+}

@@ -1,0 +1,183 @@
+//! Command line, environment and `tern.toml`, merged into one `Settings`.
+//! Precedence: command line, then environment (clap reads both), then the
+//! config file, then built-in defaults.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use serde::Deserialize;
+use tern_core::Name;
+
+#[derive(Parser, Debug)]
+#[command(name = "tern", version, about = "Tern: authoritative DNS with a multi-tenant API")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct GlobalArgs {
+    /// Directory for the embedded database and other state [default: ./tern-data]
+    #[arg(long, env = "TERN_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL: sqlite://… or postgres://… [default: SQLite in the data directory]
+    #[arg(long, env = "TERN_DATABASE_URL", global = true)]
+    pub database: Option<String>,
+    /// TOML file with the same keys as the options (data_dir, database, api_listen, …)
+    #[arg(long, env = "TERN_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the API and nameserver.
+    Serve(ServeArgs),
+    /// Manage zones directly in the configured database.
+    #[command(subcommand)]
+    Zone(ZoneCommand),
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct ServeArgs {
+    /// API listen address [default: 127.0.0.1:8053]
+    #[arg(long, env = "TERN_API_LISTEN")]
+    pub api_listen: Option<SocketAddr>,
+    /// DNS listen address, UDP and TCP; repeatable [default: 127.0.0.1:5300]
+    #[arg(long, env = "TERN_DNS_LISTEN", value_delimiter = ',')]
+    pub dns_listen: Vec<SocketAddr>,
+    /// Nameservers given to new zones (NS set and SOA MNAME), comma-separated
+    #[arg(long, env = "TERN_NAMESERVERS", value_delimiter = ',')]
+    pub nameservers: Vec<String>,
+    /// SOA RNAME of new zones, e.g. hostmaster.example.net [default: hostmaster.<zone>]
+    #[arg(long, env = "TERN_HOSTMASTER")]
+    pub hostmaster: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ZoneCommand {
+    /// Import a master file; creates the zone if it does not exist.
+    Import {
+        zone: String,
+        file: PathBuf,
+        /// Make the zone exactly what the file describes (default: merge).
+        #[arg(long)]
+        replace: bool,
+        /// Import the valid records and report the ones refused.
+        #[arg(long)]
+        skip_invalid: bool,
+        /// Show what would change without changing anything.
+        #[arg(long)]
+        dry_run: bool,
+        /// Organisation slug [default: default]
+        #[arg(long, default_value = "default")]
+        org: String,
+    },
+    /// Print a zone as a BIND master file.
+    Export {
+        zone: String,
+        #[arg(long, default_value = "default")]
+        org: String,
+    },
+    /// List zones.
+    List {
+        /// Only this organisation's zones.
+        #[arg(long)]
+        org: Option<String>,
+    },
+}
+
+/// The `tern.toml` keys.
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub data_dir: Option<PathBuf>,
+    pub database: Option<String>,
+    pub api_listen: Option<SocketAddr>,
+    pub dns_listen: Option<Vec<SocketAddr>>,
+    pub nameservers: Option<Vec<String>>,
+    pub hostmaster: Option<String>,
+}
+
+impl FileConfig {
+    pub fn load(path: &Path) -> Result<FileConfig> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading config file {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("config file {}", path.display()))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub api_listen: SocketAddr,
+    pub dns_listen: Vec<SocketAddr>,
+    pub nameservers: Vec<Name>,
+    pub hostmaster: Option<Name>,
+}
+
+impl Settings {
+    pub fn resolve(global: &GlobalArgs, serve: &ServeArgs) -> Result<Settings> {
+        let file = match &global.config {
+            Some(path) => FileConfig::load(path)?,
+            None => FileConfig::default(),
+        };
+        let data_dir = global
+            .data_dir
+            .clone()
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("./tern-data"));
+        let database_url = match global.database.clone().or(file.database) {
+            Some(url) => url,
+            None => {
+                std::fs::create_dir_all(&data_dir)
+                    .with_context(|| format!("creating data directory {}", data_dir.display()))?;
+                tern_store::sqlite_url_for_dir(&data_dir)
+            }
+        };
+        let api_listen = serve
+            .api_listen
+            .or(file.api_listen)
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8053)));
+        let dns_listen = if !serve.dns_listen.is_empty() {
+            serve.dns_listen.clone()
+        } else {
+            file.dns_listen
+                .unwrap_or_else(|| vec![SocketAddr::from(([127, 0, 0, 1], 5300))])
+        };
+        let ns_texts = if !serve.nameservers.is_empty() {
+            serve.nameservers.clone()
+        } else {
+            file.nameservers.unwrap_or_default()
+        };
+        let mut nameservers = Vec::new();
+        for text in ns_texts.iter().filter(|t| !t.trim().is_empty()) {
+            nameservers.push(
+                Name::parse_absolute(text).with_context(|| format!("nameserver '{text}'"))?,
+            );
+        }
+        let hostmaster = match serve.hostmaster.clone().or(file.hostmaster) {
+            Some(text) => {
+                // Accept the mailbox form people type (hostmaster@example.net).
+                let dotted = text.replacen('@', ".", 1);
+                Some(Name::parse_absolute(&dotted).with_context(|| format!("hostmaster '{text}'"))?)
+            }
+            None => None,
+        };
+        if dns_listen.is_empty() {
+            bail!("at least one --dns-listen address is needed");
+        }
+        Ok(Settings {
+            data_dir,
+            database_url,
+            api_listen,
+            dns_listen,
+            nameservers,
+            hostmaster,
+        })
+    }
+}

@@ -1,0 +1,132 @@
+//! The `tern` binary as a user runs it: zone import/export/list against the
+//! embedded database in a temp data dir, and `tern serve` answering its
+//! health endpoints over a real socket.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn tern(data_dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tern"))
+        .args(args)
+        .env("TERN_DATA_DIR", data_dir)
+        .env_remove("TERN_DATABASE_URL")
+        .env_remove("TERN_CONFIG")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run tern")
+}
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tern-core/tests/fixtures/zones").join(name)
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn import_change_export_list() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path();
+    let out = tern(data, &["zone", "import", "minimal.com", fixture("minimal.com").to_str().expect("path")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("imported minimal.com."), "{}", text(&out.stdout));
+
+    // The same file again: nothing to change.
+    let out = tern(data, &["zone", "import", "minimal.com", fixture("minimal.com").to_str().expect("path")]);
+    assert!(out.status.success());
+    assert!(text(&out.stdout).contains("nothing to change"), "{}", text(&out.stdout));
+
+    let first = text(&tern(data, &["zone", "export", "minimal.com"]).stdout);
+    assert!(first.contains("$ORIGIN minimal.com."), "{first}");
+    let serial_of = |zone: &str| -> u64 {
+        let soa = zone.lines().find(|l| l.contains("\tSOA\t")).expect("SOA line");
+        soa.split_whitespace().nth(6).and_then(|s| s.parse().ok()).expect("serial")
+    };
+
+    // A change: merge a file with one more record; the serial moves by one.
+    let extra = data.join("extra.zone");
+    std::fs::write(&extra, "$ORIGIN minimal.com.\nextra 300 IN A 192.0.2.77\n").expect("write");
+    let out = tern(data, &["--data-dir", data.to_str().expect("path"), "zone", "import", "minimal.com", extra.to_str().expect("path")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let second = text(&tern(data, &["zone", "export", "minimal.com"]).stdout);
+    assert!(second.contains("extra\t300\tIN\tA\t192.0.2.77"), "{second}");
+    assert_eq!(serial_of(&second), serial_of(&first) + 1);
+
+    let list = text(&tern(data, &["zone", "list"]).stdout);
+    assert!(list.contains("minimal.com.") && list.contains("active"), "{list}");
+}
+
+#[test]
+fn strict_import_fails_with_lines_and_skip_invalid_reports() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path();
+    let path = fixture("nztest.com");
+    let out = tern(data, &["zone", "import", "nztest.com", path.to_str().expect("path")]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("line 15") && err.contains("line 16") && err.contains("outside the zone"), "{err}");
+    let list = text(&tern(data, &["zone", "list"]).stdout);
+    assert!(!list.contains("nztest.com."), "nothing imported: {list}");
+
+    let out = tern(data, &["zone", "import", "nztest.com", path.to_str().expect("path"), "--skip-invalid"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("skipped: line 15"), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("2 skipped"), "{}", text(&out.stdout));
+}
+
+fn free_port() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("addr")
+}
+
+fn http_get(addr: SocketAddr, path: &str) -> Option<String> {
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_millis(200)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").ok()?;
+    let mut body = String::new();
+    stream.read_to_string(&mut body).ok()?;
+    Some(body)
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn serve_answers_health_checks() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let api = free_port();
+    let dns = free_port();
+    let server = Server(
+        Command::new(env!("CARGO_BIN_EXE_tern"))
+            .args(["serve", "--api-listen", &api.to_string(), "--dns-listen", &dns.to_string()])
+            .env("TERN_DATA_DIR", dir.path())
+            .env_remove("TERN_DATABASE_URL")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start tern serve"),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let health = loop {
+        if let Some(body) = http_get(api, "/healthz") {
+            break body;
+        }
+        assert!(Instant::now() < deadline, "tern serve did not come up");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    let ready = http_get(api, "/readyz").expect("readyz");
+    assert!(ready.starts_with("HTTP/1.1 200") && ready.contains("ready"), "{ready}");
+    assert!(dir.path().join("tern.db").exists(), "SQLite database in the data dir");
+    drop(server);
+}
