@@ -54,10 +54,10 @@ pub fn sqlite_url_for_dir(dir: &Path) -> String {
 }
 
 fn backend_error(e: sqlx::Error) -> StoreError {
-    if let sqlx::Error::Database(db) = &e {
-        if db.is_unique_violation() {
-            return StoreError::Duplicate(db.message().to_string());
-        }
+    if let sqlx::Error::Database(db) = &e
+        && db.is_unique_violation()
+    {
+        return StoreError::Duplicate(db.message().to_string());
     }
     StoreError::Backend(e.to_string())
 }
@@ -166,7 +166,8 @@ impl Database {
         zone: &Zone,
         insert: bool,
     ) -> Result<(), StoreError> {
-        let soa = serde_json::to_string(&zone.soa).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let soa =
+            serde_json::to_string(&zone.soa).map_err(|e| StoreError::Backend(e.to_string()))?;
         let settings = zone.settings.to_string();
         let sql = if insert {
             "INSERT INTO zones (id, org_id, project_id, name, kind, status, prior_status, default_ttl, description, \
@@ -203,7 +204,10 @@ impl Database {
         Ok(())
     }
 
-    async fn insert_records(tx: &mut Transaction<'static, Any>, records: &[Record]) -> Result<(), StoreError> {
+    async fn insert_records(
+        tx: &mut Transaction<'static, Any>,
+        records: &[Record],
+    ) -> Result<(), StoreError> {
         for chunk in records.chunks(INSERT_CHUNK) {
             let mut sql = String::with_capacity(64 + chunk.len() * 48);
             sql.push_str(
@@ -242,15 +246,22 @@ impl Database {
                     .bind(r.updated_at)
                     .bind(i64::from(r.version));
             }
-            query.execute(&mut **tx).await.map_err(|e| match backend_error(e) {
-                StoreError::Duplicate(m) => StoreError::Duplicate(format!("record ({m})")),
-                other => other,
-            })?;
+            query
+                .execute(&mut **tx)
+                .await
+                .map_err(|e| match backend_error(e) {
+                    StoreError::Duplicate(m) => StoreError::Duplicate(format!("record ({m})")),
+                    other => other,
+                })?;
         }
         Ok(())
     }
 
-    async fn fetch_records(&self, sql: &str, binds: Vec<String>) -> Result<Vec<Record>, StoreError> {
+    async fn fetch_records(
+        &self,
+        sql: &str,
+        binds: Vec<String>,
+    ) -> Result<Vec<Record>, StoreError> {
         let mut query = sqlx::query(sql);
         for b in binds {
             query = query.bind(b);
@@ -268,15 +279,18 @@ fn placeholders(skip: usize, count: usize) -> String {
         .join(",")
 }
 
-const RECORD_COLUMNS: &str = "id, zone_id, name, rtype, ttl, rdata, description, created_at, updated_at, version";
+const RECORD_COLUMNS: &str =
+    "id, zone_id, name, rtype, ttl, rdata, description, created_at, updated_at, version";
 const ZONE_COLUMNS: &str = "id, org_id, project_id, name, kind, status, prior_status, default_ttl, description, \
     settings, dnssec_enabled, serial, soa, created_at, updated_at, deleted_at";
-const JOURNAL_COLUMNS: &str = "seq, zone_id, zone_name, serial_before, serial_after, principal, source, at, payload";
+const JOURNAL_COLUMNS: &str =
+    "seq, zone_id, zone_name, serial_before, serial_after, principal, source, at, payload";
 
 #[async_trait]
 impl Store for Database {
     async fn create_organisation(&self, org: &Organisation) -> Result<(), StoreError> {
-        let features = serde_json::to_string(&org.features).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let features =
+            serde_json::to_string(&org.features).map_err(|e| StoreError::Backend(e.to_string()))?;
         sqlx::query("INSERT INTO organisations (id, slug, name, features, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(org.id.to_string())
             .bind(org.slug.clone())
@@ -293,48 +307,62 @@ impl Store for Database {
     }
 
     async fn organisation(&self, id: Uuid) -> Result<Option<Organisation>, StoreError> {
-        let row = sqlx::query("SELECT id, slug, name, features, created_at FROM organisations WHERE id = $1")
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend_error)?;
+        let row = sqlx::query(
+            "SELECT id, slug, name, features, created_at FROM organisations WHERE id = $1",
+        )
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend_error)?;
         row.as_ref().map(org_from_row).transpose()
     }
 
     async fn organisation_by_slug(&self, slug: &str) -> Result<Option<Organisation>, StoreError> {
-        let row = sqlx::query("SELECT id, slug, name, features, created_at FROM organisations WHERE slug = $1")
-            .bind(slug.to_string())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend_error)?;
+        let row = sqlx::query(
+            "SELECT id, slug, name, features, created_at FROM organisations WHERE slug = $1",
+        )
+        .bind(slug.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend_error)?;
         row.as_ref().map(org_from_row).transpose()
     }
 
     async fn list_organisations(&self) -> Result<Vec<Organisation>, StoreError> {
-        let rows = sqlx::query("SELECT id, slug, name, features, created_at FROM organisations ORDER BY slug")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend_error)?;
+        let rows = sqlx::query(
+            "SELECT id, slug, name, features, created_at FROM organisations ORDER BY slug",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend_error)?;
         rows.iter().map(org_from_row).collect()
     }
 
     async fn create_project(&self, project: &Project) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO projects (id, org_id, slug, name, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(project.id.to_string())
-            .bind(project.org_id.to_string())
-            .bind(project.slug.clone())
-            .bind(project.name.clone())
-            .bind(project.created_at)
-            .execute(&self.pool)
-            .await
-            .map_err(|e| match backend_error(e) {
-                StoreError::Duplicate(_) => StoreError::Duplicate(format!("project '{}'", project.slug)),
-                other => other,
-            })?;
+        sqlx::query(
+            "INSERT INTO projects (id, org_id, slug, name, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(project.id.to_string())
+        .bind(project.org_id.to_string())
+        .bind(project.slug.clone())
+        .bind(project.name.clone())
+        .bind(project.created_at)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| match backend_error(e) {
+            StoreError::Duplicate(_) => {
+                StoreError::Duplicate(format!("project '{}'", project.slug))
+            }
+            other => other,
+        })?;
         Ok(())
     }
 
-    async fn project_by_slug(&self, org_id: Uuid, slug: &str) -> Result<Option<Project>, StoreError> {
+    async fn project_by_slug(
+        &self,
+        org_id: Uuid,
+        slug: &str,
+    ) -> Result<Option<Project>, StoreError> {
         let row = sqlx::query("SELECT id, org_id, slug, name, created_at FROM projects WHERE org_id = $1 AND slug = $2")
             .bind(org_id.to_string())
             .bind(slug.to_string())
@@ -389,7 +417,9 @@ impl Store for Database {
 
     async fn records(&self, zone_id: Uuid) -> Result<Vec<Record>, StoreError> {
         self.fetch_records(
-            &format!("SELECT {RECORD_COLUMNS} FROM records WHERE zone_id = $1 ORDER BY name, rtype, id"),
+            &format!(
+                "SELECT {RECORD_COLUMNS} FROM records WHERE zone_id = $1 ORDER BY name, rtype, id"
+            ),
             vec![zone_id.to_string()],
         )
         .await
@@ -454,7 +484,12 @@ impl Store for Database {
         Ok(u64::try_from(count).unwrap_or(0))
     }
 
-    async fn create_zone(&self, zone: &Zone, records: &[Record], journal: &JournalEntry) -> Result<i64, StoreError> {
+    async fn create_zone(
+        &self,
+        zone: &Zone,
+        records: &[Record],
+        journal: &JournalEntry,
+    ) -> Result<i64, StoreError> {
         let mut tx = self.begin().await?;
         Self::write_zone_row(&mut tx, zone, true).await?;
         Self::insert_records(&mut tx, records).await?;
@@ -477,8 +512,10 @@ impl Store for Database {
             .fetch_optional(&mut *tx)
             .await
             .map_err(backend_error)?;
-        let current = current.ok_or_else(|| StoreError::NotFound(format!("zone {}", commit.zone_id)))?;
-        let current = u32::try_from(current).map_err(|_| StoreError::Corrupt(format!("serial {current}")))?;
+        let current =
+            current.ok_or_else(|| StoreError::NotFound(format!("zone {}", commit.zone_id)))?;
+        let current =
+            u32::try_from(current).map_err(|_| StoreError::Corrupt(format!("serial {current}")))?;
         if current != commit.expected_serial {
             return Err(StoreError::SerialMismatch {
                 expected: commit.expected_serial,
@@ -562,7 +599,12 @@ impl Store for Database {
         journal_since(&self.pool, after, limit).await
     }
 
-    async fn zone_journal(&self, zone_id: Uuid, offset: u32, limit: u32) -> Result<Vec<JournalEntry>, StoreError> {
+    async fn zone_journal(
+        &self,
+        zone_id: Uuid,
+        offset: u32,
+        limit: u32,
+    ) -> Result<Vec<JournalEntry>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {JOURNAL_COLUMNS} FROM journal WHERE zone_id = $1 ORDER BY seq DESC LIMIT $2 OFFSET $3"
         ))
@@ -576,7 +618,11 @@ impl Store for Database {
     }
 }
 
-async fn journal_since(pool: &AnyPool, after: i64, limit: u32) -> Result<Vec<JournalEntry>, StoreError> {
+async fn journal_since(
+    pool: &AnyPool,
+    after: i64,
+    limit: u32,
+) -> Result<Vec<JournalEntry>, StoreError> {
     let rows = sqlx::query(&format!(
         "SELECT {JOURNAL_COLUMNS} FROM journal WHERE seq > $1 ORDER BY seq LIMIT $2"
     ))

@@ -44,7 +44,8 @@ fn uuid(row: &AnyRow, column: &str) -> Result<Uuid, StoreError> {
 
 fn opt_uuid(row: &AnyRow, column: &str) -> Result<Option<Uuid>, StoreError> {
     let text: Option<String> = get(row, column)?;
-    text.map(|t| Uuid::parse_str(&t).map_err(|e| corrupt(column, e))).transpose()
+    text.map(|t| Uuid::parse_str(&t).map_err(|e| corrupt(column, e)))
+        .transpose()
 }
 
 fn u32_of(row: &AnyRow, column: &str) -> Result<u32, StoreError> {
@@ -118,7 +119,9 @@ pub(crate) fn record_from_row(row: &AnyRow) -> Result<Record, StoreError> {
         zone_id: uuid(row, "zone_id")?,
         name: name(row, "name")?,
         rtype,
-        ttl: ttl.map(|t| u32::try_from(t).map_err(|e| corrupt("ttl", e))).transpose()?,
+        ttl: ttl
+            .map(|t| u32::try_from(t).map_err(|e| corrupt("ttl", e)))
+            .transpose()?,
         rdata: Rdata::parse_canonical(rtype, &rdata_text).map_err(|e| corrupt("rdata", e))?,
         description: get(row, "description")?,
         created_at: get(row, "created_at")?,
@@ -129,7 +132,8 @@ pub(crate) fn record_from_row(row: &AnyRow) -> Result<Record, StoreError> {
 
 pub(crate) fn journal_from_row(row: &AnyRow) -> Result<JournalEntry, StoreError> {
     let payload: String = get(row, "payload")?;
-    let payload: OwnedPayload = serde_json::from_str(&payload).map_err(|e| corrupt("journal payload", e))?;
+    let payload: OwnedPayload =
+        serde_json::from_str(&payload).map_err(|e| corrupt("journal payload", e))?;
     let source: String = get(row, "source")?;
     Ok(JournalEntry {
         seq: get(row, "seq")?,

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use tern_core::{
-    Actor, Change, ChangeSet, ChangeSource, Name, NewRecord, Rdata, RecordType, ServiceConfig, Store,
-    ZoneFilter, ZoneService,
+    Actor, Change, ChangeSet, ChangeSource, Name, NewRecord, Rdata, RecordType, ServiceConfig,
+    Store, ZoneFilter, ZoneService,
 };
 use tern_store::Database;
 
@@ -39,7 +39,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut latencies = Vec::with_capacity(count);
     for i in 0..count {
         let owner = Name::parse_absolute(&format!("bench-{run:x}-{i}.{zone_name}"))?;
-        let rdata = Rdata::parse_text(RecordType::A, &format!("198.18.{}.{}", (i / 250) % 250, i % 250 + 1))?;
+        let rdata = Rdata::parse_text(
+            RecordType::A,
+            &format!("198.18.{}.{}", (i / 250) % 250, i % 250 + 1),
+        )?;
         let changes = ChangeSet::new(vec![Change::Add(NewRecord {
             name: owner,
             ttl: Some(300),

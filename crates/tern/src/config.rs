@@ -11,7 +11,11 @@ use serde::Deserialize;
 use tern_core::Name;
 
 #[derive(Parser, Debug)]
-#[command(name = "tern", version, about = "Tern: authoritative DNS with a multi-tenant API")]
+#[command(
+    name = "tern",
+    version,
+    about = "Tern: authoritative DNS with a multi-tenant API"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -156,15 +160,17 @@ impl Settings {
         };
         let mut nameservers = Vec::new();
         for text in ns_texts.iter().filter(|t| !t.trim().is_empty()) {
-            nameservers.push(
-                Name::parse_absolute(text).with_context(|| format!("nameserver '{text}'"))?,
-            );
+            nameservers
+                .push(Name::parse_absolute(text).with_context(|| format!("nameserver '{text}'"))?);
         }
         let hostmaster = match serve.hostmaster.clone().or(file.hostmaster) {
             Some(text) => {
                 // Accept the mailbox form people type (hostmaster@example.net).
                 let dotted = text.replacen('@', ".", 1);
-                Some(Name::parse_absolute(&dotted).with_context(|| format!("hostmaster '{text}'"))?)
+                Some(
+                    Name::parse_absolute(&dotted)
+                        .with_context(|| format!("hostmaster '{text}'"))?,
+                )
             }
             None => None,
         };

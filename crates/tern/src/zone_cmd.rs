@@ -25,10 +25,15 @@ pub async fn run(service: &ZoneService, cmd: ZoneCommand) -> Result<()> {
             dry_run,
             org,
         } => {
-            let name = Name::parse_absolute(&zone).with_context(|| format!("zone name '{zone}'"))?;
+            let name =
+                Name::parse_absolute(&zone).with_context(|| format!("zone name '{zone}'"))?;
             let org = organisation(service, &org, true).await?;
             let options = ImportOptions {
-                mode: if replace { ImportMode::Replace } else { ImportMode::Merge },
+                mode: if replace {
+                    ImportMode::Replace
+                } else {
+                    ImportMode::Merge
+                },
                 skip_invalid,
                 dry_run,
                 allowed_types: None,
@@ -38,7 +43,8 @@ pub async fn run(service: &ZoneService, cmd: ZoneCommand) -> Result<()> {
             Ok(())
         }
         ZoneCommand::Export { zone, org } => {
-            let name = Name::parse_absolute(&zone).with_context(|| format!("zone name '{zone}'"))?;
+            let name =
+                Name::parse_absolute(&zone).with_context(|| format!("zone name '{zone}'"))?;
             let org = organisation(service, &org, false).await?;
             let zone = service.zone_by_name(Some(org.id), &name).await?;
             let text = service.export(zone.id).await?;
@@ -60,7 +66,10 @@ pub async fn run(service: &ZoneService, cmd: ZoneCommand) -> Result<()> {
                 })
                 .await?;
             let orgs = service.store().list_organisations().await?;
-            println!("{:<40} {:<12} {:<20} {:>12} {:>8}", "ZONE", "KIND", "STATUS", "SERIAL", "ORG");
+            println!(
+                "{:<40} {:<12} {:<20} {:>12} {:>8}",
+                "ZONE", "KIND", "STATUS", "SERIAL", "ORG"
+            );
             for zone in zones {
                 let count = service.store().record_count(zone.id).await?;
                 let slug = orgs
@@ -128,7 +137,9 @@ async fn import(
                 status: ZoneStatus::Active,
                 dnssec_enabled: false,
             };
-            service.create_zone_from_file(new, reader, &options, actor).await
+            service
+                .create_zone_from_file(new, reader, &options, actor)
+                .await
         }
     };
     progress.finish_and_clear();
@@ -205,7 +216,9 @@ async fn organisation(service: &ZoneService, slug: &str, create: bool) -> Result
     }
     let valid = !slug.is_empty()
         && slug.len() <= 63
-        && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     if !valid {
         bail!("organisation slug '{slug}' must be 1-63 lower-case letters, digits and hyphens");
     }

@@ -20,7 +20,9 @@ fn tern(data_dir: &Path, args: &[&str]) -> Output {
 }
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tern-core/tests/fixtures/zones").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../tern-core/tests/fixtures/zones")
+        .join(name)
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -31,33 +33,76 @@ fn text(bytes: &[u8]) -> String {
 fn import_change_export_list() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path();
-    let out = tern(data, &["zone", "import", "minimal.com", fixture("minimal.com").to_str().expect("path")]);
+    let out = tern(
+        data,
+        &[
+            "zone",
+            "import",
+            "minimal.com",
+            fixture("minimal.com").to_str().expect("path"),
+        ],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("imported minimal.com."), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("imported minimal.com."),
+        "{}",
+        text(&out.stdout)
+    );
 
     // The same file again: nothing to change.
-    let out = tern(data, &["zone", "import", "minimal.com", fixture("minimal.com").to_str().expect("path")]);
+    let out = tern(
+        data,
+        &[
+            "zone",
+            "import",
+            "minimal.com",
+            fixture("minimal.com").to_str().expect("path"),
+        ],
+    );
     assert!(out.status.success());
-    assert!(text(&out.stdout).contains("nothing to change"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("nothing to change"),
+        "{}",
+        text(&out.stdout)
+    );
 
     let first = text(&tern(data, &["zone", "export", "minimal.com"]).stdout);
     assert!(first.contains("$ORIGIN minimal.com."), "{first}");
     let serial_of = |zone: &str| -> u64 {
-        let soa = zone.lines().find(|l| l.contains("\tSOA\t")).expect("SOA line");
-        soa.split_whitespace().nth(6).and_then(|s| s.parse().ok()).expect("serial")
+        let soa = zone
+            .lines()
+            .find(|l| l.contains("\tSOA\t"))
+            .expect("SOA line");
+        soa.split_whitespace()
+            .nth(6)
+            .and_then(|s| s.parse().ok())
+            .expect("serial")
     };
 
     // A change: merge a file with one more record; the serial moves by one.
     let extra = data.join("extra.zone");
     std::fs::write(&extra, "$ORIGIN minimal.com.\nextra 300 IN A 192.0.2.77\n").expect("write");
-    let out = tern(data, &["--data-dir", data.to_str().expect("path"), "zone", "import", "minimal.com", extra.to_str().expect("path")]);
+    let out = tern(
+        data,
+        &[
+            "--data-dir",
+            data.to_str().expect("path"),
+            "zone",
+            "import",
+            "minimal.com",
+            extra.to_str().expect("path"),
+        ],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let second = text(&tern(data, &["zone", "export", "minimal.com"]).stdout);
     assert!(second.contains("extra\t300\tIN\tA\t192.0.2.77"), "{second}");
     assert_eq!(serial_of(&second), serial_of(&first) + 1);
 
     let list = text(&tern(data, &["zone", "list"]).stdout);
-    assert!(list.contains("minimal.com.") && list.contains("active"), "{list}");
+    assert!(
+        list.contains("minimal.com.") && list.contains("active"),
+        "{list}"
+    );
 }
 
 #[test]
@@ -65,17 +110,40 @@ fn strict_import_fails_with_lines_and_skip_invalid_reports() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path();
     let path = fixture("nztest.com");
-    let out = tern(data, &["zone", "import", "nztest.com", path.to_str().expect("path")]);
+    let out = tern(
+        data,
+        &["zone", "import", "nztest.com", path.to_str().expect("path")],
+    );
     assert!(!out.status.success());
     let err = text(&out.stderr);
-    assert!(err.contains("line 15") && err.contains("line 16") && err.contains("outside the zone"), "{err}");
+    assert!(
+        err.contains("line 15") && err.contains("line 16") && err.contains("outside the zone"),
+        "{err}"
+    );
     let list = text(&tern(data, &["zone", "list"]).stdout);
     assert!(!list.contains("nztest.com."), "nothing imported: {list}");
 
-    let out = tern(data, &["zone", "import", "nztest.com", path.to_str().expect("path"), "--skip-invalid"]);
+    let out = tern(
+        data,
+        &[
+            "zone",
+            "import",
+            "nztest.com",
+            path.to_str().expect("path"),
+            "--skip-invalid",
+        ],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("skipped: line 15"), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("2 skipped"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stderr).contains("skipped: line 15"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stdout).contains("2 skipped"),
+        "{}",
+        text(&out.stdout)
+    );
 }
 
 fn free_port() -> SocketAddr {
@@ -86,7 +154,11 @@ fn free_port() -> SocketAddr {
 fn http_get(addr: SocketAddr, path: &str) -> Option<String> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_millis(200)).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
     let mut body = String::new();
     stream.read_to_string(&mut body).ok()?;
     Some(body)
@@ -108,7 +180,13 @@ fn serve_answers_health_checks() {
     let dns = free_port();
     let server = Server(
         Command::new(env!("CARGO_BIN_EXE_tern"))
-            .args(["serve", "--api-listen", &api.to_string(), "--dns-listen", &dns.to_string()])
+            .args([
+                "serve",
+                "--api-listen",
+                &api.to_string(),
+                "--dns-listen",
+                &dns.to_string(),
+            ])
             .env("TERN_DATA_DIR", dir.path())
             .env_remove("TERN_DATABASE_URL")
             .stdout(Stdio::null())
@@ -126,7 +204,13 @@ fn serve_answers_health_checks() {
     };
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
     let ready = http_get(api, "/readyz").expect("readyz");
-    assert!(ready.starts_with("HTTP/1.1 200") && ready.contains("ready"), "{ready}");
-    assert!(dir.path().join("tern.db").exists(), "SQLite database in the data dir");
+    assert!(
+        ready.starts_with("HTTP/1.1 200") && ready.contains("ready"),
+        "{ready}"
+    );
+    assert!(
+        dir.path().join("tern.db").exists(),
+        "SQLite database in the data dir"
+    );
     drop(server);
 }

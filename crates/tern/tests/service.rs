@@ -61,8 +61,16 @@ fn corpus() -> Vec<(String, String)> {
         .map(|e| e.path())
         .filter(|p| p.extension().is_none_or(|x| x != "md"))
         .map(|p| {
-            let file = p.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
-            let origin = if file == "root.zone" { ".".to_string() } else { file };
+            let file = p
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+                .to_string();
+            let origin = if file == "root.zone" {
+                ".".to_string()
+            } else {
+                file
+            };
             (origin, fs::read_to_string(&p).expect("fixture"))
         })
         .collect();
@@ -71,7 +79,12 @@ fn corpus() -> Vec<(String, String)> {
 }
 
 async fn records(engine: &Engine, zone: &Zone) -> Vec<Record> {
-    engine.service.store().records(zone.id).await.expect("records")
+    engine
+        .service
+        .store()
+        .records(zone.id)
+        .await
+        .expect("records")
 }
 
 fn rec(name: &str, rtype: RecordType, content: &str, ttl: Option<u32>) -> Change {
@@ -90,7 +103,12 @@ async fn corpus_round_trips_import_export_import() {
         for (origin, text) in corpus() {
             let report = engine
                 .service
-                .create_zone_from_file(new_zone(&engine, &origin), text.as_bytes(), &lenient(), &actor)
+                .create_zone_from_file(
+                    new_zone(&engine, &origin),
+                    text.as_bytes(),
+                    &lenient(),
+                    &actor,
+                )
                 .await
                 .unwrap_or_else(|e| panic!("{} {origin}: {e}", engine.label));
             let zone = report.zone.clone();
@@ -103,23 +121,56 @@ async fn corpus_round_trips_import_export_import() {
                 .import(zone.id, text.as_bytes(), &lenient(), &actor)
                 .await
                 .expect("re-import");
-            assert!(!again.changed, "{} {origin}: second import changed {:?} / {:?}", engine.label, again.added, again.removed);
-            assert_eq!(engine.service.zone(zone.id).await.expect("zone").serial, zone.serial);
+            assert!(
+                !again.changed,
+                "{} {origin}: second import changed {:?} / {:?}",
+                engine.label, again.added, again.removed
+            );
+            assert_eq!(
+                engine.service.zone(zone.id).await.expect("zone").serial,
+                zone.serial
+            );
 
             // The export, imported into a fresh zone of the same name, gives
             // the same records and SOA settings.
-            engine.service.delete_zone(zone.id, true, &actor).await.expect("purge");
+            engine
+                .service
+                .delete_zone(zone.id, true, &actor)
+                .await
+                .expect("purge");
             let reimport = engine
                 .service
-                .create_zone_from_file(new_zone(&engine, &origin), exported.as_bytes(), &strict(), &actor)
+                .create_zone_from_file(
+                    new_zone(&engine, &origin),
+                    exported.as_bytes(),
+                    &strict(),
+                    &actor,
+                )
                 .await
-                .unwrap_or_else(|e| panic!("{} {origin}: exported file does not import strictly: {e}", engine.label));
+                .unwrap_or_else(|e| {
+                    panic!(
+                        "{} {origin}: exported file does not import strictly: {e}",
+                        engine.label
+                    )
+                });
             assert!(reimport.skipped.is_empty(), "{origin}");
             let second = records(&engine, &reimport.zone).await;
-            assert_eq!(record_set(&zone, &first), record_set(&reimport.zone, &second), "{} {origin}", engine.label);
+            assert_eq!(
+                record_set(&zone, &first),
+                record_set(&reimport.zone, &second),
+                "{} {origin}",
+                engine.label
+            );
             assert_eq!(zone.soa, reimport.zone.soa, "{origin}");
-            assert_eq!(zone.serial, reimport.zone.serial, "{origin}: the file's serial is kept");
-            engine.service.delete_zone(reimport.zone.id, true, &actor).await.expect("purge");
+            assert_eq!(
+                zone.serial, reimport.zone.serial,
+                "{origin}: the file's serial is kept"
+            );
+            engine
+                .service
+                .delete_zone(reimport.zone.id, true, &actor)
+                .await
+                .expect("purge");
         }
         engine.finish().await;
     }
@@ -129,7 +180,12 @@ async fn corpus_round_trips_import_export_import() {
 async fn strict_import_names_every_trap_and_imports_nothing() {
     let traps: &[(&str, &[usize])] = &[
         // EUI48, EUI64, ALIAS, CNAME beside A at *.mixed-wc, MB, MB, MG, MG, MR, WALLET
-        ("example.com", &[86, 20192, 20193, 20197, 20201, 20202, 20203, 20204, 20205, 20234]),
+        (
+            "example.com",
+            &[
+                86, 20192, 20193, 20197, 20201, 20202, 20203, 20204, 20205, 20234,
+            ],
+        ),
         // two owners outside the zone
         ("nztest.com", &[15, 16]),
     ];
@@ -140,7 +196,12 @@ async fn strict_import_names_every_trap_and_imports_nothing() {
             let head = engine.service.store().journal_head().await.expect("head");
             let err = engine
                 .service
-                .create_zone_from_file(new_zone(&engine, origin), text.as_bytes(), &strict(), &actor)
+                .create_zone_from_file(
+                    new_zone(&engine, origin),
+                    text.as_bytes(),
+                    &strict(),
+                    &actor,
+                )
                 .await
                 .expect_err("strict import must refuse the traps");
             let CoreError::Import(problems) = err else {
@@ -149,19 +210,39 @@ async fn strict_import_names_every_trap_and_imports_nothing() {
             let got: Vec<usize> = problems.iter().map(|p| p.line).collect();
             assert_eq!(&got, lines, "{} {origin}: {problems:#?}", engine.label);
             assert!(problems.iter().all(|p| !p.reason.is_empty()));
-            let zones = engine.service.store().list_zones(&Default::default()).await.expect("zones");
-            assert!(zones.is_empty(), "{origin}: a refused import left a zone behind");
-            assert_eq!(engine.service.store().journal_head().await.expect("head"), head);
+            let zones = engine
+                .service
+                .store()
+                .list_zones(&Default::default())
+                .await
+                .expect("zones");
+            assert!(
+                zones.is_empty(),
+                "{origin}: a refused import left a zone behind"
+            );
+            assert_eq!(
+                engine.service.store().journal_head().await.expect("head"),
+                head
+            );
 
             // --skip-invalid imports the rest and reports exactly those lines.
             let report = engine
                 .service
-                .create_zone_from_file(new_zone(&engine, origin), text.as_bytes(), &lenient(), &actor)
+                .create_zone_from_file(
+                    new_zone(&engine, origin),
+                    text.as_bytes(),
+                    &lenient(),
+                    &actor,
+                )
                 .await
                 .expect("lenient import");
             let skipped: Vec<usize> = report.skipped.iter().map(|p| p.line).collect();
             assert_eq!(&skipped, lines, "{origin}");
-            engine.service.delete_zone(report.zone.id, true, &actor).await.expect("purge");
+            engine
+                .service
+                .delete_zone(report.zone.id, true, &actor)
+                .await
+                .expect("purge");
         }
         engine.finish().await;
     }
@@ -174,7 +255,12 @@ async fn serial_and_journal_advance_once_per_change() {
         let text = fs::read_to_string(fixtures_dir().join("minimal.com")).expect("fixture");
         let report = engine
             .service
-            .create_zone_from_file(new_zone(&engine, "minimal.com"), text.as_bytes(), &strict(), &actor)
+            .create_zone_from_file(
+                new_zone(&engine, "minimal.com"),
+                text.as_bytes(),
+                &strict(),
+                &actor,
+            )
             .await
             .expect("import");
         let zone = report.zone;
@@ -184,7 +270,12 @@ async fn serial_and_journal_advance_once_per_change() {
                 .service
                 .apply(
                     zone.id,
-                    ChangeSet::new(vec![rec(&format!("{name}.minimal.com"), RecordType::A, &format!("192.0.2.{i}"), None)]),
+                    ChangeSet::new(vec![rec(
+                        &format!("{name}.minimal.com"),
+                        RecordType::A,
+                        &format!("192.0.2.{i}"),
+                        None,
+                    )]),
                     &actor,
                 )
                 .await
@@ -197,22 +288,40 @@ async fn serial_and_journal_advance_once_per_change() {
         // A change set that changes nothing commits nothing.
         let noop = engine
             .service
-            .apply(zone.id, ChangeSet::new(vec![Change::Zone(Default::default())]), &actor)
+            .apply(
+                zone.id,
+                ChangeSet::new(vec![Change::Zone(Default::default())]),
+                &actor,
+            )
             .await
             .expect("noop");
         assert!(!noop.changed);
-        assert_eq!(engine.service.zone(zone.id).await.expect("zone").serial, serial);
+        assert_eq!(
+            engine.service.zone(zone.id).await.expect("zone").serial,
+            serial
+        );
 
-        let journal = engine.service.store().zone_journal(zone.id, 0, 100).await.expect("journal");
+        let journal = engine
+            .service
+            .store()
+            .zone_journal(zone.id, 0, 100)
+            .await
+            .expect("journal");
         assert_eq!(journal.len(), 4, "one entry for the import, one per change");
         assert_eq!(journal[0].serial_after, serial);
         assert_eq!(journal[0].added.len(), 1);
         assert_eq!(journal[0].added[0].name.as_str(), "c.minimal.com.");
         for pair in journal.windows(2) {
-            assert_eq!(pair[0].serial_before, pair[1].serial_after, "journal serials chain");
+            assert_eq!(
+                pair[0].serial_before, pair[1].serial_after,
+                "journal serials chain"
+            );
         }
         let exported = engine.service.export(zone.id).await.expect("export");
-        assert!(exported.contains(&format!(" {serial} ")), "export shows the current serial:\n{exported}");
+        assert!(
+            exported.contains(&format!(" {serial} ")),
+            "export shows the current serial:\n{exported}"
+        );
         engine.finish().await;
     }
 }
@@ -223,15 +332,29 @@ async fn serial_and_journal_advance_once_per_change() {
 async fn bad_changes_are_refused_and_change_nothing() {
     for engine in engines().await {
         let actor = engine.actor();
-        let zone = engine.service.create_zone(new_zone(&engine, "example.org"), &actor).await.expect("zone");
+        let zone = engine
+            .service
+            .create_zone(new_zone(&engine, "example.org"), &actor)
+            .await
+            .expect("zone");
         engine
             .service
             .apply(
                 zone.id,
                 ChangeSet::new(vec![
                     rec("www.example.org", RecordType::A, "192.0.2.1", Some(300)),
-                    rec("alias.example.org", RecordType::CNAME, "www.example.org", None),
-                    rec("sub.example.org", RecordType::NS, "ns.sub.example.org", None),
+                    rec(
+                        "alias.example.org",
+                        RecordType::CNAME,
+                        "www.example.org",
+                        None,
+                    ),
+                    rec(
+                        "sub.example.org",
+                        RecordType::NS,
+                        "ns.sub.example.org",
+                        None,
+                    ),
                 ]),
                 &actor,
             )
@@ -242,14 +365,63 @@ async fn bad_changes_are_refused_and_change_nothing() {
         let head = engine.service.store().journal_head().await.expect("head");
 
         let cases: Vec<(Vec<Change>, &str)> = vec![
-            (vec![rec("www.example.org", RecordType::CNAME, "other.example.net", None)], "cannot coexist"),
-            (vec![rec("alias.example.org", RecordType::TXT, "\"x\"", None)], "cannot coexist"),
-            (vec![rec("example.org", RecordType::CNAME, "other.example.net", None)], "zone apex"),
-            (vec![rec("www.example.net", RecordType::A, "192.0.2.1", None)], "outside the zone"),
-            (vec![rec("x.sub.example.org", RecordType::TXT, "\"hidden\"", None)], "below the delegation"),
-            (vec![rec("www.example.org", RecordType::A, "192.0.2.1", None)], "already exists"),
-            (vec![rec("www.example.org", RecordType::A, "192.0.2.2", Some(600))], "TTL 300 of the RRset"),
-            (vec![rec("www.example.org", RecordType::SOA, "a. b. 1 2 3 4 5", None)], "managed by Tern"),
+            (
+                vec![rec(
+                    "www.example.org",
+                    RecordType::CNAME,
+                    "other.example.net",
+                    None,
+                )],
+                "cannot coexist",
+            ),
+            (
+                vec![rec("alias.example.org", RecordType::TXT, "\"x\"", None)],
+                "cannot coexist",
+            ),
+            (
+                vec![rec(
+                    "example.org",
+                    RecordType::CNAME,
+                    "other.example.net",
+                    None,
+                )],
+                "zone apex",
+            ),
+            (
+                vec![rec("www.example.net", RecordType::A, "192.0.2.1", None)],
+                "outside the zone",
+            ),
+            (
+                vec![rec(
+                    "x.sub.example.org",
+                    RecordType::TXT,
+                    "\"hidden\"",
+                    None,
+                )],
+                "below the delegation",
+            ),
+            (
+                vec![rec("www.example.org", RecordType::A, "192.0.2.1", None)],
+                "already exists",
+            ),
+            (
+                vec![rec(
+                    "www.example.org",
+                    RecordType::A,
+                    "192.0.2.2",
+                    Some(600),
+                )],
+                "TTL 300 of the RRset",
+            ),
+            (
+                vec![rec(
+                    "www.example.org",
+                    RecordType::SOA,
+                    "a. b. 1 2 3 4 5",
+                    None,
+                )],
+                "managed by Tern",
+            ),
             // All or nothing: a valid first change is not applied when the second fails.
             (
                 vec![
@@ -265,16 +437,40 @@ async fn bad_changes_are_refused_and_change_nothing() {
                 .apply(zone.id, ChangeSet::new(changes), &actor)
                 .await
                 .expect_err(needle);
-            assert!(err.to_string().contains(needle), "{}: expected {needle:?} in {err}", engine.label);
-            assert_eq!(records(&engine, &zone).await, before, "{needle}: records changed");
-            assert_eq!(engine.service.zone(zone.id).await.expect("zone").serial, serial);
-            assert_eq!(engine.service.store().journal_head().await.expect("head"), head);
+            assert!(
+                err.to_string().contains(needle),
+                "{}: expected {needle:?} in {err}",
+                engine.label
+            );
+            assert_eq!(
+                records(&engine, &zone).await,
+                before,
+                "{needle}: records changed"
+            );
+            assert_eq!(
+                engine.service.zone(zone.id).await.expect("zone").serial,
+                serial
+            );
+            assert_eq!(
+                engine.service.store().journal_head().await.expect("head"),
+                head
+            );
         }
 
         // Input that never reaches the service is refused by the parsers.
         let label = "a".repeat(64);
-        assert!(Name::parse_absolute(&format!("{label}.example.org")).unwrap_err().to_string().contains("limit is 63"));
-        assert!(Rdata::parse_text(RecordType::AAAA, "2001:db8::zz").unwrap_err().to_string().contains("not an IPv6 address"));
+        assert!(
+            Name::parse_absolute(&format!("{label}.example.org"))
+                .unwrap_err()
+                .to_string()
+                .contains("limit is 63")
+        );
+        assert!(
+            Rdata::parse_text(RecordType::AAAA, "2001:db8::zz")
+                .unwrap_err()
+                .to_string()
+                .contains("not an IPv6 address")
+        );
 
         // A malformed zone-file line is reported with its line number.
         let bad_file = "$ORIGIN example.org.\n@ 3600 IN SOA ns1 host 1 2 3 4 5\nok A 192.0.2.1\nbad AAAA 2001:db8::zz\nlong.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa A 192.0.2.1\n";
@@ -283,12 +479,20 @@ async fn bad_changes_are_refused_and_change_nothing() {
             .import(zone.id, bad_file.as_bytes(), &strict(), &actor)
             .await
             .expect_err("bad file");
-        let CoreError::Import(problems) = err else { panic!("{err}") };
-        assert_eq!(problems.iter().map(|p| p.line).collect::<Vec<_>>(), vec![4, 5]);
+        let CoreError::Import(problems) = err else {
+            panic!("{err}")
+        };
+        assert_eq!(
+            problems.iter().map(|p| p.line).collect::<Vec<_>>(),
+            vec![4, 5]
+        );
         assert!(problems[0].reason.contains("IPv6"), "{problems:?}");
         assert!(problems[1].reason.contains("limit is 63"), "{problems:?}");
         assert_eq!(records(&engine, &zone).await, before);
-        assert_eq!(engine.service.zone(zone.id).await.expect("zone").serial, serial);
+        assert_eq!(
+            engine.service.zone(zone.id).await.expect("zone").serial,
+            serial
+        );
         engine.finish().await;
     }
 }
@@ -297,16 +501,33 @@ async fn bad_changes_are_refused_and_change_nothing() {
 async fn one_ttl_per_rrset() {
     for engine in engines().await {
         let actor = engine.actor();
-        let zone = engine.service.create_zone(new_zone(&engine, "ttl.test"), &actor).await.expect("zone");
+        let zone = engine
+            .service
+            .create_zone(new_zone(&engine, "ttl.test"), &actor)
+            .await
+            .expect("zone");
         engine
             .service
-            .apply(zone.id, ChangeSet::new(vec![rec("www.ttl.test", RecordType::A, "192.0.2.1", Some(300))]), &actor)
+            .apply(
+                zone.id,
+                ChangeSet::new(vec![rec(
+                    "www.ttl.test",
+                    RecordType::A,
+                    "192.0.2.1",
+                    Some(300),
+                )]),
+                &actor,
+            )
             .await
             .expect("first");
         // Joining without a TTL takes the RRset's TTL.
         let joined = engine
             .service
-            .apply(zone.id, ChangeSet::new(vec![rec("www.ttl.test", RecordType::A, "192.0.2.2", None)]), &actor)
+            .apply(
+                zone.id,
+                ChangeSet::new(vec![rec("www.ttl.test", RecordType::A, "192.0.2.2", None)]),
+                &actor,
+            )
             .await
             .expect("join");
         assert_eq!(joined.added[0].ttl, Some(300));
@@ -329,10 +550,17 @@ async fn one_ttl_per_rrset() {
             .expect("ttl change");
         assert_eq!(outcome.warnings.len(), 1, "{:?}", outcome.warnings);
         assert!(outcome.warnings[0].contains("900"));
-        let www: Vec<Record> = records(&engine, &zone).await.into_iter().filter(|r| r.rtype == RecordType::A).collect();
+        let www: Vec<Record> = records(&engine, &zone)
+            .await
+            .into_iter()
+            .filter(|r| r.rtype == RecordType::A)
+            .collect();
         assert_eq!(www.len(), 2);
         assert!(www.iter().all(|r| r.ttl == Some(900)), "{www:?}");
-        assert!(www.iter().any(|r| r.id == id), "record ids are stable across updates");
+        assert!(
+            www.iter().any(|r| r.id == id),
+            "record ids are stable across updates"
+        );
         engine.finish().await;
     }
 }
@@ -341,13 +569,28 @@ async fn one_ttl_per_rrset() {
 async fn expected_serial_is_checked() {
     for engine in engines().await {
         let actor = engine.actor();
-        let zone = engine.service.create_zone(new_zone(&engine, "occ.test"), &actor).await.expect("zone");
+        let zone = engine
+            .service
+            .create_zone(new_zone(&engine, "occ.test"), &actor)
+            .await
+            .expect("zone");
         let mut changes = ChangeSet::new(vec![rec("a.occ.test", RecordType::A, "192.0.2.1", None)]);
         changes.expected_serial = Some(zone.serial.wrapping_sub(1));
-        let err = engine.service.apply(zone.id, changes.clone(), &actor).await.expect_err("stale");
-        assert!(matches!(err, CoreError::SerialMismatch { current, .. } if current == zone.serial), "{err}");
+        let err = engine
+            .service
+            .apply(zone.id, changes.clone(), &actor)
+            .await
+            .expect_err("stale");
+        assert!(
+            matches!(err, CoreError::SerialMismatch { current, .. } if current == zone.serial),
+            "{err}"
+        );
         changes.expected_serial = Some(zone.serial);
-        engine.service.apply(zone.id, changes, &actor).await.expect("fresh serial");
+        engine
+            .service
+            .apply(zone.id, changes, &actor)
+            .await
+            .expect("fresh serial");
         engine.finish().await;
     }
 }
@@ -356,10 +599,23 @@ async fn expected_serial_is_checked() {
 async fn merge_import_keeps_existing_and_replace_removes_it() {
     for engine in engines().await {
         let actor = engine.actor();
-        let zone = engine.service.create_zone(new_zone(&engine, "merge.test"), &actor).await.expect("zone");
+        let zone = engine
+            .service
+            .create_zone(new_zone(&engine, "merge.test"), &actor)
+            .await
+            .expect("zone");
         engine
             .service
-            .apply(zone.id, ChangeSet::new(vec![rec("keep.merge.test", RecordType::A, "192.0.2.1", None)]), &actor)
+            .apply(
+                zone.id,
+                ChangeSet::new(vec![rec(
+                    "keep.merge.test",
+                    RecordType::A,
+                    "192.0.2.1",
+                    None,
+                )]),
+                &actor,
+            )
             .await
             .expect("seed");
         let file = "$ORIGIN merge.test.\nnew 300 IN A 192.0.2.2\n";
@@ -371,14 +627,39 @@ async fn merge_import_keeps_existing_and_replace_removes_it() {
             dry_run: true,
             ..merge.clone()
         };
-        let preview = engine.service.import(zone.id, file.as_bytes(), &dry, &actor).await.expect("dry run");
+        let preview = engine
+            .service
+            .import(zone.id, file.as_bytes(), &dry, &actor)
+            .await
+            .expect("dry run");
         assert_eq!(preview.added.len(), 1);
-        assert_eq!(records(&engine, &zone).await.len(), 3, "dry run changes nothing");
-        engine.service.import(zone.id, file.as_bytes(), &merge, &actor).await.expect("merge");
-        let names: BTreeSet<String> = records(&engine, &zone).await.iter().map(|r| r.name.to_string()).collect();
+        assert_eq!(
+            records(&engine, &zone).await.len(),
+            3,
+            "dry run changes nothing"
+        );
+        engine
+            .service
+            .import(zone.id, file.as_bytes(), &merge, &actor)
+            .await
+            .expect("merge");
+        let names: BTreeSet<String> = records(&engine, &zone)
+            .await
+            .iter()
+            .map(|r| r.name.to_string())
+            .collect();
         assert!(names.contains("keep.merge.test.") && names.contains("new.merge.test."));
-        let replaced = engine.service.import(zone.id, file.as_bytes(), &strict(), &actor).await.expect("replace");
-        assert!(replaced.removed.iter().any(|r| r.name.as_str() == "keep.merge.test."));
+        let replaced = engine
+            .service
+            .import(zone.id, file.as_bytes(), &strict(), &actor)
+            .await
+            .expect("replace");
+        assert!(
+            replaced
+                .removed
+                .iter()
+                .any(|r| r.name.as_str() == "keep.merge.test.")
+        );
         let left = records(&engine, &zone).await;
         assert_eq!(left.len(), 1, "replace leaves exactly the file: {left:?}");
         engine.finish().await;
@@ -389,24 +670,51 @@ async fn merge_import_keeps_existing_and_replace_removes_it() {
 async fn soft_delete_restore_and_zone_name_uniqueness() {
     for engine in engines().await {
         let actor = engine.actor();
-        let zone = engine.service.create_zone(new_zone(&engine, "del.test"), &actor).await.expect("zone");
-        let dup = engine.service.create_zone(new_zone(&engine, "del.test"), &actor).await.expect_err("dup");
+        let zone = engine
+            .service
+            .create_zone(new_zone(&engine, "del.test"), &actor)
+            .await
+            .expect("zone");
+        let dup = engine
+            .service
+            .create_zone(new_zone(&engine, "del.test"), &actor)
+            .await
+            .expect_err("dup");
         assert!(matches!(dup, CoreError::Conflict { .. }), "{dup}");
-        engine.service.delete_zone(zone.id, false, &actor).await.expect("soft delete");
+        engine
+            .service
+            .delete_zone(zone.id, false, &actor)
+            .await
+            .expect("soft delete");
         let deleted = engine.service.zone(zone.id).await.expect("still there");
         assert_eq!(deleted.status, ZoneStatus::Deleted);
         assert!(deleted.deleted_at.is_some());
         let err = engine
             .service
-            .apply(zone.id, ChangeSet::new(vec![rec("a.del.test", RecordType::A, "192.0.2.1", None)]), &actor)
+            .apply(
+                zone.id,
+                ChangeSet::new(vec![rec("a.del.test", RecordType::A, "192.0.2.1", None)]),
+                &actor,
+            )
             .await
             .expect_err("deleted zones take no changes");
         assert!(err.to_string().contains("deleted"), "{err}");
-        let restored = engine.service.restore_zone(zone.id, &actor).await.expect("restore");
+        let restored = engine
+            .service
+            .restore_zone(zone.id, &actor)
+            .await
+            .expect("restore");
         assert_eq!(restored.status, ZoneStatus::Active);
         assert!(restored.deleted_at.is_none());
-        engine.service.delete_zone(zone.id, true, &actor).await.expect("hard delete");
-        assert!(matches!(engine.service.zone(zone.id).await, Err(CoreError::NotFound { .. })));
+        engine
+            .service
+            .delete_zone(zone.id, true, &actor)
+            .await
+            .expect("hard delete");
+        assert!(matches!(
+            engine.service.zone(zone.id).await,
+            Err(CoreError::NotFound { .. })
+        ));
         engine.finish().await;
     }
 }

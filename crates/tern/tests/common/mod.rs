@@ -60,8 +60,17 @@ pub fn config() -> ServiceConfig {
     }
 }
 
-async fn engine(label: &'static str, url: String, dir: Option<tempfile::TempDir>, pg_cleanup: Option<(String, String)>) -> Engine {
-    let database = Arc::new(Database::connect(&url).await.unwrap_or_else(|e| panic!("{label}: {e}")));
+async fn engine(
+    label: &'static str,
+    url: String,
+    dir: Option<tempfile::TempDir>,
+    pg_cleanup: Option<(String, String)>,
+) -> Engine {
+    let database = Arc::new(
+        Database::connect(&url)
+            .await
+            .unwrap_or_else(|e| panic!("{label}: {e}")),
+    );
     let store: Arc<dyn Store> = database.clone();
     let service = Arc::new(ZoneService::new(store, config()));
     let org = Organisation {
@@ -71,7 +80,11 @@ async fn engine(label: &'static str, url: String, dir: Option<tempfile::TempDir>
         features: vec!["dns".into()],
         created_at: now_millis(),
     };
-    service.store().create_organisation(&org).await.expect("organisation");
+    service
+        .store()
+        .create_organisation(&org)
+        .await
+        .expect("organisation");
     Engine {
         label,
         url,
@@ -92,14 +105,17 @@ pub async fn sqlite() -> Engine {
 /// A fresh PostgreSQL database, or `None` (after printing SKIP) when no
 /// server is reachable outside CI.
 pub async fn postgres() -> Option<Engine> {
-    let admin_url = std::env::var("TERN_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_PG.to_string());
+    let admin_url =
+        std::env::var("TERN_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_PG.to_string());
     let mut conn = match sqlx::PgConnection::connect(&admin_url).await {
         Ok(c) => c,
         Err(e) => {
             if std::env::var("CI").as_deref() == Ok("true") {
                 panic!("PostgreSQL is required in CI but {admin_url} is not reachable: {e}");
             }
-            eprintln!("SKIP: PostgreSQL not reachable at {admin_url} ({e}); PostgreSQL half of this test skipped");
+            eprintln!(
+                "SKIP: PostgreSQL not reachable at {admin_url} ({e}); PostgreSQL half of this test skipped"
+            );
             return None;
         }
     };
