@@ -205,32 +205,22 @@ impl Database {
     }
 
     async fn insert_records(
+        &self,
         tx: &mut Transaction<'static, Any>,
         records: &[Record],
     ) -> Result<(), StoreError> {
         for chunk in records.chunks(INSERT_CHUNK) {
-            let mut sql = String::with_capacity(64 + chunk.len() * 48);
+            let mut sql = String::with_capacity(128 + chunk.len() * 48);
             sql.push_str(
                 "INSERT INTO records (id, zone_id, name, rtype, ttl, rdata, description, created_at, updated_at, version) VALUES ",
             );
             for i in 0..chunk.len() {
-                let b = i * 10;
                 if i > 0 {
                     sql.push(',');
                 }
-                sql.push_str(&format!(
-                    "(${},${},${},${},${},${},${},${},${},${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6,
-                    b + 7,
-                    b + 8,
-                    b + 9,
-                    b + 10
-                ));
+                sql.push('(');
+                sql.push_str(&placeholders(self.backend, i * 10, 10));
+                sql.push(')');
             }
             let mut query = sqlx::query(&sql);
             for r in chunk {
@@ -271,10 +261,15 @@ impl Database {
     }
 }
 
-/// `$2, $3, …` for an `IN (…)` list after `skip` leading parameters.
-fn placeholders(skip: usize, count: usize) -> String {
+/// Placeholders for `count` parameters after `skip` leading ones. SQLite gets
+/// plain `?`: with numbered placeholders sqlx looks every parameter up by
+/// name, which is quadratic in the parameter count and dominated bulk inserts.
+fn placeholders(backend: Backend, skip: usize, count: usize) -> String {
     (0..count)
-        .map(|i| format!("${}", skip + i + 1))
+        .map(|i| match backend {
+            Backend::Sqlite => "?".to_string(),
+            Backend::Postgres => format!("${}", skip + i + 1),
+        })
         .collect::<Vec<_>>()
         .join(",")
 }
@@ -429,8 +424,9 @@ impl Store for Database {
         let mut out = Vec::new();
         for chunk in names.chunks(ID_CHUNK) {
             let sql = format!(
-                "SELECT {RECORD_COLUMNS} FROM records WHERE zone_id = $1 AND name IN ({}) ORDER BY name, rtype, id",
-                placeholders(1, chunk.len())
+                "SELECT {RECORD_COLUMNS} FROM records WHERE zone_id = {} AND name IN ({}) ORDER BY name, rtype, id",
+                placeholders(self.backend, 0, 1),
+                placeholders(self.backend, 1, chunk.len())
             );
             let mut binds = vec![zone_id.to_string()];
             binds.extend(chunk.iter().map(|n| n.to_string()));
@@ -465,8 +461,9 @@ impl Store for Database {
         let mut out = Vec::new();
         for chunk in ids.chunks(ID_CHUNK) {
             let sql = format!(
-                "SELECT {RECORD_COLUMNS} FROM records WHERE zone_id = $1 AND id IN ({}) ORDER BY name, rtype, id",
-                placeholders(1, chunk.len())
+                "SELECT {RECORD_COLUMNS} FROM records WHERE zone_id = {} AND id IN ({}) ORDER BY name, rtype, id",
+                placeholders(self.backend, 0, 1),
+                placeholders(self.backend, 1, chunk.len())
             );
             let mut binds = vec![zone_id.to_string()];
             binds.extend(chunk.iter().map(|id| id.to_string()));
@@ -492,7 +489,7 @@ impl Store for Database {
     ) -> Result<i64, StoreError> {
         let mut tx = self.begin().await?;
         Self::write_zone_row(&mut tx, zone, true).await?;
-        Self::insert_records(&mut tx, records).await?;
+        self.insert_records(&mut tx, records).await?;
         let seq = self.append_journal(&mut tx, journal).await?;
         tx.commit().await.map_err(backend_error)?;
         Ok(seq)
@@ -524,8 +521,9 @@ impl Store for Database {
         }
         for chunk in commit.delete_ids.chunks(ID_CHUNK) {
             let sql = format!(
-                "DELETE FROM records WHERE zone_id = $1 AND id IN ({})",
-                placeholders(1, chunk.len())
+                "DELETE FROM records WHERE zone_id = {} AND id IN ({})",
+                placeholders(self.backend, 0, 1),
+                placeholders(self.backend, 1, chunk.len())
             );
             let mut query = sqlx::query(&sql).bind(commit.zone_id.to_string());
             for id in chunk {
@@ -554,7 +552,7 @@ impl Store for Database {
                 return Err(StoreError::NotFound(format!("record {}", r.id)));
             }
         }
-        Self::insert_records(&mut tx, &commit.inserts).await?;
+        self.insert_records(&mut tx, &commit.inserts).await?;
         Self::write_zone_row(&mut tx, &commit.zone, false).await?;
         let seq = self.append_journal(&mut tx, &commit.journal).await?;
         tx.commit().await.map_err(backend_error)?;
