@@ -166,11 +166,31 @@ pub struct CommitOutcome {
     pub changed: bool,
     pub serial_before: u32,
     pub serial_after: u32,
-    pub added: Vec<Record>,
-    pub removed: Vec<Record>,
+    /// The committed journal entry (shared with listeners, not copied);
+    /// `None` when nothing changed.
+    pub entry: Option<Arc<JournalEntry>>,
     /// Things the caller should tell the user (e.g. an RRset's TTL changed).
     pub warnings: Vec<String>,
-    pub seq: Option<i64>,
+}
+
+impl CommitOutcome {
+    pub fn added(&self) -> &[Record] {
+        self.entry
+            .as_ref()
+            .map(|e| e.added.as_slice())
+            .unwrap_or_default()
+    }
+
+    pub fn removed(&self) -> &[Record] {
+        self.entry
+            .as_ref()
+            .map(|e| e.removed.as_slice())
+            .unwrap_or_default()
+    }
+
+    pub fn seq(&self) -> Option<i64> {
+        self.entry.as_ref().map(|e| e.seq)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -219,8 +239,9 @@ impl Default for ImportOptions {
 pub struct ImportReport {
     pub zone: Zone,
     pub records_in_file: usize,
-    pub added: Vec<Record>,
-    pub removed: Vec<Record>,
+    /// The change: committed (with its `seq`), or for a dry run what would be
+    /// committed (`seq` 0).
+    pub entry: Arc<JournalEntry>,
     pub unchanged: usize,
     /// Records refused (only with `skip_invalid`) or not imported by policy.
     pub skipped: Vec<FileProblem>,
@@ -228,6 +249,26 @@ pub struct ImportReport {
     pub changed: bool,
     pub serial_before: u32,
     pub serial_after: u32,
+}
+
+impl ImportReport {
+    pub fn added(&self) -> &[Record] {
+        &self.entry.added
+    }
+
+    pub fn removed(&self) -> &[Record] {
+        &self.entry.removed
+    }
+
+    /// Records present before and after with other content (same id).
+    pub fn updated_count(&self) -> usize {
+        let removed: HashSet<Uuid> = self.entry.removed.iter().map(|r| r.id).collect();
+        self.entry
+            .added
+            .iter()
+            .filter(|r| removed.contains(&r.id))
+            .count()
+    }
 }
 
 pub struct ZoneService {
@@ -277,7 +318,13 @@ impl ZoneService {
 
     /// Delivers a journal entry to listeners unless it was delivered already
     /// (local commits are delivered when they commit; the follower sees them again).
-    pub fn publish(&self, entry: JournalEntry) {
+    pub fn publish(&self, entry: JournalEntry) -> Arc<JournalEntry> {
+        let entry = Arc::new(entry);
+        self.publish_shared(entry.clone());
+        entry
+    }
+
+    fn publish_shared(&self, entry: Arc<JournalEntry>) {
         {
             let Ok(mut delivered) = self.delivered.lock() else {
                 return;
@@ -290,9 +337,7 @@ impl ZoneService {
                 delivered.seqs.pop_first();
             }
         }
-        let change = ZoneChanged {
-            entry: Arc::new(entry),
-        };
+        let change = ZoneChanged { entry };
         let listeners: Vec<Arc<dyn CommitListener>> =
             self.listeners.lock().map(|l| l.clone()).unwrap_or_default();
         for listener in listeners {
@@ -336,7 +381,7 @@ impl ZoneService {
 
     pub async fn create_zone(&self, new: NewZone, actor: &Actor) -> Result<Zone, CoreError> {
         let (zone, records) = self.new_zone_row(new).await?;
-        self.insert_zone(zone, records, actor).await
+        Ok(self.insert_zone(zone, records, actor).await?.0)
     }
 
     /// Checks a new zone's name and builds its row and default apex NS set.
@@ -431,7 +476,7 @@ impl ZoneService {
         zone: Zone,
         records: Vec<Record>,
         actor: &Actor,
-    ) -> Result<Zone, CoreError> {
+    ) -> Result<(Zone, Arc<JournalEntry>), CoreError> {
         let now = zone.created_at;
         let mut entry = JournalEntry {
             seq: 0,
@@ -440,7 +485,7 @@ impl ZoneService {
             serial_before: 0,
             serial_after: zone.serial,
             removed: Vec::new(),
-            added: records.clone(),
+            added: records,
             zone_after: Some(zone.clone()),
             principal: actor.principal.clone(),
             source: actor.source.clone(),
@@ -448,7 +493,7 @@ impl ZoneService {
         };
         let seq = self
             .store
-            .create_zone(&zone, &records, &entry)
+            .create_zone(&zone, &entry)
             .await
             .map_err(|e| match e {
                 StoreError::Duplicate(_) => {
@@ -457,8 +502,8 @@ impl ZoneService {
                 other => other.into(),
             })?;
         entry.seq = seq;
-        self.publish(entry);
-        Ok(zone)
+        let entry = self.publish(entry);
+        Ok((zone, entry))
     }
 
     /// Soft delete (recoverable) or, with `hard`, permanent removal.
@@ -725,10 +770,8 @@ impl ZoneService {
                 serial_after: zone.serial,
                 zone,
                 changed: false,
-                added: Vec::new(),
-                removed: Vec::new(),
+                entry: None,
                 warnings: plan.warnings,
-                seq: None,
             });
         }
         let now = now_millis();
@@ -737,40 +780,23 @@ impl ZoneService {
             .serial
             .unwrap_or_else(|| next_serial(zone.serial, now_unix()));
         after.updated_at = now;
-        let updated_ids: HashSet<Uuid> = plan.removed.iter().map(|r| r.id).collect();
-        let (updates, inserts): (Vec<Record>, Vec<Record>) = plan
-            .added
-            .iter()
-            .cloned()
-            .partition(|r| updated_ids.contains(&r.id));
-        let kept: HashSet<Uuid> = updates.iter().map(|r| r.id).collect();
-        let delete_ids: Vec<Uuid> = plan
-            .removed
-            .iter()
-            .map(|r| r.id)
-            .filter(|id| !kept.contains(id))
-            .collect();
-        let mut entry = JournalEntry {
-            seq: 0,
-            zone_id: zone.id,
-            zone_name: zone.name.clone(),
-            serial_before: zone.serial,
-            serial_after: after.serial,
-            removed: plan.removed,
-            added: plan.added,
-            zone_after: Some(after.clone()),
-            principal: actor.principal.clone(),
-            source: actor.source.clone(),
-            at: now,
-        };
         let commit = Commit {
             zone_id: zone.id,
             expected_serial: zone.serial,
             zone: after.clone(),
-            delete_ids,
-            updates,
-            inserts,
-            journal: entry.clone(),
+            journal: JournalEntry {
+                seq: 0,
+                zone_id: zone.id,
+                zone_name: zone.name.clone(),
+                serial_before: zone.serial,
+                serial_after: after.serial,
+                removed: plan.removed,
+                added: plan.added,
+                zone_after: Some(after.clone()),
+                principal: actor.principal.clone(),
+                source: actor.source.clone(),
+                at: now,
+            },
         };
         let seq = self.store.commit(&commit).await.map_err(|e| match e {
             StoreError::Duplicate(what) => {
@@ -778,19 +804,17 @@ impl ZoneService {
             }
             other => other.into(),
         })?;
+        let mut entry = commit.journal;
         entry.seq = seq;
-        let outcome = CommitOutcome {
+        let entry = self.publish(entry);
+        Ok(CommitOutcome {
             zone: after,
             changed: true,
             serial_before: zone.serial,
             serial_after: entry.serial_after,
-            added: entry.added.clone(),
-            removed: entry.removed.clone(),
+            entry: Some(entry),
             warnings: plan.warnings,
-            seq: Some(seq),
-        };
-        self.publish(entry);
-        Ok(outcome)
+        })
     }
 
     // ------------------------------------------------------ import / export
@@ -813,21 +837,27 @@ impl ZoneService {
             ));
         }
         let existing = self.store.records(zone.id).await?;
-        let (mut report, after) = prepare_import(&zone, existing, input, options)?;
-        if !report.changed || options.dry_run {
-            return Ok(report);
+        let mut prepared = prepare_import(&zone, existing, input, options)?;
+        if !prepared.changed || options.dry_run {
+            let entry = prepared.entry(&zone, actor);
+            return Ok(prepared.into_report(entry));
         }
         let plan = Plan {
-            zone: after,
-            added: report.added.clone(),
-            removed: report.removed.clone(),
+            zone: prepared.after.clone(),
+            added: std::mem::take(&mut prepared.added),
+            removed: std::mem::take(&mut prepared.removed),
             warnings: Vec::new(),
-            serial: Some(report.serial_after),
+            serial: Some(prepared.serial_after),
         };
+        let before = zone.clone();
         match self.commit_plan(zone, plan, actor).await {
             Ok(outcome) => {
-                report.zone = outcome.zone;
-                Ok(report)
+                prepared.after = outcome.zone;
+                let entry = match outcome.entry {
+                    Some(entry) => entry,
+                    None => prepared.entry(&before, actor),
+                };
+                Ok(prepared.into_report(entry))
             }
             Err(CoreError::Store(StoreError::SerialMismatch { expected, current })) => {
                 Err(CoreError::conflict(
@@ -853,30 +883,34 @@ impl ZoneService {
         let (mut zone, default_ns) = self.new_zone_row(new).await?;
         // No previous serial: the file's serial stands if it is ahead of today's.
         zone.serial = 0;
-        let (mut report, after) = prepare_import(&zone, Vec::new(), input, options)?;
-        let mut records = std::mem::take(&mut report.added);
-        if !records
+        let mut prepared = prepare_import(&zone, Vec::new(), input, options)?;
+        if !prepared
+            .added
             .iter()
             .any(|r| r.name == zone.name && r.rtype == RecordType::NS)
         {
-            report.warnings.push(format!(
+            prepared.warnings.push(format!(
                 "the file has no NS records at {}; the server's nameservers were added",
                 zone.name
             ));
-            records.extend(default_ns);
+            prepared.added.extend(default_ns);
         }
-        zone.soa = after.soa;
-        zone.serial = report.serial_after;
-        report.serial_before = 0;
-        report.changed = true;
+        zone.soa = prepared.after.soa.clone();
+        zone.serial = prepared.serial_after;
+        prepared.changed = true;
+        let empty = Zone {
+            serial: 0,
+            ..zone.clone()
+        };
         if options.dry_run {
-            report.added = records;
-            report.zone = zone;
-            return Ok(report);
+            prepared.after = zone;
+            let entry = prepared.entry(&empty, actor);
+            return Ok(prepared.into_report(entry));
         }
-        report.zone = self.insert_zone(zone, records.clone(), actor).await?;
-        report.added = records;
-        Ok(report)
+        let records = std::mem::take(&mut prepared.added);
+        let (zone, entry) = self.insert_zone(zone, records, actor).await?;
+        prepared.after = zone;
+        Ok(prepared.into_report(entry))
     }
 
     /// The zone as a canonical BIND master file.
@@ -898,7 +932,7 @@ fn prepare_import<R: BufRead>(
     existing: Vec<Record>,
     input: R,
     options: &ImportOptions,
-) -> Result<(ImportReport, Zone), CoreError> {
+) -> Result<Prepared, CoreError> {
     let mut problems: Vec<FileProblem> = Vec::new();
     let mut skipped: Vec<FileProblem> = Vec::new();
     let mut warnings: Vec<String> = Vec::new();
@@ -1106,27 +1140,22 @@ fn prepare_import<R: BufRead>(
         after.soa = settings;
     }
     drop(rrset_ttl);
-    let existing_by_id: HashMap<Uuid, &Record> = existing.iter().map(|r| (r.id, r)).collect();
-    let target_ids: HashSet<Uuid> = target.iter().map(|r| r.id).collect();
+    let mut existing_by_id: HashMap<Uuid, Record> =
+        existing.into_iter().map(|r| (r.id, r)).collect();
     let mut added = Vec::new();
     let mut removed = Vec::new();
     let mut unchanged = 0usize;
-    for r in &target {
-        match existing_by_id.get(&r.id) {
-            Some(old) if *old == r => unchanged += 1,
+    for r in target {
+        match existing_by_id.remove(&r.id) {
+            Some(old) if old == r => unchanged += 1,
             Some(old) => {
-                removed.push((*old).clone());
-                added.push(r.clone());
+                removed.push(old);
+                added.push(r);
             }
-            None => added.push(r.clone()),
+            None => added.push(r),
         }
     }
-    removed.extend(
-        existing
-            .iter()
-            .filter(|r| !target_ids.contains(&r.id))
-            .cloned(),
-    );
+    removed.extend(existing_by_id.into_values());
     let changed = !added.is_empty() || !removed.is_empty() || after.soa != zone.soa;
     let serial_after = if changed {
         match file_serial {
@@ -1136,8 +1165,9 @@ fn prepare_import<R: BufRead>(
     } else {
         zone.serial
     };
-    let report = ImportReport {
-        zone: after.clone(),
+    after.serial = serial_after;
+    Ok(Prepared {
+        after,
         records_in_file,
         added,
         removed,
@@ -1145,10 +1175,54 @@ fn prepare_import<R: BufRead>(
         skipped,
         warnings,
         changed,
-        serial_before: zone.serial,
         serial_after,
-    };
-    Ok((report, after))
+    })
+}
+
+/// What an import would do, before it is committed.
+struct Prepared {
+    after: Zone,
+    records_in_file: usize,
+    added: Vec<Record>,
+    removed: Vec<Record>,
+    unchanged: usize,
+    skipped: Vec<FileProblem>,
+    warnings: Vec<String>,
+    changed: bool,
+    serial_after: u32,
+}
+
+impl Prepared {
+    /// The journal entry this import would append (`seq` 0: not committed).
+    fn entry(&mut self, before: &Zone, actor: &Actor) -> Arc<JournalEntry> {
+        Arc::new(JournalEntry {
+            seq: 0,
+            zone_id: before.id,
+            zone_name: before.name.clone(),
+            serial_before: before.serial,
+            serial_after: self.serial_after,
+            removed: std::mem::take(&mut self.removed),
+            added: std::mem::take(&mut self.added),
+            zone_after: Some(self.after.clone()),
+            principal: actor.principal.clone(),
+            source: actor.source.clone(),
+            at: now_millis(),
+        })
+    }
+
+    fn into_report(self, entry: Arc<JournalEntry>) -> ImportReport {
+        ImportReport {
+            serial_before: entry.serial_before,
+            serial_after: self.after.serial,
+            zone: self.after,
+            records_in_file: self.records_in_file,
+            entry,
+            unchanged: self.unchanged,
+            skipped: self.skipped,
+            warnings: self.warnings,
+            changed: self.changed,
+        }
+    }
 }
 
 fn problem_for(record: &FileRecord, reason: String) -> FileProblem {

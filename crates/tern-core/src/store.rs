@@ -36,9 +36,11 @@ pub struct ZoneFilter {
     pub include_deleted: bool,
 }
 
-/// Everything one committed change writes, applied in one transaction:
-/// record deletes, updates and inserts, the zone row (serial, metadata) and
-/// the journal entry.
+/// Everything one committed change writes, applied in one transaction: the
+/// records, the zone row (serial, metadata) and the journal entry. The
+/// journal entry is the change itself: a record in `added` whose id is also
+/// in `removed` is updated in place, one only in `added` is inserted, one
+/// only in `removed` is deleted. (One copy of a large change, not two.)
 #[derive(Debug, Clone)]
 pub struct Commit {
     pub zone_id: Uuid,
@@ -47,9 +49,6 @@ pub struct Commit {
     pub expected_serial: u32,
     /// The zone row after the change (its `serial` is the new serial).
     pub zone: Zone,
-    pub delete_ids: Vec<Uuid>,
-    pub updates: Vec<Record>,
-    pub inserts: Vec<Record>,
     /// The journal entry to append; `seq` is assigned by the store.
     pub journal: JournalEntry,
 }
@@ -83,14 +82,9 @@ pub trait Store: Send + Sync + 'static {
     async fn record_count(&self, zone_id: Uuid) -> Result<u64, StoreError>;
 
     // ---- writes ----
-    /// Inserts a new zone with its initial records and journal entry in one
-    /// transaction; returns the journal sequence number.
-    async fn create_zone(
-        &self,
-        zone: &Zone,
-        records: &[Record],
-        journal: &JournalEntry,
-    ) -> Result<i64, StoreError>;
+    /// Inserts a new zone with its initial records (`journal.added`) and the
+    /// journal entry in one transaction; returns the journal sequence number.
+    async fn create_zone(&self, zone: &Zone, journal: &JournalEntry) -> Result<i64, StoreError>;
     /// Applies one change atomically; returns the journal sequence number.
     async fn commit(&self, commit: &Commit) -> Result<i64, StoreError>;
     /// Removes a zone, its records and its journal for good, appending a final

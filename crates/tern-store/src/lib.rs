@@ -10,6 +10,7 @@
 mod follow;
 mod rows;
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -207,7 +208,7 @@ impl Database {
     async fn insert_records(
         &self,
         tx: &mut Transaction<'static, Any>,
-        records: &[Record],
+        records: &[&Record],
     ) -> Result<(), StoreError> {
         for chunk in records.chunks(INSERT_CHUNK) {
             let mut sql = String::with_capacity(128 + chunk.len() * 48);
@@ -481,15 +482,11 @@ impl Store for Database {
         Ok(u64::try_from(count).unwrap_or(0))
     }
 
-    async fn create_zone(
-        &self,
-        zone: &Zone,
-        records: &[Record],
-        journal: &JournalEntry,
-    ) -> Result<i64, StoreError> {
+    async fn create_zone(&self, zone: &Zone, journal: &JournalEntry) -> Result<i64, StoreError> {
         let mut tx = self.begin().await?;
         Self::write_zone_row(&mut tx, zone, true).await?;
-        self.insert_records(&mut tx, records).await?;
+        let records: Vec<&Record> = journal.added.iter().collect();
+        self.insert_records(&mut tx, &records).await?;
         let seq = self.append_journal(&mut tx, journal).await?;
         tx.commit().await.map_err(backend_error)?;
         Ok(seq)
@@ -519,7 +516,20 @@ impl Store for Database {
                 current,
             });
         }
-        for chunk in commit.delete_ids.chunks(ID_CHUNK) {
+        let journal = &commit.journal;
+        let added_ids: HashSet<Uuid> = journal.added.iter().map(|r| r.id).collect();
+        let removed_ids: HashSet<Uuid> = journal.removed.iter().map(|r| r.id).collect();
+        let delete_ids: Vec<Uuid> = journal
+            .removed
+            .iter()
+            .map(|r| r.id)
+            .filter(|id| !added_ids.contains(id))
+            .collect();
+        let (updates, inserts): (Vec<&Record>, Vec<&Record>) = journal
+            .added
+            .iter()
+            .partition(|r| removed_ids.contains(&r.id));
+        for chunk in delete_ids.chunks(ID_CHUNK) {
             let sql = format!(
                 "DELETE FROM records WHERE zone_id = {} AND id IN ({})",
                 placeholders(self.backend, 0, 1),
@@ -531,7 +541,7 @@ impl Store for Database {
             }
             query.execute(&mut *tx).await.map_err(backend_error)?;
         }
-        for r in &commit.updates {
+        for r in updates {
             let done = sqlx::query(
                 "UPDATE records SET name = $3, rtype = $4, ttl = $5, rdata = $6, description = $7, \
                  updated_at = $8, version = $9 WHERE id = $1 AND zone_id = $2",
@@ -552,7 +562,7 @@ impl Store for Database {
                 return Err(StoreError::NotFound(format!("record {}", r.id)));
             }
         }
-        self.insert_records(&mut tx, &commit.inserts).await?;
+        self.insert_records(&mut tx, &inserts).await?;
         Self::write_zone_row(&mut tx, &commit.zone, false).await?;
         let seq = self.append_journal(&mut tx, &commit.journal).await?;
         tx.commit().await.map_err(backend_error)?;

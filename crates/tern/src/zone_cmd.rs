@@ -168,16 +168,12 @@ fn print_report(name: &Name, report: &ImportReport, dry_run: bool) {
         eprintln!("skipped: {s}");
     }
     let verb = if dry_run { "would import" } else { "imported" };
-    let removed_not_updated = report
-        .removed
-        .iter()
-        .filter(|r| !report.added.iter().any(|a| a.id == r.id))
-        .count();
-    let updated = report.removed.len() - removed_not_updated;
+    let updated = report.updated_count();
+    let removed = report.removed().len() - updated;
     if report.changed {
         println!(
-            "{verb} {name}: {} added, {updated} updated, {removed_not_updated} removed, {} unchanged, {} skipped; serial {} -> {}",
-            report.added.len() - updated,
+            "{verb} {name}: {} added, {updated} updated, {removed} removed, {} unchanged, {} skipped; serial {} -> {}",
+            report.added().len() - updated,
             report.unchanged,
             report.skipped.len(),
             report.serial_before,

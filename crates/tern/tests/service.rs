@@ -124,7 +124,9 @@ async fn corpus_round_trips_import_export_import() {
             assert!(
                 !again.changed,
                 "{} {origin}: second import changed {:?} / {:?}",
-                engine.label, again.added, again.removed
+                engine.label,
+                again.added(),
+                again.removed()
             );
             assert_eq!(
                 engine.service.zone(zone.id).await.expect("zone").serial,
@@ -530,9 +532,9 @@ async fn one_ttl_per_rrset() {
             )
             .await
             .expect("join");
-        assert_eq!(joined.added[0].ttl, Some(300));
+        assert_eq!(joined.added()[0].ttl, Some(300));
         // Changing one record's TTL changes the RRset and says so.
-        let id = joined.added[0].id;
+        let id = joined.added()[0].id;
         let outcome = engine
             .service
             .apply(
@@ -632,7 +634,7 @@ async fn merge_import_keeps_existing_and_replace_removes_it() {
             .import(zone.id, file.as_bytes(), &dry, &actor)
             .await
             .expect("dry run");
-        assert_eq!(preview.added.len(), 1);
+        assert_eq!(preview.added().len(), 1);
         assert_eq!(
             records(&engine, &zone).await.len(),
             3,
@@ -656,7 +658,7 @@ async fn merge_import_keeps_existing_and_replace_removes_it() {
             .expect("replace");
         assert!(
             replaced
-                .removed
+                .removed()
                 .iter()
                 .any(|r| r.name.as_str() == "keep.merge.test.")
         );
