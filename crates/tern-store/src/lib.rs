@@ -51,14 +51,84 @@ pub struct Database {
 
 /// The default database: `tern.db` in the data directory.
 pub fn sqlite_url_for_dir(dir: &Path) -> String {
-    format!("sqlite://{}?mode=rwc", dir.join("tern.db").display())
+    sqlite_url(&dir.join("tern.db"), "mode=rwc")
 }
 
+/// A `sqlite://` URL for `path`. The path is made absolute because sqlx
+/// parses the URL first, and a relative path's first segment would be read
+/// as a host; characters that URLs give meaning to are percent-encoded
+/// (sqlx decodes them again).
+fn sqlite_url(path: &Path, params: &str) -> String {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = String::from("sqlite://");
+    for c in absolute.to_string_lossy().chars() {
+        match c {
+            '%' | '?' | '#' | ' ' => out.push_str(&format!("%{:02X}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    if !params.is_empty() {
+        out.push('?');
+        out.push_str(params);
+    }
+    out
+}
+
+/// SQLite URLs as people write them (`sqlite://tern.db`, `sqlite:data/x.db`)
+/// become absolute and, unless they say otherwise with `mode=`, create the
+/// file when it is missing.
+fn normalise_sqlite_url(url: &str) -> String {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    let (path, params) = rest.split_once('?').unwrap_or((rest, ""));
+    if path.is_empty() || path == ":memory:" {
+        return url.to_string();
+    }
+    let path = percent_decode(path);
+    let has_mode = params.split('&').any(|p| p.starts_with("mode="));
+    let params = match (params.is_empty(), has_mode) {
+        (_, true) => params.to_string(),
+        (true, false) => "mode=rwc".to_string(),
+        (false, false) => format!("{params}&mode=rwc"),
+    };
+    sqlite_url(Path::new(&path), &params)
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Unique violations become `Duplicate` and foreign-key violations (a
+/// reference to an organisation, project or zone that is not there)
+/// `NotFound`; callers replace the database's wording with the object's name.
 fn backend_error(e: sqlx::Error) -> StoreError {
-    if let sqlx::Error::Database(db) = &e
-        && db.is_unique_violation()
-    {
-        return StoreError::Duplicate(db.message().to_string());
+    if let sqlx::Error::Database(db) = &e {
+        if db.is_unique_violation() {
+            return StoreError::Duplicate(db.message().to_string());
+        }
+        if db.is_foreign_key_violation() {
+            return StoreError::NotFound(db.message().to_string());
+        }
     }
     StoreError::Backend(e.to_string())
 }
@@ -89,7 +159,11 @@ impl Database {
         } else {
             options = options.max_connections(16);
         }
-        let pool = options.connect(url).await.map_err(backend_error)?;
+        let connect_url = match backend {
+            Backend::Sqlite => normalise_sqlite_url(url),
+            Backend::Postgres => url.to_string(),
+        };
+        let pool = options.connect(&connect_url).await.map_err(backend_error)?;
         MIGRATOR
             .run(&pool)
             .await
@@ -113,6 +187,18 @@ impl Database {
     /// committed by this or any other process on the same database.
     pub fn follow_journal(&self, after_seq: i64) -> tokio::sync::mpsc::Receiver<JournalEntry> {
         follow::spawn(self.pool.clone(), self.backend, self.url.clone(), after_seq)
+    }
+
+    /// Locks a zone for the rest of the transaction and returns its serial
+    /// (no row: no such zone). SQLite: a write as the first statement takes
+    /// the database's write lock before anything is read, so the transaction
+    /// never has to upgrade a read lock (which fails with SQLITE_BUSY instead
+    /// of waiting); PostgreSQL: the row lock.
+    fn zone_lock_sql(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "UPDATE zones SET serial = serial WHERE id = $1 RETURNING serial",
+            Backend::Postgres => "SELECT serial FROM zones WHERE id = $1 FOR UPDATE",
+        }
     }
 
     async fn begin(&self) -> Result<Transaction<'static, Any>, StoreError> {
@@ -200,6 +286,10 @@ impl Database {
             .await
             .map_err(|e| match backend_error(e) {
                 StoreError::Duplicate(_) => StoreError::Duplicate(format!("zone {}", zone.name)),
+                StoreError::NotFound(_) => StoreError::NotFound(match zone.project_id {
+                    Some(p) => format!("organisation {} or project {p}", zone.org_id),
+                    None => format!("organisation {}", zone.org_id),
+                }),
                 other => other,
             })?;
         Ok(())
@@ -349,6 +439,9 @@ impl Store for Database {
             StoreError::Duplicate(_) => {
                 StoreError::Duplicate(format!("project '{}'", project.slug))
             }
+            StoreError::NotFound(_) => {
+                StoreError::NotFound(format!("organisation {}", project.org_id))
+            }
             other => other,
         })?;
         Ok(())
@@ -497,11 +590,7 @@ impl Store for Database {
         // Take the zone's write lock before reading its serial, so the check
         // and the writes see the same zone (SQLite: the first write takes the
         // database lock; PostgreSQL: the row lock).
-        let lock_sql = match self.backend {
-            Backend::Sqlite => "UPDATE zones SET serial = serial WHERE id = $1 RETURNING serial",
-            Backend::Postgres => "SELECT serial FROM zones WHERE id = $1 FOR UPDATE",
-        };
-        let current: Option<i64> = sqlx::query_scalar(lock_sql)
+        let current: Option<i64> = sqlx::query_scalar(self.zone_lock_sql())
             .bind(commit.zone_id.to_string())
             .fetch_optional(&mut *tx)
             .await
@@ -572,9 +661,28 @@ impl Store for Database {
     async fn purge_zone(&self, zone_id: Uuid, journal: &JournalEntry) -> Result<i64, StoreError> {
         let mut tx = self.begin().await?;
         let id = zone_id.to_string();
+        let found: Option<i64> = sqlx::query_scalar(self.zone_lock_sql())
+            .bind(id.clone())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend_error)?;
+        if found.is_none() {
+            return Err(StoreError::NotFound(format!("zone {zone_id}")));
+        }
+        // The final entry is appended before the zone's history goes: the
+        // zone may hold the newest entry, and `MAX(seq) + 1` computed after
+        // deleting it would hand out a seq that followers have already
+        // passed, so they would never learn that the zone is gone.
+        let seq = self.append_journal(&mut tx, journal).await?;
+        sqlx::query("DELETE FROM journal WHERE zone_id = $1 AND seq < $2")
+            .bind(id.clone())
+            .bind(seq)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend_error)?;
         for sql in [
             "DELETE FROM records WHERE zone_id = $1",
-            "DELETE FROM journal WHERE zone_id = $1",
+            "DELETE FROM zones WHERE id = $1",
         ] {
             sqlx::query(sql)
                 .bind(id.clone())
@@ -582,15 +690,6 @@ impl Store for Database {
                 .await
                 .map_err(backend_error)?;
         }
-        let gone = sqlx::query("DELETE FROM zones WHERE id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend_error)?;
-        if gone.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("zone {zone_id}")));
-        }
-        let seq = self.append_journal(&mut tx, journal).await?;
         tx.commit().await.map_err(backend_error)?;
         Ok(seq)
     }
