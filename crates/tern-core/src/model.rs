@@ -160,22 +160,6 @@ impl Record {
     pub fn is_managed(&self, zone_name: &Name) -> bool {
         self.rtype == RecordType::NS && &self.name == zone_name
     }
-
-    /// The identity the zone rules use for duplicates: owner, type, RDATA.
-    pub fn key(&self) -> RecordKey {
-        RecordKey {
-            name: self.name.clone(),
-            rtype: self.rtype,
-            rdata: self.rdata.to_string(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct RecordKey {
-    pub name: Name,
-    pub rtype: RecordType,
-    pub rdata: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

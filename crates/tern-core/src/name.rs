@@ -84,6 +84,9 @@ impl Name {
         if text == "." {
             return Ok(Name::root());
         }
+        if let Some(name) = Self::parse_plain(text, origin) {
+            return name;
+        }
         let mut labels = split_labels_marked(text)?;
         let absolute = labels.last().is_some_and(|(l, _)| l.is_empty());
         if absolute {
@@ -141,6 +144,55 @@ impl Name {
         Ok(Name(out))
     }
 
+    /// The common case without escapes or Unicode (host names, `_srv`
+    /// labels, wildcards), checked and lower-cased in one pass; `None` sends
+    /// anything else down the general path.
+    fn parse_plain(text: &str, origin: Option<&Name>) -> Option<Result<Name, NameError>> {
+        let bytes = text.as_bytes();
+        if !bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'*' | b'.' | b'/'))
+        {
+            return None;
+        }
+        let absolute = text.ends_with('.');
+        let body = if absolute {
+            &text[..text.len() - 1]
+        } else {
+            text
+        };
+        let mut wire_len = 1;
+        for label in body.split('.') {
+            if label.is_empty() {
+                return Some(Err(NameError::EmptyLabel {
+                    name: text.to_string(),
+                }));
+            }
+            if label.len() > MAX_LABEL_LEN {
+                return Some(Err(NameError::LabelTooLong {
+                    label: label.to_string(),
+                    len: label.len(),
+                }));
+            }
+            wire_len += label.len() + 1;
+        }
+        let mut out = String::with_capacity(text.len() + 1 + origin.map_or(0, |o| o.0.len()));
+        out.push_str(body);
+        out.make_ascii_lowercase();
+        out.push('.');
+        if !absolute && let Some(origin) = origin.filter(|o| !o.is_root()) {
+            out.push_str(&origin.0);
+            wire_len += origin.wire_len() - 1;
+        }
+        if wire_len > MAX_NAME_LEN {
+            return Some(Err(NameError::NameTooLong {
+                name: text.to_string(),
+                len: wire_len,
+            }));
+        }
+        Some(Ok(Name(out)))
+    }
+
     /// Builds a name from raw labels (wire form), checking lengths.
     pub fn from_labels<'a>(labels: impl IntoIterator<Item = &'a [u8]>) -> Result<Name, NameError> {
         let mut out = String::new();
@@ -196,7 +248,15 @@ impl Name {
     }
 
     pub fn wire_len(&self) -> usize {
-        self.labels().iter().map(|l| l.len() + 1).sum::<usize>() + 1
+        if self.is_root() {
+            1
+        } else if !self.0.contains('\\') {
+            // Without escapes every label is its text plus a length octet,
+            // which the dots and the root octet account for exactly.
+            self.0.len() + 1
+        } else {
+            self.labels().iter().map(|l| l.len() + 1).sum::<usize>() + 1
+        }
     }
 
     /// Uncompressed wire form.
@@ -256,6 +316,19 @@ impl Name {
     /// The name one label up; the root has no parent.
     pub fn parent(&self) -> Option<Name> {
         self.ancestor_strs().next().map(|s| Name(s.to_string()))
+    }
+
+    /// A byte string whose order is the canonical name order: labels from
+    /// the right, each followed by a 0 octet (so a label sorts before its
+    /// extensions, as a shorter octet string does).
+    pub fn canonical_key(&self) -> Vec<u8> {
+        let labels = self.labels();
+        let mut key = Vec::with_capacity(self.0.len() + 1);
+        for label in labels.iter().rev() {
+            key.extend_from_slice(label);
+            key.push(0);
+        }
+        key
     }
 
     /// Orders names the DNSSEC canonical way (RFC 4034 §6.1): label by label
@@ -480,6 +553,12 @@ mod tests {
         let name = Name::parse_absolute("a\\.b.example.").unwrap();
         assert_eq!(name.as_str(), "a\\.b.example.");
         assert_eq!(name.labels(), vec![b"a.b".to_vec(), b"example".to_vec()]);
+        assert_eq!(name.wire_len(), 13);
+        assert_eq!(
+            Name::parse_absolute("www.example.com").unwrap().wire_len(),
+            17
+        );
+        assert_eq!(Name::root().wire_len(), 1);
         let name = Name::parse_absolute("\\065bc.example.").unwrap();
         assert_eq!(name.as_str(), "abc.example.");
         assert!(

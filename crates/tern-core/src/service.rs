@@ -13,8 +13,8 @@ use uuid::Uuid;
 
 use crate::error::CoreError;
 use crate::model::{
-    ChangeSource, JournalEntry, Principal, Record, RecordKey, SoaSettings, Zone, ZoneKind,
-    ZoneStatus, new_id, now_millis,
+    ChangeSource, JournalEntry, Principal, Record, SoaSettings, Zone, ZoneKind, ZoneStatus, new_id,
+    now_millis,
 };
 use crate::name::Name;
 use crate::rdata::{Rdata, RecordType};
@@ -1002,38 +1002,47 @@ fn prepare_import<R: BufRead>(
     }
 
     // Same name/type/RDATA twice in a file is harmless: keep the first.
-    let mut seen: HashMap<RecordKey, usize> = HashMap::with_capacity(file_records.len());
-    let mut unique: Vec<FileRecord> = Vec::with_capacity(file_records.len());
-    for record in file_records {
-        let key = RecordKey {
-            name: record.name.clone(),
-            rtype: record.rdata.rtype(),
-            rdata: record.rdata.to_string(),
-        };
-        if let Some(first) = seen.get(&key) {
-            warnings.push(format!(
-                "line {}: {} {} duplicates line {first}; loaded once",
-                record.line,
-                record.name,
-                record.rdata.rtype()
-            ));
-            continue;
+    let mut duplicate = vec![false; file_records.len()];
+    {
+        let mut seen: HashMap<(&Name, &Rdata), usize> = HashMap::with_capacity(file_records.len());
+        for (i, record) in file_records.iter().enumerate() {
+            match seen.entry((&record.name, &record.rdata)) {
+                std::collections::hash_map::Entry::Occupied(first) => {
+                    warnings.push(format!(
+                        "line {}: {} {} duplicates line {}; loaded once",
+                        record.line,
+                        record.name,
+                        record.rdata.rtype(),
+                        first.get()
+                    ));
+                    duplicate[i] = true;
+                }
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(record.line);
+                }
+            }
         }
-        seen.insert(key, record.line);
-        unique.push(record);
     }
-    drop(seen);
+    let unique: Vec<FileRecord> = file_records
+        .into_iter()
+        .zip(duplicate)
+        .filter(|(_, dup)| !dup)
+        .map(|(r, _)| r)
+        .collect();
 
     // RFC 2181 §5.2: one TTL per RRset; a file that disagrees gets the lowest.
-    let mut rrset_ttl: HashMap<(Name, RecordType), (u32, u32, usize)> = HashMap::new();
-    for r in &unique {
-        let e = rrset_ttl
-            .entry((r.name.clone(), r.rdata.rtype()))
-            .or_insert((r.ttl, r.ttl, r.line));
-        e.0 = e.0.min(r.ttl);
-        e.1 = e.1.max(r.ttl);
-    }
-    let mut ttl_warnings: Vec<(usize, String)> = rrset_ttl
+    let mut ttls: Vec<u32> = Vec::with_capacity(unique.len());
+    let mut file_rrset_ttl: HashMap<(Name, RecordType), u32> = HashMap::new();
+    {
+        let mut rrset_ttl: HashMap<(&Name, RecordType), (u32, u32, usize)> = HashMap::new();
+        for r in &unique {
+            let e = rrset_ttl
+                .entry((&r.name, r.rdata.rtype()))
+                .or_insert((r.ttl, r.ttl, r.line));
+            e.0 = e.0.min(r.ttl);
+            e.1 = e.1.max(r.ttl);
+        }
+        let mut ttl_warnings: Vec<(usize, String)> = rrset_ttl
             .iter()
             .filter(|(_, (lo, hi, _))| lo != hi)
             .map(|((name, rtype), (lo, hi, line))| {
@@ -1043,65 +1052,87 @@ fn prepare_import<R: BufRead>(
                 )
             })
             .collect();
-    ttl_warnings.sort();
-    warnings.extend(ttl_warnings.into_iter().map(|(_, w)| w));
-
-    let now = now_millis();
-    let mut existing_by_key: HashMap<RecordKey, Record> =
-        existing.iter().map(|r| (r.key(), r.clone())).collect();
-    let mut target: Vec<Record> = Vec::with_capacity(unique.len() + existing.len());
-    let mut line_of: HashMap<Uuid, usize> = HashMap::with_capacity(unique.len());
-    for r in unique {
-        let rtype = r.rdata.rtype();
-        let ttl = rrset_ttl
-            .get(&(r.name.clone(), rtype))
-            .map(|t| t.0)
-            .unwrap_or(r.ttl);
-        let key = RecordKey {
-            name: r.name.clone(),
-            rtype,
-            rdata: r.rdata.to_string(),
-        };
-        let record = match existing_by_key.remove(&key) {
-            Some(mut old) => {
-                if old.effective_ttl(zone.default_ttl) != ttl {
-                    old.ttl = Some(ttl);
-                    old.updated_at = now;
-                    old.version += 1;
-                }
-                old
-            }
-            None => Record {
-                id: new_id(),
-                zone_id: zone.id,
-                name: r.name,
-                rtype,
-                ttl: Some(ttl),
-                rdata: r.rdata,
-                description: None,
-                created_at: now,
-                updated_at: now,
-                version: 1,
-            },
-        };
-        line_of.insert(record.id, r.line);
-        target.push(record);
-    }
-    if options.mode == ImportMode::Merge {
-        // Existing records the file does not mention stay; an RRset the
-        // file also has takes the file's TTL.
-        for (_, mut old) in existing_by_key.drain() {
-            if let Some((ttl, _, _)) = rrset_ttl.get(&(old.name.clone(), old.rtype))
-                && old.ttl != Some(*ttl)
-            {
-                old.ttl = Some(*ttl);
-                old.updated_at = now;
-                old.version += 1;
-            }
-            target.push(old);
+        ttl_warnings.sort();
+        warnings.extend(ttl_warnings.into_iter().map(|(_, w)| w));
+        for r in &unique {
+            ttls.push(
+                rrset_ttl
+                    .get(&(&r.name, r.rdata.rtype()))
+                    .map_or(r.ttl, |t| t.0),
+            );
+        }
+        if options.mode == ImportMode::Merge {
+            file_rrset_ttl = rrset_ttl
+                .into_iter()
+                .map(|((name, rtype), (lo, _, _))| ((name.clone(), rtype), lo))
+                .collect();
         }
     }
 
+    // Records the file shares with the zone keep their ids.
+    let matches: Vec<Option<usize>> = {
+        let index: HashMap<(&Name, &Rdata), usize> = existing
+            .iter()
+            .enumerate()
+            .map(|(i, r)| ((&r.name, &r.rdata), i))
+            .collect();
+        unique
+            .iter()
+            .map(|r| index.get(&(&r.name, &r.rdata)).copied())
+            .collect()
+    };
+    let mut existing_slots: Vec<Option<Record>> = existing.into_iter().map(Some).collect();
+    let now = now_millis();
+    // Parallel to `target`: the line each record came from (0 for records
+    // already in the zone) and what the import does to it.
+    let mut target: Vec<Record> = Vec::with_capacity(unique.len());
+    let mut line_of: Vec<usize> = Vec::with_capacity(unique.len());
+    let mut fates: Vec<Fate> = Vec::with_capacity(unique.len());
+    for ((r, ttl), matched) in unique.into_iter().zip(ttls).zip(matches) {
+        let old = matched.and_then(|i| existing_slots[i].take());
+        let record = match old {
+            Some(old) => {
+                let (record, fate) = retimed(old, ttl, zone.default_ttl, now);
+                fates.push(fate);
+                record
+            }
+            None => {
+                fates.push(Fate::New);
+                Record {
+                    id: new_id(),
+                    zone_id: zone.id,
+                    name: r.name,
+                    rtype: r.rdata.rtype(),
+                    ttl: Some(ttl),
+                    rdata: r.rdata,
+                    description: None,
+                    created_at: now,
+                    updated_at: now,
+                    version: 1,
+                }
+            }
+        };
+        line_of.push(r.line);
+        target.push(record);
+    }
+    // Records of the zone the file does not have: kept by a merge (an RRset
+    // the file also has takes the file's TTL), removed by a replace.
+    let mut removed: Vec<Record> = Vec::new();
+    for old in existing_slots.into_iter().flatten() {
+        if options.mode == ImportMode::Replace {
+            removed.push(old);
+            continue;
+        }
+        let ttl = file_rrset_ttl
+            .get(&(old.name.clone(), old.rtype))
+            .copied()
+            .unwrap_or(old.effective_ttl(zone.default_ttl));
+        let (record, fate) = retimed(old, ttl, zone.default_ttl, now);
+        fates.push(fate);
+        line_of.push(0);
+        target.push(record);
+    }
+    drop(file_rrset_ttl);
     // Zone rules over the whole result; with skip_invalid the offenders
     // are dropped and the rest checked again (dropping one record can only
     // resolve conflicts, so this settles quickly).
@@ -1112,9 +1143,15 @@ fn prepare_import<R: BufRead>(
             break;
         }
         let bad: HashSet<Uuid> = violations.iter().map(|v| v.record_id).collect();
+        let index_of: HashMap<Uuid, usize> = target
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| bad.contains(&r.id))
+            .map(|(i, r)| (r.id, i))
+            .collect();
         for v in violations {
             problems.push(FileProblem {
-                line: line_of.get(&v.record_id).copied().unwrap_or(0),
+                line: index_of.get(&v.record_id).map_or(0, |&i| line_of[i]),
                 owner: Some(v.name.to_string()),
                 rtype: Some(v.rtype.to_string()),
                 reason: v.reason,
@@ -1123,7 +1160,10 @@ fn prepare_import<R: BufRead>(
         if !options.skip_invalid {
             break;
         }
-        target.retain(|r| !bad.contains(&r.id));
+        let keep: Vec<bool> = target.iter().map(|r| !bad.contains(&r.id)).collect();
+        target = retain_by(target, &keep);
+        line_of = retain_by(line_of, &keep);
+        fates = retain_by(fates, &keep);
     }
     problems.sort_by_key(|p| p.line);
     if !problems.is_empty() {
@@ -1139,23 +1179,18 @@ fn prepare_import<R: BufRead>(
     if let Some((settings, _)) = soa {
         after.soa = settings;
     }
-    drop(rrset_ttl);
-    let mut existing_by_id: HashMap<Uuid, Record> =
-        existing.into_iter().map(|r| (r.id, r)).collect();
     let mut added = Vec::new();
-    let mut removed = Vec::new();
     let mut unchanged = 0usize;
-    for r in target {
-        match existing_by_id.remove(&r.id) {
-            Some(old) if old == r => unchanged += 1,
-            Some(old) => {
-                removed.push(old);
-                added.push(r);
+    for (record, fate) in target.into_iter().zip(fates) {
+        match fate {
+            Fate::New => added.push(record),
+            Fate::Same => unchanged += 1,
+            Fate::Changed(old) => {
+                removed.push(*old);
+                added.push(record);
             }
-            None => added.push(r),
         }
     }
-    removed.extend(existing_by_id.into_values());
     let changed = !added.is_empty() || !removed.is_empty() || after.soa != zone.soa;
     let serial_after = if changed {
         match file_serial {
@@ -1177,6 +1212,35 @@ fn prepare_import<R: BufRead>(
         changed,
         serial_after,
     })
+}
+
+/// What an import does to one record of the resulting zone.
+enum Fate {
+    New,
+    Same,
+    /// Updated in place; holds the version it replaces.
+    Changed(Box<Record>),
+}
+
+/// Gives an existing record the TTL of its RRset in the file.
+fn retimed(old: Record, ttl: u32, zone_default: u32, now: i64) -> (Record, Fate) {
+    if old.effective_ttl(zone_default) == ttl {
+        return (old, Fate::Same);
+    }
+    let mut new = old.clone();
+    new.ttl = Some(ttl);
+    new.updated_at = now;
+    new.version += 1;
+    (new, Fate::Changed(Box::new(old)))
+}
+
+fn retain_by<T>(items: Vec<T>, keep: &[bool]) -> Vec<T> {
+    items
+        .into_iter()
+        .zip(keep)
+        .filter(|(_, k)| **k)
+        .map(|(item, _)| item)
+        .collect()
 }
 
 /// What an import would do, before it is committed.

@@ -312,13 +312,16 @@ pub fn write_zone(out: &mut impl Write, zone: &Zone, records: &[Record]) -> io::
     writeln!(out, "$ORIGIN {origin}")?;
     writeln!(out, "$TTL {}", zone.default_ttl)?;
     writeln!(out, "@\t{}\tIN\tSOA\t{}", zone.soa.ttl, zone.soa_rdata())?;
+    // Sort keys are built once per record (comparing names label by label
+    // inside the sort would re-split them O(n log n) times).
     let mut sorted: Vec<&Record> = records.iter().collect();
-    sorted.sort_by(|a, b| {
-        a.name
-            .canonical_cmp(&b.name)
-            .then_with(|| (a.rtype != RecordType::NS).cmp(&(b.rtype != RecordType::NS)))
-            .then_with(|| a.rtype.cmp(&b.rtype))
-            .then_with(|| a.rdata.wire().cmp(&b.rdata.wire()))
+    sorted.sort_by_cached_key(|r| {
+        (
+            r.name.canonical_key(),
+            r.rtype != RecordType::NS,
+            r.rtype,
+            r.rdata.wire(),
+        )
     });
     for record in sorted {
         writeln!(

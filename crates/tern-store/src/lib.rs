@@ -16,7 +16,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::any::{AnyPoolOptions, AnyRow};
+use futures_util::TryStreamExt;
+use sqlx::any::AnyPoolOptions;
 use sqlx::{Any, AnyPool, Executor, Transaction};
 use tern_core::store::{Commit, Store, StoreError, ZoneFilter};
 use tern_core::{JournalEntry, Name, Organisation, Project, Record, Zone};
@@ -150,6 +151,9 @@ impl Database {
                         "PRAGMA synchronous = NORMAL",
                         "PRAGMA foreign_keys = ON",
                         "PRAGMA busy_timeout = 10000",
+                        // Large imports touch many pages; a bigger cache spills less.
+                        "PRAGMA cache_size = -65536",
+                        "PRAGMA temp_store = MEMORY",
                     ] {
                         conn.execute(pragma).await?;
                     }
@@ -218,8 +222,8 @@ impl Database {
                 .map_err(backend_error)?;
         }
         let payload = serde_json::to_string(&rows::JournalPayload {
-            removed: &entry.removed,
-            added: &entry.added,
+            removed: rows::CompactRecords(&entry.removed),
+            added: rows::CompactRecords(&entry.added),
             zone_after: entry.zone_after.as_ref(),
         })
         .map_err(|e| StoreError::Backend(format!("encoding journal entry: {e}")))?;
@@ -347,8 +351,13 @@ impl Database {
         for b in binds {
             query = query.bind(b);
         }
-        let rows: Vec<AnyRow> = query.fetch_all(&self.pool).await.map_err(backend_error)?;
-        rows.iter().map(record_from_row).collect()
+        // Streamed: a million-record zone never holds all its raw rows at once.
+        let mut rows = query.fetch(&self.pool);
+        let mut out = Vec::new();
+        while let Some(row) = rows.try_next().await.map_err(backend_error)? {
+            out.push(record_from_row(&row)?);
+        }
+        Ok(out)
     }
 }
 

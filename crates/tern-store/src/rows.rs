@@ -11,19 +11,81 @@ use tern_core::{
 };
 use uuid::Uuid;
 
-/// The JSON body of a journal row.
+/// The JSON body of a journal row. Records are written as compact arrays
+/// (`[id, name, type, ttl, rdata, description, created, updated, version]`,
+/// the zone id is the row's) because an import's entry holds every record.
 #[derive(Serialize)]
 pub(crate) struct JournalPayload<'a> {
-    pub removed: &'a [Record],
-    pub added: &'a [Record],
+    pub removed: CompactRecords<'a>,
+    pub added: CompactRecords<'a>,
     pub zone_after: Option<&'a Zone>,
 }
 
+pub(crate) struct CompactRecords<'a>(pub &'a [Record]);
+
+impl Serialize for CompactRecords<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
+        for r in self.0 {
+            seq.serialize_element(&(
+                r.id,
+                r.name.as_str(),
+                r.rtype.0,
+                r.ttl,
+                r.rdata.to_string(),
+                &r.description,
+                r.created_at,
+                r.updated_at,
+                r.version,
+            ))?;
+        }
+        seq.end()
+    }
+}
+
+type CompactRecord = (
+    Uuid,
+    String,
+    u16,
+    Option<u32>,
+    String,
+    Option<String>,
+    i64,
+    i64,
+    u32,
+);
+
 #[derive(Deserialize)]
 struct OwnedPayload {
-    removed: Vec<Record>,
-    added: Vec<Record>,
+    removed: Vec<CompactRecord>,
+    added: Vec<CompactRecord>,
     zone_after: Option<Zone>,
+}
+
+fn expand(zone_id: Uuid, compact: Vec<CompactRecord>) -> Result<Vec<Record>, StoreError> {
+    compact
+        .into_iter()
+        .map(
+            |(id, name, rtype, ttl, rdata, description, created_at, updated_at, version)| {
+                let rtype = RecordType(rtype);
+                Ok(Record {
+                    id,
+                    zone_id,
+                    name: Name::parse_absolute(&name)
+                        .map_err(|e| corrupt("journal record name", e))?,
+                    rtype,
+                    ttl,
+                    rdata: Rdata::parse_canonical(rtype, &rdata)
+                        .map_err(|e| corrupt("journal record rdata", e))?,
+                    description,
+                    created_at,
+                    updated_at,
+                    version,
+                })
+            },
+        )
+        .collect()
 }
 
 fn corrupt(what: &str, detail: impl std::fmt::Display) -> StoreError {
@@ -135,14 +197,15 @@ pub(crate) fn journal_from_row(row: &AnyRow) -> Result<JournalEntry, StoreError>
     let payload: OwnedPayload =
         serde_json::from_str(&payload).map_err(|e| corrupt("journal payload", e))?;
     let source: String = get(row, "source")?;
+    let zone_id = uuid(row, "zone_id")?;
     Ok(JournalEntry {
         seq: get(row, "seq")?,
-        zone_id: uuid(row, "zone_id")?,
+        zone_id,
         zone_name: name(row, "zone_name")?,
         serial_before: u32_of(row, "serial_before")?,
         serial_after: u32_of(row, "serial_after")?,
-        removed: payload.removed,
-        added: payload.added,
+        removed: expand(zone_id, payload.removed)?,
+        added: expand(zone_id, payload.added)?,
         zone_after: payload.zone_after,
         principal: Principal(get(row, "principal")?),
         source: ChangeSource::parse(&source),

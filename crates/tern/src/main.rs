@@ -38,8 +38,12 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Zone(cmd) => {
             let settings = Settings::resolve(&cli.global, &ServeArgs::default())?;
-            let (_, service) = open(&settings).await?;
-            zone_cmd::run(&service, cmd).await
+            let (database, service) = open(&settings).await?;
+            let result = zone_cmd::run(&service, cmd).await;
+            // Closing checkpoints SQLite's WAL into the database file.
+            drop(service);
+            database.close().await;
+            result
         }
     }
 }
