@@ -214,3 +214,59 @@ fn serve_answers_health_checks() {
     );
     drop(server);
 }
+
+#[test]
+fn config_file_and_global_options_after_the_subcommand() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("from-config");
+    let config = dir.path().join("tern.toml");
+    std::fs::write(
+        &config,
+        format!("data_dir = \"{}\"\nnameservers = [\"ns1.example.net.\", \"ns2.example.net.\"]\nhostmaster = \"hostmaster@example.net\"\n", data.display()),
+    )
+    .expect("write config");
+    let file = dir.path().join("plain.zone");
+    std::fs::write(&file, "$ORIGIN plain.test.\nwww 300 IN A 192.0.2.1\n").expect("write zone");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_tern"))
+            .args(args)
+            .env_remove("TERN_DATA_DIR")
+            .env_remove("TERN_DATABASE_URL")
+            .env_remove("TERN_CONFIG")
+            .output()
+            .expect("run tern")
+    };
+    let cfg = config.to_str().expect("path");
+    let out = run(&[
+        "zone",
+        "import",
+        "plain.test",
+        file.to_str().expect("path"),
+        "--config",
+        cfg,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        data.join("tern.db").exists(),
+        "data_dir from the config file is used"
+    );
+    let zone = text(&run(&["zone", "export", "plain.test", "--config", cfg]).stdout);
+    // A file without NS gets the configured nameservers.
+    assert!(zone.contains("@\t3600\tIN\tNS\tns1.example.net."), "{zone}");
+    assert!(zone.contains("SOA\tns1.example.net. hostmaster.example.net. "), "{zone}");
+    let out = run(&["--config", cfg, "zone", "list"]);
+    assert!(
+        text(&out.stdout).contains("plain.test."),
+        "{}",
+        text(&out.stdout)
+    );
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "data_dri = \"typo\"\n").expect("write");
+    let out = run(&["zone", "list", "--config", bad.to_str().expect("path")]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("data_dri"),
+        "unknown keys are named: {}",
+        text(&out.stderr)
+    );
+}
