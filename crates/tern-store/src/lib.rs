@@ -361,6 +361,18 @@ impl Database {
     }
 }
 
+/// Records in the order `Store` promises: name, type, id, compared as bytes.
+/// `ORDER BY` alone does not give that: a PostgreSQL database with a
+/// linguistic collation (en_US, ICU) orders `_`, `-` and `*` differently from
+/// SQLite, and chunked reads are sorted per chunk only. Rows mostly arrive in
+/// order already, which the (merge) sort handles in linear time.
+fn sort_records(mut records: Vec<Record>) -> Vec<Record> {
+    records.sort_by(|a, b| {
+        (a.name.as_str(), a.rtype.0, a.id).cmp(&(b.name.as_str(), b.rtype.0, b.id))
+    });
+    records
+}
+
 /// Placeholders for `count` parameters after `skip` leading ones. SQLite gets
 /// plain `?`: with numbered placeholders sqlx looks every parameter up by
 /// name, which is quadratic in the parameter count and dominated bulk inserts.
@@ -510,7 +522,13 @@ impl Store for Database {
             query = query.bind(b);
         }
         let rows = query.fetch_all(&self.pool).await.map_err(backend_error)?;
-        rows.iter().map(zone_from_row).collect()
+        let mut zones = rows
+            .iter()
+            .map(zone_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        // See `sort_records`.
+        zones.sort_by(|a, b| (a.name.as_str(), a.id).cmp(&(b.name.as_str(), b.id)));
+        Ok(zones)
     }
 
     async fn records(&self, zone_id: Uuid) -> Result<Vec<Record>, StoreError> {
@@ -521,6 +539,7 @@ impl Store for Database {
             vec![zone_id.to_string()],
         )
         .await
+        .map(sort_records)
     }
 
     async fn records_at(&self, zone_id: Uuid, names: &[Name]) -> Result<Vec<Record>, StoreError> {
@@ -535,7 +554,7 @@ impl Store for Database {
             binds.extend(chunk.iter().map(|n| n.to_string()));
             out.extend(self.fetch_records(&sql, binds).await?);
         }
-        Ok(out)
+        Ok(sort_records(out))
     }
 
     async fn records_below(&self, zone_id: Uuid, name: &Name) -> Result<Vec<Record>, StoreError> {
@@ -554,10 +573,12 @@ impl Store for Database {
                 vec![zone_id.to_string(), pattern],
             )
             .await?;
-        Ok(candidates
-            .into_iter()
-            .filter(|r| &r.name != name && r.name.is_subdomain_of(name))
-            .collect())
+        Ok(sort_records(
+            candidates
+                .into_iter()
+                .filter(|r| &r.name != name && r.name.is_subdomain_of(name))
+                .collect(),
+        ))
     }
 
     async fn records_by_id(&self, zone_id: Uuid, ids: &[Uuid]) -> Result<Vec<Record>, StoreError> {
@@ -572,7 +593,7 @@ impl Store for Database {
             binds.extend(chunk.iter().map(|id| id.to_string()));
             out.extend(self.fetch_records(&sql, binds).await?);
         }
-        Ok(out)
+        Ok(sort_records(out))
     }
 
     async fn record_count(&self, zone_id: Uuid) -> Result<u64, StoreError> {

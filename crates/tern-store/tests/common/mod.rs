@@ -83,10 +83,18 @@ async fn postgres_env() -> Option<(Env, Cleanup)> {
         }
     };
     let name = format!("tern_st_{}", Uuid::now_v7().simple());
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await
-        .expect("create test database");
+    // A linguistic collation where the server has one: production databases
+    // are often en_US, whose text order differs from SQLite's byte order, and
+    // the store must not let that show.
+    let icu = format!(
+        "CREATE DATABASE {name} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'"
+    );
+    if sqlx::query(&icu).execute(&mut conn).await.is_err() {
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+            .expect("create test database");
+    }
     let _ = conn.close().await;
     let url = with_database(&admin, &name);
     let db = Database::connect(&url).await.expect("open postgres");
