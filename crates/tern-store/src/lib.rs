@@ -48,6 +48,8 @@ pub struct Database {
     pool: AnyPool,
     backend: Backend,
     url: String,
+    /// SQLite only: see `begin`.
+    writer: tokio::sync::Mutex<()>,
 }
 
 /// The default database: `tern.db` in the data directory.
@@ -176,6 +178,7 @@ impl Database {
             pool,
             backend,
             url: url.to_string(),
+            writer: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -205,8 +208,27 @@ impl Database {
         }
     }
 
-    async fn begin(&self) -> Result<Transaction<'static, Any>, StoreError> {
-        self.pool.begin().await.map_err(backend_error)
+    /// Starts a write transaction. On SQLite this process's writers queue on
+    /// a mutex first: SQLite has one writer at a time, and a writer that
+    /// finds the lock taken sleeps in SQLite's busy handler, backing off up
+    /// to 100 ms per try (four concurrent writers saw a p99 of 34 ms and
+    /// spikes of 180 ms that way). Other processes still wait through the
+    /// busy timeout.
+    async fn begin(
+        &self,
+    ) -> Result<
+        (
+            Option<tokio::sync::MutexGuard<'_, ()>>,
+            Transaction<'static, Any>,
+        ),
+        StoreError,
+    > {
+        let writer = match self.backend {
+            Backend::Sqlite => Some(self.writer.lock().await),
+            Backend::Postgres => None,
+        };
+        let tx = self.pool.begin().await.map_err(backend_error)?;
+        Ok((writer, tx))
     }
 
     async fn append_journal(
@@ -606,7 +628,7 @@ impl Store for Database {
     }
 
     async fn create_zone(&self, zone: &Zone, journal: &JournalEntry) -> Result<i64, StoreError> {
-        let mut tx = self.begin().await?;
+        let (_writer, mut tx) = self.begin().await?;
         Self::write_zone_row(&mut tx, zone, true).await?;
         let records: Vec<&Record> = journal.added.iter().collect();
         self.insert_records(&mut tx, &records).await?;
@@ -616,7 +638,7 @@ impl Store for Database {
     }
 
     async fn commit(&self, commit: &Commit) -> Result<i64, StoreError> {
-        let mut tx = self.begin().await?;
+        let (_writer, mut tx) = self.begin().await?;
         // Take the zone's write lock before reading its serial, so the check
         // and the writes see the same zone (SQLite: the first write takes the
         // database lock; PostgreSQL: the row lock).
@@ -689,7 +711,7 @@ impl Store for Database {
     }
 
     async fn purge_zone(&self, zone_id: Uuid, journal: &JournalEntry) -> Result<i64, StoreError> {
-        let mut tx = self.begin().await?;
+        let (_writer, mut tx) = self.begin().await?;
         let id = zone_id.to_string();
         let found: Option<i64> = sqlx::query_scalar(self.zone_lock_sql())
             .bind(id.clone())

@@ -117,3 +117,55 @@ async fn single_record_commit_latency() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "timing; run explicitly in release"]
+async fn concurrent_single_record_commits() {
+    each_engine(|env| async move {
+        let acme = org(&env.db, "acme").await;
+        let db = std::sync::Arc::new(tern_store::Database::connect(&env.url).await.expect("db"));
+        let mut tasks = Vec::new();
+        let started = Instant::now();
+        for t in 0..4 {
+            let zone = zone(acme.id, &format!("z{t}.test"));
+            db.create_zone(&zone, &entry(&zone, 0, vec![], vec![]))
+                .await
+                .expect("zone");
+            let db = db.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut zone = zone;
+                let mut latencies = Vec::new();
+                for i in 0..250 {
+                    let r = record(
+                        &zone,
+                        &format!("c{i}.{}", zone.name),
+                        RecordType::A,
+                        "192.0.2.1",
+                    );
+                    let commit = commit_of(&zone, vec![r]);
+                    let started = Instant::now();
+                    db.commit(&commit).await.expect("commit");
+                    latencies.push(started.elapsed().as_secs_f64() * 1000.0);
+                    zone = commit.zone;
+                }
+                latencies
+            }));
+        }
+        let mut latencies = Vec::new();
+        for t in tasks {
+            latencies.extend(t.await.expect("task"));
+        }
+        let wall = started.elapsed();
+        latencies.sort_by(|a, b| a.total_cmp(b));
+        let pct =
+            |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+        eprintln!(
+            "{}: 4 writers × 250 commits in {wall:?}: p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
+            env.label,
+            pct(0.5),
+            pct(0.99),
+            latencies[latencies.len() - 1]
+        );
+    })
+    .await;
+}
