@@ -33,6 +33,9 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 const INSERT_CHUNK: usize = 500;
 /// Ids per `IN (…)` list.
 const ID_CHUNK: usize = 500;
+/// Records per stored journal part: a large change is written and read in
+/// bounded pieces instead of one huge value.
+const JOURNAL_PART: usize = 2000;
 /// PostgreSQL advisory lock key that serialises journal appends, so `seq`
 /// is gap-free and commits become visible in `seq` order.
 const JOURNAL_LOCK: i64 = 0x7465_726e;
@@ -243,9 +246,7 @@ impl Database {
                 .await
                 .map_err(backend_error)?;
         }
-        let payload = serde_json::to_string(&rows::JournalPayload {
-            removed: rows::CompactRecords(&entry.removed),
-            added: rows::CompactRecords(&entry.added),
+        let payload = serde_json::to_string(&rows::JournalHeader {
             zone_after: entry.zone_after.as_ref(),
         })
         .map_err(|e| StoreError::Backend(format!("encoding journal entry: {e}")))?;
@@ -264,6 +265,33 @@ impl Database {
         .fetch_one(&mut **tx)
         .await
         .map_err(backend_error)?;
+        let parts = entry
+            .removed
+            .chunks(JOURNAL_PART)
+            .map(|chunk| rows::JournalPart {
+                removed: rows::CompactRecords(chunk),
+                added: rows::CompactRecords(&[]),
+            })
+            .chain(
+                entry
+                    .added
+                    .chunks(JOURNAL_PART)
+                    .map(|chunk| rows::JournalPart {
+                        removed: rows::CompactRecords(&[]),
+                        added: rows::CompactRecords(chunk),
+                    }),
+            );
+        for (index, part) in parts.enumerate() {
+            let text = serde_json::to_string(&part)
+                .map_err(|e| StoreError::Backend(format!("encoding journal entry: {e}")))?;
+            sqlx::query("INSERT INTO journal_parts (seq, part, payload) VALUES ($1, $2, $3)")
+                .bind(seq)
+                .bind(index as i64)
+                .bind(text)
+                .execute(&mut **tx)
+                .await
+                .map_err(backend_error)?;
+        }
         if self.backend == Backend::Postgres {
             sqlx::query("SELECT pg_notify('tern_journal', $1)")
                 .bind(seq.to_string())
@@ -726,6 +754,14 @@ impl Store for Database {
         // deleting it would hand out a seq that followers have already
         // passed, so they would never learn that the zone is gone.
         let seq = self.append_journal(&mut tx, journal).await?;
+        sqlx::query(
+            "DELETE FROM journal_parts WHERE seq IN (SELECT seq FROM journal WHERE zone_id = $1 AND seq < $2)",
+        )
+        .bind(id.clone())
+        .bind(seq)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend_error)?;
         sqlx::query("DELETE FROM journal WHERE zone_id = $1 AND seq < $2")
             .bind(id.clone())
             .bind(seq)
@@ -755,7 +791,7 @@ impl Store for Database {
     }
 
     async fn journal_since(&self, after: i64, limit: u32) -> Result<Vec<JournalEntry>, StoreError> {
-        journal_since(&self.pool, after, limit).await
+        journal_since(&self.pool, self.backend, after, limit).await
     }
 
     async fn zone_journal(
@@ -773,12 +809,17 @@ impl Store for Database {
         .fetch_all(&self.pool)
         .await
         .map_err(backend_error)?;
-        rows.iter().map(journal_from_row).collect()
+        let entries = rows
+            .iter()
+            .map(journal_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        attach_parts(&self.pool, self.backend, entries).await
     }
 }
 
 async fn journal_since(
     pool: &AnyPool,
+    backend: Backend,
     after: i64,
     limit: u32,
 ) -> Result<Vec<JournalEntry>, StoreError> {
@@ -790,7 +831,46 @@ async fn journal_since(
     .fetch_all(pool)
     .await
     .map_err(backend_error)?;
-    rows.iter().map(journal_from_row).collect()
+    let entries = rows
+        .iter()
+        .map(journal_from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    attach_parts(pool, backend, entries).await
+}
+
+/// Reads the records of `entries` from their stored parts, in order.
+async fn attach_parts(
+    pool: &AnyPool,
+    backend: Backend,
+    mut entries: Vec<JournalEntry>,
+) -> Result<Vec<JournalEntry>, StoreError> {
+    let index: std::collections::HashMap<i64, usize> = entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.seq, i))
+        .collect();
+    let seqs: Vec<i64> = entries.iter().map(|e| e.seq).collect();
+    for chunk in seqs.chunks(ID_CHUNK) {
+        let sql = format!(
+            "SELECT seq, payload FROM journal_parts WHERE seq IN ({}) ORDER BY seq, part",
+            placeholders(backend, 0, chunk.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for seq in chunk {
+            query = query.bind(*seq);
+        }
+        let mut rows = query.fetch(pool);
+        while let Some(row) = rows.try_next().await.map_err(backend_error)? {
+            let seq: i64 =
+                sqlx::Row::try_get(&row, "seq").map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let payload: String = sqlx::Row::try_get(&row, "payload")
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            if let Some(&i) = index.get(&seq) {
+                rows::extend_with_part(&mut entries[i], &payload)?;
+            }
+        }
+    }
+    Ok(entries)
 }
 
 impl FromStr for Backend {

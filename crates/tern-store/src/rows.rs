@@ -11,14 +11,20 @@ use tern_core::{
 };
 use uuid::Uuid;
 
-/// The JSON body of a journal row. Records are written as compact arrays
-/// (`[id, name, type, ttl, rdata, description, created, updated, version]`,
-/// the zone id is the row's) because an import's entry holds every record.
+/// The JSON body of a journal row: the zone's metadata after the change.
+/// The records live in `journal_parts` (see `JournalPart`).
 #[derive(Serialize)]
-pub(crate) struct JournalPayload<'a> {
+pub(crate) struct JournalHeader<'a> {
+    pub zone_after: Option<&'a Zone>,
+}
+
+/// One bounded slice of an entry's records. Records are compact arrays
+/// (`[id, name, type, ttl, rdata, description, created, updated, version]`;
+/// the zone id is the entry's).
+#[derive(Serialize)]
+pub(crate) struct JournalPart<'a> {
     pub removed: CompactRecords<'a>,
     pub added: CompactRecords<'a>,
-    pub zone_after: Option<&'a Zone>,
 }
 
 pub(crate) struct CompactRecords<'a>(pub &'a [Record]);
@@ -57,10 +63,24 @@ type CompactRecord = (
 );
 
 #[derive(Deserialize)]
-struct OwnedPayload {
-    removed: Vec<CompactRecord>,
-    added: Vec<CompactRecord>,
+struct OwnedHeader {
     zone_after: Option<Zone>,
+}
+
+#[derive(Deserialize)]
+struct OwnedPart {
+    #[serde(default)]
+    removed: Vec<CompactRecord>,
+    #[serde(default)]
+    added: Vec<CompactRecord>,
+}
+
+/// Appends one stored part's records to its entry.
+pub(crate) fn extend_with_part(entry: &mut JournalEntry, payload: &str) -> Result<(), StoreError> {
+    let part: OwnedPart = serde_json::from_str(payload).map_err(|e| corrupt("journal part", e))?;
+    entry.removed.extend(expand(entry.zone_id, part.removed)?);
+    entry.added.extend(expand(entry.zone_id, part.added)?);
+    Ok(())
 }
 
 fn expand(zone_id: Uuid, compact: Vec<CompactRecord>) -> Result<Vec<Record>, StoreError> {
@@ -194,7 +214,7 @@ pub(crate) fn record_from_row(row: &AnyRow) -> Result<Record, StoreError> {
 
 pub(crate) fn journal_from_row(row: &AnyRow) -> Result<JournalEntry, StoreError> {
     let payload: String = get(row, "payload")?;
-    let payload: OwnedPayload =
+    let header: OwnedHeader =
         serde_json::from_str(&payload).map_err(|e| corrupt("journal payload", e))?;
     let source: String = get(row, "source")?;
     let zone_id = uuid(row, "zone_id")?;
@@ -204,9 +224,9 @@ pub(crate) fn journal_from_row(row: &AnyRow) -> Result<JournalEntry, StoreError>
         zone_name: name(row, "zone_name")?,
         serial_before: u32_of(row, "serial_before")?,
         serial_after: u32_of(row, "serial_after")?,
-        removed: expand(zone_id, payload.removed)?,
-        added: expand(zone_id, payload.added)?,
-        zone_after: payload.zone_after,
+        removed: Vec::new(),
+        added: Vec::new(),
+        zone_after: header.zone_after,
         principal: Principal(get(row, "principal")?),
         source: ChangeSource::parse(&source),
         at: get(row, "at")?,

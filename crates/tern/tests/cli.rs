@@ -253,7 +253,10 @@ fn config_file_and_global_options_after_the_subcommand() {
     let zone = text(&run(&["zone", "export", "plain.test", "--config", cfg]).stdout);
     // A file without NS gets the configured nameservers.
     assert!(zone.contains("@\t3600\tIN\tNS\tns1.example.net."), "{zone}");
-    assert!(zone.contains("SOA\tns1.example.net. hostmaster.example.net. "), "{zone}");
+    assert!(
+        zone.contains("SOA\tns1.example.net. hostmaster.example.net. "),
+        "{zone}"
+    );
     let out = run(&["--config", cfg, "zone", "list"]);
     assert!(
         text(&out.stdout).contains("plain.test."),
