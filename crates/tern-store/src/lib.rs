@@ -159,6 +159,10 @@ impl Database {
                         // Large imports touch many pages; a bigger cache spills less.
                         "PRAGMA cache_size = -65536",
                         "PRAGMA temp_store = MEMORY",
+                        // Checkpoints run in the background (below), not
+                        // inside whichever commit happens to cross the
+                        // threshold: that commit would pay for the copy.
+                        "PRAGMA wal_autocheckpoint = 0",
                     ] {
                         conn.execute(pragma).await?;
                     }
@@ -177,6 +181,9 @@ impl Database {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Backend(format!("applying migrations: {e}")))?;
+        if backend == Backend::Sqlite {
+            spawn_checkpointer(pool.clone());
+        }
         Ok(Database {
             pool,
             backend,
@@ -421,6 +428,31 @@ fn sort_records(mut records: Vec<Record>) -> Vec<Record> {
         (a.name.as_str(), a.rtype.0, a.id).cmp(&(b.name.as_str(), b.rtype.0, b.id))
     });
     records
+}
+
+/// Copies the SQLite WAL into the database file once a second. PASSIVE
+/// checkpoints wait for no reader or writer, so commits never stall on them;
+/// the task ends when the pool is closed (closing checkpoints a last time).
+fn spawn_checkpointer(pool: AnyPool) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if pool.is_closed() {
+                return;
+            }
+            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&pool)
+                .await
+            {
+                if pool.is_closed() {
+                    return;
+                }
+                tracing::warn!(error = %e, "WAL checkpoint failed");
+            }
+        }
+    });
 }
 
 /// Placeholders for `count` parameters after `skip` leading ones. SQLite gets
