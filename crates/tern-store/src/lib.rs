@@ -177,10 +177,19 @@ impl Database {
             Backend::Postgres => url.to_string(),
         };
         let pool = options.connect(&connect_url).await.map_err(backend_error)?;
-        MIGRATOR
-            .run(&pool)
-            .await
-            .map_err(|e| StoreError::Backend(format!("applying migrations: {e}")))?;
+        let mut migrated = MIGRATOR.run(&pool).await;
+        // SQLite has no migration lock (PostgreSQL's migrator takes an
+        // advisory one): a process that checked before another committed the
+        // same migration fails with "already exists". Running again sees the
+        // migration applied.
+        for _ in 0..5 {
+            if migrated.is_ok() || backend != Backend::Sqlite {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            migrated = MIGRATOR.run(&pool).await;
+        }
+        migrated.map_err(|e| StoreError::Backend(format!("applying migrations: {e}")))?;
         if backend == Backend::Sqlite {
             spawn_checkpointer(pool.clone());
         }

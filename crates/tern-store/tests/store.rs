@@ -849,3 +849,99 @@ async fn default_sqlite_url_creates_the_file() {
         Err(StoreError::Backend(_))
     ));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_changes_round_trip_through_the_journal() {
+    each_engine(|env| async move {
+        let db = &env.db;
+        let acme = org(db, "acme").await;
+        let (zone, _) = new_zone(db, acme.id, "big.test").await;
+        let head = db.journal_head().await.unwrap();
+        let mut follower = db.follow_journal(head);
+
+        // Several thousand records each way: the entry is stored in parts.
+        let first: Vec<Record> = (0..7001)
+            .map(|i| record(&zone, &format!("h{i}.big.test"), RecordType::A, "192.0.2.1"))
+            .collect();
+        let c1 = change(&zone, vec![], vec![], first.clone());
+        let s1 = db.commit(&c1).await.unwrap();
+        let zone1 = c1.zone.clone();
+        let mut updates = Vec::new();
+        for r in &first[..2500] {
+            let mut new = r.clone();
+            new.ttl = None;
+            new.version = 2;
+            updates.push((r.clone(), new));
+        }
+        let second: Vec<Record> = (0..4500)
+            .map(|i| {
+                record(
+                    &zone1,
+                    &format!("n{i}.big.test"),
+                    RecordType::AAAA,
+                    "2001:db8::1",
+                )
+            })
+            .collect();
+        let c2 = change(&zone1, first[2500..5000].to_vec(), updates, second);
+        let s2 = db.commit(&c2).await.unwrap();
+        // A small entry after the large ones keeps its own records only.
+        let zone2 = c2.zone.clone();
+        let c3 = change(
+            &zone2,
+            vec![],
+            vec![],
+            vec![record(&zone2, "tail.big.test", RecordType::A, "192.0.2.9")],
+        );
+        let s3 = db.commit(&c3).await.unwrap();
+
+        let mut e1 = c1.journal.clone();
+        e1.seq = s1;
+        let mut e2 = c2.journal.clone();
+        e2.seq = s2;
+        let mut e3 = c3.journal.clone();
+        e3.seq = s3;
+        assert_eq!(
+            db.journal_since(head, 10).await.unwrap(),
+            vec![e1.clone(), e2.clone(), e3.clone()]
+        );
+        assert_eq!(db.journal_since(s1, 1).await.unwrap(), vec![e2.clone()]);
+        assert_eq!(
+            db.zone_journal(zone.id, 0, 2).await.unwrap(),
+            vec![e3.clone(), e2.clone()]
+        );
+        for expected in [e1, e2, e3] {
+            let got = tokio::time::timeout(Duration::from_secs(2), follower.recv())
+                .await
+                .expect("follower within 2 s")
+                .expect("follower stopped");
+            assert_eq!(got, expected);
+        }
+        assert_eq!(
+            db.record_count(zone.id).await.unwrap(),
+            1 + 7001 - 2500 + 4500 + 1
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn processes_opening_a_new_database_together() {
+    // SQLite has no migration lock: several processes opening a fresh file at
+    // once must all come up. (PostgreSQL's migrator takes an advisory lock.)
+    for _ in 0..5 {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = tern_store::sqlite_url_for_dir(dir.path());
+        let opens: Vec<_> = (0..4)
+            .map(|_| {
+                let url = url.clone();
+                tokio::spawn(async move { Database::connect(&url).await })
+            })
+            .collect();
+        for open in opens {
+            let db = open.await.expect("task").expect("connect");
+            assert_eq!(db.journal_head().await.unwrap(), 0);
+            db.close().await;
+        }
+    }
+}
