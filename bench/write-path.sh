@@ -39,6 +39,15 @@ run() {
   "$COMMIT" "$url" bench.test "$COMMITS"
 }
 
+# Parse + validate only, against a peer doing the same work on the same file.
+mkdir -p "$WORK/dry"
+/usr/bin/time -f "tern parse+validate (import --dry-run): %e s wall, peak RSS %M KB" \
+  "$TERN" --data-dir "$WORK/dry" zone import bench.test "$WORK/zone" --dry-run 2>&1 >/dev/null | grep -E '^tern parse'
+if command -v nsd-checkzone >/dev/null; then
+  /usr/bin/time -f "peer nsd-checkzone $(nsd -v 2>&1 | head -1 | grep -oE '[0-9.]+' | head -1): %e s wall, peak RSS %M KB" \
+    nsd-checkzone bench.test "$WORK/zone" 2>&1 >/dev/null | grep -E '^peer'
+fi
+
 mkdir -p "$WORK/data"
 run sqlite "sqlite://$WORK/data/tern.db?mode=rwc"
 
