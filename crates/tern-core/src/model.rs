@@ -31,6 +31,17 @@ pub enum ZoneKind {
 }
 
 impl ZoneKind {
+    /// Reverse zones are recognised by name; everything else is primary.
+    pub fn for_name(name: &Name) -> ZoneKind {
+        if name.as_str().ends_with(".in-addr.arpa.") {
+            ZoneKind::ReverseIpv4
+        } else if name.as_str().ends_with(".ip6.arpa.") {
+            ZoneKind::ReverseIpv6
+        } else {
+            ZoneKind::Primary
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ZoneKind::Primary => "primary",
@@ -95,6 +106,34 @@ pub struct SoaSettings {
 }
 
 impl SoaSettings {
+    /// The settings and serial carried by SOA RDATA (e.g. from a zone file)
+    /// with that record's TTL; `None` for any other type.
+    pub fn from_rdata(rdata: &Rdata, ttl: u32) -> Option<(SoaSettings, u32)> {
+        match rdata {
+            Rdata::Soa {
+                mname,
+                rname,
+                serial,
+                refresh,
+                retry,
+                expire,
+                minimum,
+            } => Some((
+                SoaSettings {
+                    mname: mname.clone(),
+                    rname: rname.clone(),
+                    refresh: *refresh,
+                    retry: *retry,
+                    expire: *expire,
+                    minimum: *minimum,
+                    ttl,
+                },
+                *serial,
+            )),
+            _ => None,
+        }
+    }
+
     pub fn to_rdata(&self, serial: u32) -> Rdata {
         Rdata::Soa {
             mname: self.mname.clone(),

@@ -435,24 +435,13 @@ fn split_labels_marked(text: &str) -> Result<Vec<(Vec<u8>, bool)>, NameError> {
     while i < bytes.len() {
         match bytes[i] {
             b'\\' => {
-                let bad = || NameError::BadEscape {
-                    name: text.to_string(),
-                };
-                let next = *bytes.get(i + 1).ok_or_else(bad)?;
-                if next.is_ascii_digit() {
-                    let digits = bytes.get(i + 1..i + 4).ok_or_else(bad)?;
-                    if !digits.iter().all(u8::is_ascii_digit) {
-                        return Err(bad());
+                let (octet, used) = crate::text::decode_escape(&bytes[i..]).ok_or_else(|| {
+                    NameError::BadEscape {
+                        name: text.to_string(),
                     }
-                    let value = digits
-                        .iter()
-                        .fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'));
-                    current.push(u8::try_from(value).map_err(|_| bad())?);
-                    i += 4;
-                } else {
-                    current.push(next);
-                    i += 2;
-                }
+                })?;
+                current.push(octet);
+                i += used;
             }
             b'.' => {
                 labels.push((std::mem::take(&mut current), unicode));

@@ -376,6 +376,37 @@ impl<'a> Fields<'a> {
 }
 
 impl Rdata {
+    /// TXT or SPF, which share their format.
+    fn text_strings(rtype: RecordType, strings: Vec<Vec<u8>>) -> Rdata {
+        if rtype == RecordType::SPF {
+            Rdata::Spf(strings)
+        } else {
+            Rdata::Txt(strings)
+        }
+    }
+
+    /// SVCB or HTTPS, which share their format (RFC 9460).
+    fn service_binding(
+        rtype: RecordType,
+        priority: u16,
+        target: Name,
+        params: Vec<SvcParam>,
+    ) -> Rdata {
+        if rtype == RecordType::HTTPS {
+            Rdata::Https {
+                priority,
+                target,
+                params,
+            }
+        } else {
+            Rdata::Svcb {
+                priority,
+                target,
+                params,
+            }
+        }
+    }
+
     pub fn rtype(&self) -> RecordType {
         match self {
             Rdata::A(_) => RecordType::A,
@@ -476,11 +507,7 @@ impl Rdata {
                 if strings.is_empty() {
                     return Err(f.invalid("needs at least one string"));
                 }
-                if rtype == RecordType::TXT {
-                    Rdata::Txt(strings)
-                } else {
-                    Rdata::Spf(strings)
-                }
+                Rdata::text_strings(rtype, strings)
             }
             RecordType::SRV => Rdata::Srv {
                 priority: f.number("priority")?,
@@ -546,19 +573,7 @@ impl Rdata {
                 let priority = f.number("priority")?;
                 let target = f.name("target", ctx)?;
                 let params = parse_svc_params(&mut f)?;
-                if rtype == RecordType::SVCB {
-                    Rdata::Svcb {
-                        priority,
-                        target,
-                        params,
-                    }
-                } else {
-                    Rdata::Https {
-                        priority,
-                        target,
-                        params,
-                    }
-                }
+                Rdata::service_binding(rtype, priority, target, params)
             }
             RecordType::SOA => Rdata::Soa {
                 mname: f.name("primary nameserver", ctx)?,
@@ -638,11 +653,7 @@ impl Rdata {
                 if strings.is_empty() {
                     return Err(r.invalid("needs at least one string"));
                 }
-                if rtype == RecordType::TXT {
-                    Rdata::Txt(strings)
-                } else {
-                    Rdata::Spf(strings)
-                }
+                Rdata::text_strings(rtype, strings)
             }
             RecordType::SRV => Rdata::Srv {
                 priority: r.u16()?,
@@ -740,19 +751,7 @@ impl Rdata {
                     }
                     params.push(SvcParam { key, value });
                 }
-                if rtype == RecordType::SVCB {
-                    Rdata::Svcb {
-                        priority,
-                        target,
-                        params,
-                    }
-                } else {
-                    Rdata::Https {
-                        priority,
-                        target,
-                        params,
-                    }
-                }
+                Rdata::service_binding(rtype, priority, target, params)
             }
             RecordType::SOA => Rdata::Soa {
                 mname: r.name()?,

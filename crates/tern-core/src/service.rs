@@ -193,6 +193,8 @@ impl CommitOutcome {
     }
 }
 
+/// A zone to create. `NewZone::new` gives the defaults a zone created from
+/// nothing but its name gets.
 #[derive(Debug, Clone)]
 pub struct NewZone {
     pub name: Name,
@@ -204,6 +206,23 @@ pub struct NewZone {
     pub settings: serde_json::Value,
     pub status: ZoneStatus,
     pub dnssec_enabled: bool,
+}
+
+impl NewZone {
+    /// An active zone of the kind its name implies, with server defaults.
+    pub fn new(name: Name, org_id: Uuid) -> NewZone {
+        NewZone {
+            kind: ZoneKind::for_name(&name),
+            name,
+            org_id,
+            project_id: None,
+            default_ttl: None,
+            description: None,
+            settings: serde_json::json!({}),
+            status: ZoneStatus::Active,
+            dnssec_enabled: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -948,16 +967,7 @@ fn prepare_import<R: BufRead>(
             }
         };
         records_in_file += 1;
-        if let Rdata::Soa {
-            mname,
-            rname,
-            serial,
-            refresh,
-            retry,
-            expire,
-            minimum,
-        } = &record.rdata
-        {
+        if let Some(file_soa) = SoaSettings::from_rdata(&record.rdata, record.ttl) {
             if record.name != zone.name {
                 problems.push(problem_for(
                     &record,
@@ -969,16 +979,7 @@ fn prepare_import<R: BufRead>(
                     "the zone file has more than one SOA record".into(),
                 ));
             } else {
-                let settings = SoaSettings {
-                    mname: mname.clone(),
-                    rname: rname.clone(),
-                    refresh: *refresh,
-                    retry: *retry,
-                    expire: *expire,
-                    minimum: *minimum,
-                    ttl: record.ttl,
-                };
-                soa = Some((settings, *serial));
+                soa = Some(file_soa);
             }
             continue;
         }

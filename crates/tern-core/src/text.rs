@@ -113,28 +113,34 @@ pub fn unescape(raw: &str) -> Result<Vec<u8>, TokenError> {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'\\' {
-            let bad = || TokenError::BadEscape(raw.to_string());
-            let next = *bytes.get(i + 1).ok_or_else(bad)?;
-            if next.is_ascii_digit() {
-                let digits = bytes.get(i + 1..i + 4).ok_or_else(bad)?;
-                if !digits.iter().all(u8::is_ascii_digit) {
-                    return Err(bad());
-                }
-                let value = digits
-                    .iter()
-                    .fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'));
-                out.push(u8::try_from(value).map_err(|_| bad())?);
-                i += 4;
-            } else {
-                out.push(next);
-                i += 2;
-            }
+            let (octet, used) =
+                decode_escape(&bytes[i..]).ok_or_else(|| TokenError::BadEscape(raw.to_string()))?;
+            out.push(octet);
+            i += used;
         } else {
             out.push(bytes[i]);
             i += 1;
         }
     }
     Ok(out)
+}
+
+/// Decodes the escape at the start of `bytes` (which begins with `\`):
+/// `\DDD` (decimal octet) or `\X` (X itself). Returns the octet and how many
+/// input bytes it used, or `None` for a malformed escape.
+pub fn decode_escape(bytes: &[u8]) -> Option<(u8, usize)> {
+    let next = *bytes.get(1)?;
+    if !next.is_ascii_digit() {
+        return Some((next, 2));
+    }
+    let digits = bytes.get(1..4)?;
+    if !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let value = digits
+        .iter()
+        .fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'));
+    Some((u8::try_from(value).ok()?, 4))
 }
 
 /// Writes octets as a quoted <character-string>.

@@ -84,29 +84,7 @@ fn canonical_output_reads_back_identically() {
         let (records, _) = read(&origin, &text);
         let soa = records
             .iter()
-            .find_map(|r| match &r.rdata {
-                Rdata::Soa {
-                    mname,
-                    rname,
-                    serial,
-                    refresh,
-                    retry,
-                    expire,
-                    minimum,
-                } => Some((
-                    SoaSettings {
-                        mname: mname.clone(),
-                        rname: rname.clone(),
-                        refresh: *refresh,
-                        retry: *retry,
-                        expire: *expire,
-                        minimum: *minimum,
-                        ttl: r.ttl,
-                    },
-                    *serial,
-                )),
-                _ => None,
-            })
+            .find_map(|r| SoaSettings::from_rdata(&r.rdata, r.ttl))
             .expect("every corpus zone has a SOA");
         let zone = Zone {
             id: uuid::Uuid::nil(),

@@ -439,6 +439,30 @@ fn sort_records(mut records: Vec<Record>) -> Vec<Record> {
     records
 }
 
+impl Database {
+    /// Records of a zone whose `column` is one of `values`, in chunks that
+    /// stay within the engines' parameter limits.
+    async fn records_where_in(
+        &self,
+        zone_id: Uuid,
+        column: &str,
+        values: Vec<String>,
+    ) -> Result<Vec<Record>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in values.chunks(ID_CHUNK) {
+            let sql = format!(
+                "SELECT {RECORD_COLUMNS} FROM records WHERE zone_id = {} AND {column} IN ({}) ORDER BY name, rtype, id",
+                placeholders(self.backend, 0, 1),
+                placeholders(self.backend, 1, chunk.len())
+            );
+            let mut binds = vec![zone_id.to_string()];
+            binds.extend(chunk.iter().cloned());
+            out.extend(self.fetch_records(&sql, binds).await?);
+        }
+        Ok(sort_records(out))
+    }
+}
+
 /// Copies the SQLite WAL into the database file once a second. PASSIVE
 /// checkpoints wait for no reader or writer, so commits never stall on them;
 /// the task ends when the pool is closed (closing checkpoints a last time).
@@ -634,18 +658,8 @@ impl Store for Database {
     }
 
     async fn records_at(&self, zone_id: Uuid, names: &[Name]) -> Result<Vec<Record>, StoreError> {
-        let mut out = Vec::new();
-        for chunk in names.chunks(ID_CHUNK) {
-            let sql = format!(
-                "SELECT {RECORD_COLUMNS} FROM records WHERE zone_id = {} AND name IN ({}) ORDER BY name, rtype, id",
-                placeholders(self.backend, 0, 1),
-                placeholders(self.backend, 1, chunk.len())
-            );
-            let mut binds = vec![zone_id.to_string()];
-            binds.extend(chunk.iter().map(|n| n.to_string()));
-            out.extend(self.fetch_records(&sql, binds).await?);
-        }
-        Ok(sort_records(out))
+        self.records_where_in(zone_id, "name", names.iter().map(Name::to_string).collect())
+            .await
     }
 
     async fn records_below(&self, zone_id: Uuid, name: &Name) -> Result<Vec<Record>, StoreError> {
@@ -673,18 +687,8 @@ impl Store for Database {
     }
 
     async fn records_by_id(&self, zone_id: Uuid, ids: &[Uuid]) -> Result<Vec<Record>, StoreError> {
-        let mut out = Vec::new();
-        for chunk in ids.chunks(ID_CHUNK) {
-            let sql = format!(
-                "SELECT {RECORD_COLUMNS} FROM records WHERE zone_id = {} AND id IN ({}) ORDER BY name, rtype, id",
-                placeholders(self.backend, 0, 1),
-                placeholders(self.backend, 1, chunk.len())
-            );
-            let mut binds = vec![zone_id.to_string()];
-            binds.extend(chunk.iter().map(|id| id.to_string()));
-            out.extend(self.fetch_records(&sql, binds).await?);
-        }
-        Ok(sort_records(out))
+        self.records_where_in(zone_id, "id", ids.iter().map(Uuid::to_string).collect())
+            .await
     }
 
     async fn record_count(&self, zone_id: Uuid) -> Result<u64, StoreError> {

@@ -945,3 +945,46 @@ async fn processes_opening_a_new_database_together() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reading_a_large_zone_with_many_equal_names() {
+    each_engine(|env| async move {
+        let db = &env.db;
+        let acme = org(db, "acme").await;
+        let (zone, _) = new_zone(db, acme.id, "big.test").await;
+        // Far more records of one name and type than any read chunk, with
+        // other names on both sides, so chunk boundaries fall inside ties.
+        let mut records: Vec<Record> = (0..45_000)
+            .map(|i| {
+                record(
+                    &zone,
+                    "same.big.test",
+                    RecordType::A,
+                    &format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255),
+                )
+            })
+            .collect();
+        records.extend(
+            (0..3000).map(|i| record(&zone, &format!("a{i}.big.test"), RecordType::TXT, "\"x\"")),
+        );
+        records.extend(
+            (0..3000).map(|i| record(&zone, &format!("z{i}.big.test"), RecordType::A, "192.0.2.1")),
+        );
+        records.extend((0..2000).map(|i| {
+            record(
+                &zone,
+                "same.big.test",
+                RecordType::AAAA,
+                &format!("2001:db8::{i:x}"),
+            )
+        }));
+        let c = change(&zone, vec![], vec![], records.clone());
+        db.commit(&c).await.unwrap();
+        let mut all = db.records_at(zone.id, &[zone.name.clone()]).await.unwrap();
+        all.extend(records);
+        let back = db.records(zone.id).await.unwrap();
+        assert_eq!(back.len(), all.len());
+        assert!(back == sorted(all), "{}: records differ", env.label);
+    })
+    .await;
+}

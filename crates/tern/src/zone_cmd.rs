@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use tern_core::{
     Actor, ChangeSource, CoreError, ImportMode, ImportOptions, ImportReport, Name, NewZone,
-    Organisation, ZoneFilter, ZoneKind, ZoneService, ZoneStatus, new_id, now_millis,
+    Organisation, ZoneFilter, ZoneService, new_id, now_millis,
 };
 
 use crate::config::ZoneCommand;
@@ -126,17 +126,7 @@ async fn import(
                 mode: ImportMode::Replace,
                 ..options.clone()
             };
-            let new = NewZone {
-                name: name.clone(),
-                kind: guess_kind(name),
-                org_id: org.id,
-                project_id: None,
-                default_ttl: None,
-                description: None,
-                settings: serde_json::json!({}),
-                status: ZoneStatus::Active,
-                dnssec_enabled: false,
-            };
+            let new = NewZone::new(name.clone(), org.id);
             service
                 .create_zone_from_file(new, reader, &options, actor)
                 .await
@@ -186,17 +176,6 @@ fn print_report(name: &Name, report: &ImportReport, dry_run: bool) {
             report.skipped.len(),
             report.serial_before
         );
-    }
-}
-
-/// Reverse zones are recognised by name; everything else is a primary zone.
-fn guess_kind(name: &Name) -> ZoneKind {
-    if name.as_str().ends_with(".in-addr.arpa.") {
-        ZoneKind::ReverseIpv4
-    } else if name.as_str().ends_with(".ip6.arpa.") {
-        ZoneKind::ReverseIpv6
-    } else {
-        ZoneKind::Primary
     }
 }
 

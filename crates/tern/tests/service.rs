@@ -10,21 +10,14 @@ use std::fs;
 use common::{Engine, engines, fixtures_dir};
 use tern_core::{
     Change, ChangeSet, CoreError, ImportMode, ImportOptions, Name, NewRecord, NewZone, Rdata,
-    Record, RecordType, RecordUpdate, Zone, ZoneKind, ZoneStatus,
+    Record, RecordType, RecordUpdate, Zone, ZoneStatus,
 };
 
 fn new_zone(engine: &Engine, name: &str) -> NewZone {
-    NewZone {
-        name: Name::parse_absolute(name).expect("zone name"),
-        kind: ZoneKind::Primary,
-        org_id: engine.org.id,
-        project_id: None,
-        default_ttl: None,
-        description: None,
-        settings: serde_json::json!({}),
-        status: ZoneStatus::Active,
-        dnssec_enabled: false,
-    }
+    NewZone::new(
+        Name::parse_absolute(name).expect("zone name"),
+        engine.org.id,
+    )
 }
 
 fn strict() -> ImportOptions {
