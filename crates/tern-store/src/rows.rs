@@ -50,7 +50,7 @@ impl Serialize for CompactRecords<'_> {
     }
 }
 
-type CompactRecord = (
+pub(crate) type CompactRecord = (
     Uuid,
     String,
     u16,
@@ -83,7 +83,10 @@ pub(crate) fn extend_with_part(entry: &mut JournalEntry, payload: &str) -> Resul
     Ok(())
 }
 
-fn expand(zone_id: Uuid, compact: Vec<CompactRecord>) -> Result<Vec<Record>, StoreError> {
+pub(crate) fn expand(
+    zone_id: Uuid,
+    compact: Vec<CompactRecord>,
+) -> Result<Vec<Record>, StoreError> {
     compact
         .into_iter()
         .map(

@@ -980,7 +980,10 @@ async fn reading_a_large_zone_with_many_equal_names() {
         }));
         let c = change(&zone, vec![], vec![], records.clone());
         db.commit(&c).await.unwrap();
-        let mut all = db.records_at(zone.id, &[zone.name.clone()]).await.unwrap();
+        let mut all = db
+            .records_at(zone.id, std::slice::from_ref(&zone.name))
+            .await
+            .unwrap();
         all.extend(records);
         let back = db.records(zone.id).await.unwrap();
         assert_eq!(back.len(), all.len());
