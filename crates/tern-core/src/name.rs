@@ -395,6 +395,14 @@ impl fmt::Debug for Name {
     }
 }
 
+/// Lets maps keyed by `Name` be searched with a canonical string slice (the
+/// hash of a `Name` is the hash of its text).
+impl std::borrow::Borrow<str> for Name {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl TryFrom<String> for Name {
     type Error = NameError;
     fn try_from(value: String) -> Result<Self, Self::Error> {

@@ -1,1 +1,13 @@
-//! tern-dns: the authoritative nameserver. The nameserver issue fills this crate.
+//! tern-dns: the authoritative nameserver. Zones are served from in-memory
+//! snapshots (`snapshot`, `index`) kept current by every commit; `answer`
+//! turns a query into a response without touching the database; `server`
+//! runs the UDP and TCP listeners.
+
+pub mod answer;
+pub mod index;
+pub mod server;
+pub mod snapshot;
+
+pub use answer::{AnswerConfig, Transport};
+pub use index::{IndexListener, ZoneIndex};
+pub use server::{DnsServer, ServerError};

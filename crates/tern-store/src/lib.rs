@@ -479,6 +479,29 @@ impl Database {
     }
 }
 
+/// A change belongs to one zone: its zone row, journal entry and every record.
+/// The journal stores records without their zone id (it is the entry's), so a
+/// stray record would be written to one zone and journaled under another.
+fn check_one_zone(
+    zone_id: Uuid,
+    zone: Option<&Zone>,
+    journal: &JournalEntry,
+) -> Result<(), StoreError> {
+    let stray = zone
+        .map(|z| z.id)
+        .into_iter()
+        .chain([journal.zone_id])
+        .chain(journal.removed.iter().map(|r| r.zone_id))
+        .chain(journal.added.iter().map(|r| r.zone_id))
+        .find(|id| *id != zone_id);
+    match stray {
+        Some(other) => Err(StoreError::Backend(format!(
+            "a change to zone {zone_id} refers to zone {other}"
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Records in the order `Store` promises: name, type, id, compared as bytes.
 /// `ORDER BY` alone does not give that: a PostgreSQL database with a
 /// linguistic collation (en_US, ICU) orders `_`, `-` and `*` differently from
@@ -756,6 +779,7 @@ impl Store for Database {
     }
 
     async fn create_zone(&self, zone: &Zone, journal: &JournalEntry) -> Result<i64, StoreError> {
+        check_one_zone(zone.id, Some(zone), journal)?;
         let (_writer, mut tx) = self.begin().await?;
         Self::write_zone_row(&mut tx, zone, true).await?;
         let records: Vec<&Record> = journal.added.iter().collect();
@@ -766,6 +790,7 @@ impl Store for Database {
     }
 
     async fn commit(&self, commit: &Commit) -> Result<i64, StoreError> {
+        check_one_zone(commit.zone_id, Some(&commit.zone), &commit.journal)?;
         let (_writer, mut tx) = self.begin().await?;
         // Take the zone's write lock before reading its serial, so the check
         // and the writes see the same zone (SQLite: the first write takes the
@@ -839,6 +864,7 @@ impl Store for Database {
     }
 
     async fn purge_zone(&self, zone_id: Uuid, journal: &JournalEntry) -> Result<i64, StoreError> {
+        check_one_zone(zone_id, None, journal)?;
         let (_writer, mut tx) = self.begin().await?;
         let id = zone_id.to_string();
         let found: Option<i64> = sqlx::query_scalar(self.zone_lock_sql())

@@ -455,6 +455,18 @@ async fn commit_round_trips_records_and_journal() {
         ));
         assert_eq!(db.journal_head().await.unwrap(), 3);
 
+        // A record of another zone in the change is refused before anything
+        // is written.
+        let mut stray = record(&zone2, "stray.example.com", RecordType::A, "192.0.2.8");
+        stray.zone_id = new_id();
+        let mixed = change(&zone2, vec![], vec![], vec![stray]);
+        assert!(matches!(
+            db.commit(&mixed).await,
+            Err(StoreError::Backend(_))
+        ));
+        assert_eq!(db.zone(zone.id).await.unwrap(), Some(zone2.clone()));
+        assert_eq!(db.journal_head().await.unwrap(), 3);
+
         // A commit on a zone that does not exist.
         let mut missing = change(&zone2, vec![], vec![], vec![]);
         missing.zone_id = new_id();

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use clap::Parser;
 use tern_core::{ServiceConfig, Store, ZoneService};
+use tern_dns::{AnswerConfig, DnsServer, IndexListener, ZoneIndex};
 use tern_store::Database;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
@@ -68,9 +69,29 @@ async fn serve(settings: Settings) -> Result<()> {
     let (database, service) = open(&settings).await?;
     tracing::info!(database = %redact(&settings.database_url), "database ready");
 
+    // The nameserver's index follows every commit of this process
+    // synchronously; it is loaded after noting the journal head, so entries
+    // committed while it loads are applied again by the follower (applying
+    // an entry twice changes nothing).
+    let head = service.store().journal_head().await?;
+    let index = ZoneIndex::new(service.store().clone());
+    service.add_listener(Arc::new(IndexListener(index.clone())));
+    let started = std::time::Instant::now();
+    index
+        .load_all()
+        .await
+        .context("loading zones for the nameserver")?;
+    tracing::info!(
+        zones = index.zone_count(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "zones loaded"
+    );
+    let dns = DnsServer::bind(&settings.dns_listen).await?;
+    tracing::info!(addresses = ?dns.local_addrs(), "DNS listening (UDP and TCP)");
+    dns.spawn(index, AnswerConfig::default());
+
     // Changes committed by other processes or nodes reach this one through the
     // journal and become the same events as local commits.
-    let head = service.store().journal_head().await?;
     let mut journal = database.follow_journal(head);
     let follower_service = service.clone();
     tokio::spawn(async move {
@@ -81,10 +102,6 @@ async fn serve(settings: Settings) -> Result<()> {
         tracing::warn!("journal follower stopped");
     });
 
-    tracing::info!(
-        addresses = ?settings.dns_listen,
-        "DNS listen addresses configured; the nameserver itself lands with the nameserver issue"
-    );
     let listener = TcpListener::bind(settings.api_listen)
         .await
         .with_context(|| format!("binding the API listener on {}", settings.api_listen))?;

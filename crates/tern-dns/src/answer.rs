@@ -1,0 +1,567 @@
+//! The answer path: query bytes in, response bytes out, from the in-memory
+//! index only (no database, no locks beyond one atomic load). Hand-written
+//! rather than built with a general DNS library because this is the hot path:
+//! RRsets are already in wire form and are copied, not encoded.
+
+use tern_core::{Name, RecordType};
+
+use crate::index::ZoneIndex;
+use crate::snapshot::{RrSet, ZoneSnapshot};
+
+const HEADER_LEN: usize = 12;
+const MAX_CNAME_CHAIN: usize = 8;
+/// Responses without EDNS fit the classic UDP limit.
+const CLASSIC_UDP: usize = 512;
+
+const TYPE_OPT: u16 = 41;
+const TYPE_ANY: u16 = 255;
+const TYPE_AXFR: u16 = 252;
+const TYPE_IXFR: u16 = 251;
+const CLASS_IN: u16 = 1;
+
+pub mod rcode {
+    pub const NOERROR: u8 = 0;
+    pub const FORMERR: u8 = 1;
+    pub const SERVFAIL: u8 = 2;
+    pub const NXDOMAIN: u8 = 3;
+    pub const NOTIMP: u8 = 4;
+    pub const REFUSED: u8 = 5;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    Udp,
+    Tcp,
+}
+
+/// Server-side answer settings.
+#[derive(Debug, Clone)]
+pub struct AnswerConfig {
+    /// The largest UDP payload we offer and accept (RFC 6891; 1232 avoids
+    /// fragmentation on common paths).
+    pub max_udp_payload: u16,
+}
+
+impl Default for AnswerConfig {
+    fn default() -> Self {
+        AnswerConfig {
+            max_udp_payload: 1232,
+        }
+    }
+}
+
+/// What the parser learned from a query.
+struct Query<'a> {
+    id: u16,
+    flags: u16,
+    /// The question exactly as sent (name in the client's case, type, class).
+    question: &'a [u8],
+    qname: Name,
+    qtype: u16,
+    qclass: u16,
+    edns: Option<Edns>,
+}
+
+#[derive(Clone, Copy)]
+struct Edns {
+    payload: u16,
+    version: u8,
+    dnssec_ok: bool,
+}
+
+/// Answers one DNS message. `None` means "send nothing" (the message was
+/// not a query we may answer, e.g. too short to carry an id, or a response).
+pub fn answer(
+    index: &ZoneIndex,
+    message: &[u8],
+    transport: Transport,
+    config: &AnswerConfig,
+) -> Option<Vec<u8>> {
+    if message.len() < HEADER_LEN {
+        return None;
+    }
+    let id = u16::from_be_bytes([message[0], message[1]]);
+    let flags = u16::from_be_bytes([message[2], message[3]]);
+    if flags & 0x8000 != 0 {
+        return None; // a response: never answer it (reflection loops)
+    }
+    let opcode = ((flags >> 11) & 0x0f) as u8;
+    let query = match parse_query(message, id, flags) {
+        Ok(q) => q,
+        Err(()) => return Some(error_response(id, flags, rcode::FORMERR)),
+    };
+    let limit = match (transport, query.edns) {
+        (Transport::Tcp, _) => u16::MAX as usize,
+        (Transport::Udp, Some(e)) => usize::from(e.payload.clamp(512, config.max_udp_payload)),
+        (Transport::Udp, None) => CLASSIC_UDP,
+    };
+    let mut response = Response::new(&query, config.max_udp_payload);
+    if opcode != 0 {
+        response.rcode = rcode::NOTIMP;
+        return Some(response.finish(limit));
+    }
+    if let Some(edns) = query.edns
+        && edns.version > 0
+    {
+        response.extended_rcode = 1; // BADVERS (RFC 6891 §6.1.3)
+        return Some(response.finish(limit));
+    }
+    if query.qclass != CLASS_IN || matches!(query.qtype, TYPE_OPT | TYPE_AXFR | TYPE_IXFR) {
+        // Other classes are not served; transfers are refused until the
+        // transfer ACLs exist; OPT is not a question.
+        response.rcode = if query.qtype == TYPE_OPT {
+            rcode::FORMERR
+        } else {
+            rcode::REFUSED
+        };
+        return Some(response.finish(limit));
+    }
+    let zones = index.load();
+    let Some(zone) = ZoneIndex::find(&zones, &query.qname) else {
+        response.rcode = rcode::REFUSED;
+        return Some(response.finish(limit));
+    };
+    resolve(zone, &query, transport, &mut response);
+    Some(response.finish(limit))
+}
+
+fn parse_query(message: &[u8], id: u16, flags: u16) -> Result<Query<'_>, ()> {
+    let count = |i: usize| u16::from_be_bytes([message[i], message[i + 1]]);
+    if count(4) != 1 || count(6) != 0 {
+        return Err(());
+    }
+    let (qname, end) = read_question_name(message, HEADER_LEN)?;
+    let fixed = message.get(end..end + 4).ok_or(())?;
+    let qtype = u16::from_be_bytes([fixed[0], fixed[1]]);
+    let qclass = u16::from_be_bytes([fixed[2], fixed[3]]);
+    let question = &message[HEADER_LEN..end + 4];
+    let mut pos = end + 4;
+    // Authority records in a query are unusual but legal; skip them.
+    for _ in 0..count(8) {
+        pos = skip_rr(message, pos)?.1;
+    }
+    let mut edns = None;
+    for _ in 0..count(10) {
+        let (rtype, next) = skip_rr(message, pos)?;
+        if rtype == TYPE_OPT {
+            if edns.is_some() {
+                return Err(()); // more than one OPT: FORMERR (RFC 6891 §6.1.1)
+            }
+            // The OPT owner must be the root (one zero octet).
+            if message.get(pos) != Some(&0) {
+                return Err(());
+            }
+            let f = message.get(pos + 1..pos + 9).ok_or(())?;
+            edns = Some(Edns {
+                payload: u16::from_be_bytes([f[2], f[3]]),
+                version: f[5],
+                dnssec_ok: f[6] & 0x80 != 0,
+            });
+        }
+        pos = next;
+    }
+    Ok(Query {
+        id,
+        flags,
+        question,
+        qname,
+        qtype,
+        qclass,
+        edns,
+    })
+}
+
+/// Reads an uncompressed question name; compression in a question is not
+/// legitimate (nothing precedes it) and is refused as FORMERR.
+fn read_question_name(message: &[u8], start: usize) -> Result<(Name, usize), ()> {
+    let mut labels: Vec<&[u8]> = Vec::new();
+    let mut pos = start;
+    let mut wire_len = 1;
+    loop {
+        let len = usize::from(*message.get(pos).ok_or(())?);
+        if len == 0 {
+            pos += 1;
+            break;
+        }
+        if len > 63 {
+            return Err(());
+        }
+        let label = message.get(pos + 1..pos + 1 + len).ok_or(())?;
+        wire_len += len + 1;
+        if wire_len > 255 {
+            return Err(());
+        }
+        labels.push(label);
+        pos += 1 + len;
+    }
+    let name = Name::from_labels(labels).map_err(|_| ())?;
+    Ok((name, pos))
+}
+
+/// Skips one resource record, returning its type and the next offset.
+fn skip_rr(message: &[u8], mut pos: usize) -> Result<(u16, usize), ()> {
+    // owner: labels, possibly ending in a pointer
+    let mut hops = 0;
+    loop {
+        let len = *message.get(pos).ok_or(())?;
+        if len == 0 {
+            pos += 1;
+            break;
+        }
+        if len & 0xc0 == 0xc0 {
+            pos += 2;
+            break;
+        }
+        if len > 63 {
+            return Err(());
+        }
+        pos += 1 + usize::from(len);
+        hops += 1;
+        if hops > 128 {
+            return Err(());
+        }
+    }
+    let fixed = message.get(pos..pos + 10).ok_or(())?;
+    let rtype = u16::from_be_bytes([fixed[0], fixed[1]]);
+    let rdlen = usize::from(u16::from_be_bytes([fixed[8], fixed[9]]));
+    let end = pos + 10 + rdlen;
+    if end > message.len() {
+        return Err(());
+    }
+    Ok((rtype, end))
+}
+
+/// A response being built: sections of records, then encoded once.
+struct Response<'q> {
+    query: &'q Query<'q>,
+    aa: bool,
+    rcode: u8,
+    extended_rcode: u8,
+    answer: Vec<Rr>,
+    authority: Vec<Rr>,
+    additional: Vec<Rr>,
+    our_payload: u16,
+}
+
+/// One record to write; `owner: None` means "the question name" (written as
+/// a pointer to it, in the client's case).
+struct Rr {
+    owner: Option<Name>,
+    rtype: u16,
+    ttl: u32,
+    rdata: Vec<u8>,
+}
+
+impl<'q> Response<'q> {
+    fn new(query: &'q Query<'q>, our_payload: u16) -> Response<'q> {
+        Response {
+            query,
+            aa: false,
+            rcode: rcode::NOERROR,
+            extended_rcode: 0,
+            answer: Vec::new(),
+            authority: Vec::new(),
+            additional: Vec::new(),
+            our_payload,
+        }
+    }
+
+    fn push_set(section: &mut Vec<Rr>, owner: Option<Name>, set: &RrSet, ttl: u32) {
+        for rdata in &set.rdatas {
+            section.push(Rr {
+                owner: owner.clone(),
+                rtype: set.rtype.0,
+                ttl,
+                rdata: rdata.clone(),
+            });
+        }
+    }
+
+    /// Encodes the response; if it does not fit `limit`, sends the header,
+    /// question and OPT with TC set (RFC 2181 §9: no partial RRsets).
+    fn finish(self, limit: usize) -> Vec<u8> {
+        let full = self.encode(true);
+        if full.len() <= limit {
+            return full;
+        }
+        let mut truncated = self.encode(false);
+        truncated[2] |= 0x02; // TC
+        truncated
+    }
+
+    fn encode(&self, with_records: bool) -> Vec<u8> {
+        let q = self.query;
+        let mut out = Vec::with_capacity(512);
+        out.extend_from_slice(&q.id.to_be_bytes());
+        // QR, opcode and RD from the query; AA as decided; RA never.
+        let mut flags: u16 = 0x8000 | (q.flags & 0x7800) | (q.flags & 0x0100);
+        if self.aa {
+            flags |= 0x0400;
+        }
+        flags |= u16::from(self.rcode & 0x0f);
+        out.extend_from_slice(&flags.to_be_bytes());
+        let (an, ns, ar) = if with_records {
+            (
+                self.answer.len(),
+                self.authority.len(),
+                self.additional.len(),
+            )
+        } else {
+            (0, 0, 0)
+        };
+        let opt = usize::from(q.edns.is_some());
+        for count in [1, an, ns, ar + opt] {
+            out.extend_from_slice(&(count as u16).to_be_bytes());
+        }
+        out.extend_from_slice(q.question);
+        if with_records {
+            for rr in self
+                .answer
+                .iter()
+                .chain(&self.authority)
+                .chain(&self.additional)
+            {
+                match &rr.owner {
+                    None => out.extend_from_slice(&[0xc0, HEADER_LEN as u8]),
+                    Some(name) => name.to_wire(&mut out),
+                }
+                out.extend_from_slice(&rr.rtype.to_be_bytes());
+                out.extend_from_slice(&CLASS_IN.to_be_bytes());
+                out.extend_from_slice(&rr.ttl.to_be_bytes());
+                out.extend_from_slice(&(rr.rdata.len() as u16).to_be_bytes());
+                out.extend_from_slice(&rr.rdata);
+            }
+        }
+        if let Some(edns) = q.edns {
+            out.push(0);
+            out.extend_from_slice(&TYPE_OPT.to_be_bytes());
+            out.extend_from_slice(&self.our_payload.to_be_bytes());
+            out.push(self.extended_rcode);
+            out.push(0); // version 0
+            out.push(if edns.dnssec_ok { 0x80 } else { 0 });
+            out.push(0);
+            out.extend_from_slice(&0u16.to_be_bytes());
+        }
+        out
+    }
+}
+
+/// A bare header, for queries too malformed to echo.
+fn error_response(id: u16, flags: u16, code: u8) -> Vec<u8> {
+    let mut out = Vec::with_capacity(HEADER_LEN);
+    out.extend_from_slice(&id.to_be_bytes());
+    let flags: u16 = 0x8000 | (flags & 0x7800) | (flags & 0x0100) | u16::from(code);
+    out.extend_from_slice(&flags.to_be_bytes());
+    out.extend_from_slice(&[0; 8]);
+    out
+}
+
+/// Authoritative resolution inside one zone (RFC 1034 §4.3.2 with RFC 4592
+/// wildcards and RFC 2308 negative answers).
+fn resolve(
+    zone: &ZoneSnapshot,
+    query: &Query<'_>,
+    transport: Transport,
+    response: &mut Response<'_>,
+) {
+    let qtype = RecordType(query.qtype);
+    let mut name = query.qname.clone();
+    let mut owner: Option<Name> = None; // None: the question name
+    for _ in 0..MAX_CNAME_CHAIN {
+        // A delegation at or above the name (below the apex) makes this a
+        // referral, except a DS question at the cut itself, which the parent
+        // answers (RFC 4035 §3.1.4.1).
+        if let Some(cut) = delegation_above(zone, &name, qtype) {
+            if response.answer.is_empty() {
+                referral(zone, &cut, response);
+            }
+            return;
+        }
+        response.aa = true;
+        if name == zone.name && (qtype == RecordType::SOA || query.qtype == TYPE_ANY) {
+            // The SOA is generated from the zone's settings, not stored.
+            response.answer.push(Rr {
+                owner: owner.clone(),
+                rtype: RecordType::SOA.0,
+                ttl: zone.soa_ttl,
+                rdata: zone.soa_rdata.clone(),
+            });
+            if qtype == RecordType::SOA || transport == Transport::Udp {
+                return;
+            }
+        }
+        // The node whose data answers: the name itself, or the wildcard
+        // that synthesizes it (owner stays the question's name).
+        let node_name = if zone.rrsets(&name).is_some() {
+            name.clone()
+        } else if zone.exists(&name) {
+            nodata(zone, response);
+            return;
+        } else {
+            match wildcard_for(zone, &name) {
+                Some(source) => source,
+                None => {
+                    if response.answer.is_empty() {
+                        response.rcode = rcode::NXDOMAIN;
+                    }
+                    negative(zone, response);
+                    return;
+                }
+            }
+        };
+        let Some(rrsets) = zone.rrsets(&node_name) else {
+            nodata(zone, response);
+            return;
+        };
+        if query.qtype == TYPE_ANY {
+            // RFC 8482: over UDP one RRset is enough; TCP gets them all.
+            let chosen: Vec<&RrSet> = match transport {
+                Transport::Udp => rrsets.iter().take(1).collect(),
+                Transport::Tcp => rrsets.iter().collect(),
+            };
+            for set in chosen {
+                Response::push_set(&mut response.answer, owner.clone(), set, zone.ttl_of(set));
+            }
+            additional(zone, response);
+            return;
+        }
+        if let Some(set) = rrsets.iter().find(|s| s.rtype == qtype) {
+            Response::push_set(&mut response.answer, owner.clone(), set, zone.ttl_of(set));
+            additional(zone, response);
+            return;
+        }
+        if let Some(cname) = rrsets.iter().find(|s| s.rtype == RecordType::CNAME) {
+            Response::push_set(
+                &mut response.answer,
+                owner.clone(),
+                cname,
+                zone.ttl_of(cname),
+            );
+            // Follow the chain inside this zone only: another zone may belong
+            // to another tenant (Knot and NSD stop at the zone edge too).
+            let Some(target) = cname.targets.first().cloned() else {
+                return;
+            };
+            if !target.is_subdomain_of(&zone.name) || target == name {
+                return;
+            }
+            owner = Some(target.clone());
+            name = target;
+            continue;
+        }
+        nodata(zone, response);
+        return;
+    }
+}
+
+/// The highest delegation point strictly below the apex at or above `name`.
+fn delegation_above(zone: &ZoneSnapshot, name: &Name, qtype: RecordType) -> Option<Name> {
+    let mut chain: Vec<&str> = name.ancestor_strs().collect();
+    chain.reverse();
+    chain.push(name.as_str());
+    let mut below_apex = false;
+    for text in chain {
+        if text == zone.name.as_str() {
+            below_apex = true;
+            continue;
+        }
+        if !below_apex {
+            continue;
+        }
+        let Ok(candidate) = Name::parse_absolute(text) else {
+            return None;
+        };
+        if zone.rrset(&candidate, RecordType::NS).is_some() {
+            if &candidate == name && qtype == RecordType::DS {
+                return None;
+            }
+            return Some(candidate);
+        }
+    }
+    None
+}
+
+fn referral(zone: &ZoneSnapshot, cut: &Name, response: &mut Response<'_>) {
+    response.aa = false;
+    if let Some(ns) = zone.rrset(cut, RecordType::NS) {
+        Response::push_set(
+            &mut response.authority,
+            Some(cut.clone()),
+            ns,
+            zone.ttl_of(ns),
+        );
+        for target in &ns.targets {
+            if target.is_subdomain_of(cut) {
+                glue(zone, target, response);
+            }
+        }
+    }
+}
+
+/// RFC 4592: the wildcard `*.<closest encloser>` if the name does not exist.
+fn wildcard_for(zone: &ZoneSnapshot, name: &Name) -> Option<Name> {
+    for ancestor in name.ancestor_strs() {
+        let Ok(encloser) = Name::parse_absolute(ancestor) else {
+            return None;
+        };
+        if !encloser.is_subdomain_of(&zone.name) {
+            return None;
+        }
+        if zone.exists(&encloser) {
+            let source = Name::parse_zone_file("*", &encloser).ok()?;
+            return zone.rrsets(&source).map(|_| source);
+        }
+    }
+    None
+}
+
+fn nodata(zone: &ZoneSnapshot, response: &mut Response<'_>) {
+    negative(zone, response);
+}
+
+fn negative(zone: &ZoneSnapshot, response: &mut Response<'_>) {
+    response.authority.push(Rr {
+        owner: Some(zone.name.clone()),
+        rtype: RecordType::SOA.0,
+        ttl: zone.negative_ttl,
+        rdata: zone.soa_rdata.clone(),
+    });
+}
+
+/// Addresses of NS, MX and SRV targets in the answer that this zone holds.
+fn additional(zone: &ZoneSnapshot, response: &mut Response<'_>) {
+    let mut targets: Vec<Name> = Vec::new();
+    for rr in &response.answer {
+        if matches!(
+            RecordType(rr.rtype),
+            RecordType::NS | RecordType::MX | RecordType::SRV
+        ) && let Some(target) = target_of(RecordType(rr.rtype), &rr.rdata)
+            && target.is_subdomain_of(&zone.name)
+            && !targets.contains(&target)
+        {
+            targets.push(target);
+        }
+    }
+    for target in targets {
+        glue(zone, &target, response);
+    }
+}
+
+fn glue(zone: &ZoneSnapshot, target: &Name, response: &mut Response<'_>) {
+    for rtype in [RecordType::A, RecordType::AAAA] {
+        if let Some(set) = zone.rrset(target, rtype) {
+            Response::push_set(
+                &mut response.additional,
+                Some(target.clone()),
+                set,
+                zone.ttl_of(set),
+            );
+        }
+    }
+}
+
+fn target_of(rtype: RecordType, rdata: &[u8]) -> Option<Name> {
+    tern_core::Rdata::from_wire(rtype, rdata)
+        .ok()
+        .and_then(|r| r.target_name().cloned())
+}

@@ -1,0 +1,170 @@
+//! UDP and TCP listeners. UDP: one receive loop per socket. TCP (RFC 7766):
+//! length-prefixed messages, several queries per connection answered in
+//! order, an idle timeout and a cap on open connections.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::sync::Semaphore;
+
+use crate::answer::{AnswerConfig, Transport, answer};
+use crate::index::ZoneIndex;
+
+const TCP_IDLE: Duration = Duration::from_secs(10);
+const TCP_MAX_CONNECTIONS: usize = 512;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("binding {address} ({protocol}): {source}")]
+    Bind {
+        address: SocketAddr,
+        protocol: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Bound sockets, ready to serve.
+pub struct DnsServer {
+    udp: Vec<UdpSocket>,
+    tcp: Vec<TcpListener>,
+}
+
+impl DnsServer {
+    /// Binds UDP and TCP on every address.
+    pub async fn bind(addresses: &[SocketAddr]) -> Result<DnsServer, ServerError> {
+        let mut udp = Vec::new();
+        let mut tcp = Vec::new();
+        for &address in addresses {
+            udp.push(
+                UdpSocket::bind(address)
+                    .await
+                    .map_err(|source| ServerError::Bind {
+                        address,
+                        protocol: "udp",
+                        source,
+                    })?,
+            );
+            // Port 0 asks for any port: TCP takes the one UDP got.
+            let tcp_address = udp
+                .last()
+                .and_then(|s| s.local_addr().ok())
+                .unwrap_or(address);
+            tcp.push(
+                TcpListener::bind(tcp_address)
+                    .await
+                    .map_err(|source| ServerError::Bind {
+                        address: tcp_address,
+                        protocol: "tcp",
+                        source,
+                    })?,
+            );
+        }
+        Ok(DnsServer { udp, tcp })
+    }
+
+    pub fn local_addrs(&self) -> Vec<SocketAddr> {
+        self.udp
+            .iter()
+            .filter_map(|s| s.local_addr().ok())
+            .collect()
+    }
+
+    /// Serves until the tasks are dropped with the runtime.
+    pub fn spawn(self, index: Arc<ZoneIndex>, config: AnswerConfig) {
+        let config = Arc::new(config);
+        for socket in self.udp {
+            tokio::spawn(serve_udp(Arc::new(socket), index.clone(), config.clone()));
+        }
+        let permits = Arc::new(Semaphore::new(TCP_MAX_CONNECTIONS));
+        for listener in self.tcp {
+            tokio::spawn(serve_tcp(
+                listener,
+                index.clone(),
+                config.clone(),
+                permits.clone(),
+            ));
+        }
+    }
+}
+
+async fn serve_udp(socket: Arc<UdpSocket>, index: Arc<ZoneIndex>, config: Arc<AnswerConfig>) {
+    let mut buf = vec![0u8; 65535];
+    loop {
+        let (len, peer) = match socket.recv_from(&mut buf).await {
+            Ok(received) => received,
+            Err(e) => {
+                // ICMP errors from earlier sends surface here; keep serving.
+                tracing::debug!(error = %e, "udp receive");
+                continue;
+            }
+        };
+        if let Some(response) = answer(&index, &buf[..len], Transport::Udp, &config)
+            && let Err(e) = socket.send_to(&response, peer).await
+        {
+            tracing::debug!(error = %e, %peer, "udp send");
+        }
+    }
+}
+
+async fn serve_tcp(
+    listener: TcpListener,
+    index: Arc<ZoneIndex>,
+    config: Arc<AnswerConfig>,
+    permits: Arc<Semaphore>,
+) {
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                tracing::warn!(error = %e, "tcp accept");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let Ok(permit) = permits.clone().try_acquire_owned() else {
+            tracing::warn!(%peer, "too many TCP connections; closing");
+            continue;
+        };
+        let index = index.clone();
+        let config = config.clone();
+        tokio::spawn(async move {
+            if let Err(e) = serve_connection(stream, &index, &config).await {
+                tracing::debug!(%peer, error = %e, "tcp connection");
+            }
+            drop(permit);
+        });
+    }
+}
+
+async fn serve_connection(
+    mut stream: TcpStream,
+    index: &ZoneIndex,
+    config: &AnswerConfig,
+) -> std::io::Result<()> {
+    let mut buf = Vec::new();
+    loop {
+        let mut len = [0u8; 2];
+        match tokio::time::timeout(TCP_IDLE, stream.read_exact(&mut len)).await {
+            Err(_) => return Ok(()), // idle
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
+            Ok(result) => {
+                result?;
+            }
+        }
+        let len = usize::from(u16::from_be_bytes(len));
+        buf.resize(len, 0);
+        tokio::time::timeout(TCP_IDLE, stream.read_exact(&mut buf))
+            .await
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "message body"))??;
+        if let Some(response) = answer(index, &buf, Transport::Tcp, config) {
+            let mut framed = Vec::with_capacity(response.len() + 2);
+            framed.extend_from_slice(&(response.len() as u16).to_be_bytes());
+            framed.extend_from_slice(&response);
+            stream.write_all(&framed).await?;
+        }
+    }
+}

@@ -1,0 +1,499 @@
+//! The nameserver over real sockets: zones imported through `ZoneService`
+//! into a real SQLite store, answered by `DnsServer` on loopback, queried by
+//! a small client here (and by `dig` where installed). Covers authoritative
+//! semantics, EDNS and errors, TCP, and read-your-writes after a commit.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tern_core::{
+    Actor, Change, ChangeSet, ChangeSource, ImportMode, ImportOptions, Name, NewRecord, NewZone,
+    Organisation, Rdata, RecordType, ServiceConfig, Store, ZoneService, ZoneStatus, ZoneUpdate,
+    new_id, now_millis,
+};
+use tern_dns::{AnswerConfig, DnsServer, IndexListener, ZoneIndex};
+use tern_store::Database;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpStream, UdpSocket};
+
+struct Fixture {
+    service: Arc<ZoneService>,
+    addr: SocketAddr,
+    org: Organisation,
+    _dir: tempfile::TempDir,
+}
+
+const FIXTURES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../tern-core/tests/fixtures/zones/"
+);
+
+async fn fixture(zones: &[&str]) -> Fixture {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = Database::connect(&tern_store::sqlite_url_for_dir(dir.path()))
+        .await
+        .expect("database");
+    let store: Arc<dyn Store> = Arc::new(database);
+    let service = Arc::new(ZoneService::new(store.clone(), ServiceConfig::default()));
+    let org = Organisation {
+        id: new_id(),
+        slug: "acme".into(),
+        name: "Acme".into(),
+        features: vec!["dns".into()],
+        created_at: now_millis(),
+    };
+    store.create_organisation(&org).await.expect("org");
+    let actor = Actor::new("test", ChangeSource::Import);
+    let options = ImportOptions {
+        mode: ImportMode::Replace,
+        skip_invalid: true,
+        ..ImportOptions::default()
+    };
+    // Some zones exist before the server starts (loaded at start), the
+    // rest are created while it runs (applied from commits).
+    let (before, after) = zones.split_at(zones.len() / 2);
+    for zone in before {
+        import(&service, &org, zone, &options, &actor).await;
+    }
+    let index = ZoneIndex::new(store);
+    service.add_listener(Arc::new(IndexListener(index.clone())));
+    index.load_all().await.expect("load zones");
+    let server = DnsServer::bind(&["127.0.0.1:0".parse().expect("addr")])
+        .await
+        .expect("bind");
+    let addr = server.local_addrs()[0];
+    server.spawn(index, AnswerConfig::default());
+    for zone in after {
+        import(&service, &org, zone, &options, &actor).await;
+    }
+    Fixture {
+        service,
+        addr,
+        org,
+        _dir: dir,
+    }
+}
+
+async fn import(
+    service: &ZoneService,
+    org: &Organisation,
+    zone: &str,
+    options: &ImportOptions,
+    actor: &Actor,
+) {
+    let text = std::fs::read_to_string(format!("{FIXTURES}{zone}")).expect("fixture");
+    let new = NewZone::new(Name::parse_absolute(zone).expect("name"), org.id);
+    service
+        .create_zone_from_file(new, text.as_bytes(), options, actor)
+        .await
+        .expect("import");
+}
+
+fn query(name: &str, qtype: u16, edns: Option<(u16, u8)>) -> Vec<u8> {
+    let mut q = vec![
+        0x12,
+        0x34,
+        0x00,
+        0x00,
+        0,
+        1,
+        0,
+        0,
+        0,
+        0,
+        0,
+        u8::from(edns.is_some()),
+    ];
+    for label in name.trim_end_matches('.').split('.') {
+        q.push(label.len() as u8);
+        q.extend_from_slice(label.as_bytes());
+    }
+    q.push(0);
+    q.extend_from_slice(&qtype.to_be_bytes());
+    q.extend_from_slice(&1u16.to_be_bytes());
+    if let Some((size, version)) = edns {
+        q.push(0);
+        q.extend_from_slice(&41u16.to_be_bytes());
+        q.extend_from_slice(&size.to_be_bytes());
+        q.extend_from_slice(&[0, version, 0, 0, 0, 0]);
+    }
+    q
+}
+
+#[derive(Debug)]
+struct Reply {
+    rcode: u8,
+    aa: bool,
+    tc: bool,
+    answer: Vec<(String, u16, String)>,
+    authority: Vec<(String, u16, String)>,
+    additional: Vec<(String, u16, String)>,
+    question_bytes: Vec<u8>,
+    opt_rcode_high: Option<u8>,
+}
+
+fn read_name(msg: &[u8], mut pos: usize) -> (String, usize) {
+    let mut out = String::new();
+    let mut end = None;
+    let mut jumps = 0;
+    loop {
+        let len = msg[pos] as usize;
+        if len == 0 {
+            pos += 1;
+            break;
+        }
+        if len & 0xc0 == 0xc0 {
+            end.get_or_insert(pos + 2);
+            pos = ((len & 0x3f) << 8) | msg[pos + 1] as usize;
+            jumps += 1;
+            assert!(jumps < 20, "pointer loop");
+            continue;
+        }
+        out.push_str(&String::from_utf8_lossy(&msg[pos + 1..pos + 1 + len]));
+        out.push('.');
+        pos += 1 + len;
+    }
+    if out.is_empty() {
+        out.push('.');
+    }
+    (out, end.unwrap_or(pos))
+}
+
+fn parse(msg: &[u8]) -> Reply {
+    let count = |i: usize| u16::from_be_bytes([msg[i], msg[i + 1]]) as usize;
+    let (_, mut pos) = read_name(msg, 12);
+    pos += 4;
+    let question_bytes = msg[12..pos].to_vec();
+    let mut sections = vec![Vec::new(), Vec::new(), Vec::new()];
+    let mut opt_rcode_high = None;
+    for (section, n) in [count(6), count(8), count(10)].into_iter().enumerate() {
+        for _ in 0..n {
+            let (owner, p) = read_name(msg, pos);
+            let rtype = u16::from_be_bytes([msg[p], msg[p + 1]]);
+            let rdlen = u16::from_be_bytes([msg[p + 8], msg[p + 9]]) as usize;
+            let rdata = &msg[p + 10..p + 10 + rdlen];
+            if rtype == 41 {
+                opt_rcode_high = Some(msg[p + 4]);
+            } else {
+                let shown = Rdata::from_wire(RecordType(rtype), rdata)
+                    .map(|r| r.to_string())
+                    .unwrap_or_else(|e| format!("undecodable: {e}"));
+                sections[section].push((owner.to_ascii_lowercase(), rtype, shown));
+            }
+            pos = p + 10 + rdlen;
+        }
+    }
+    let additional = sections.pop().unwrap_or_default();
+    let authority = sections.pop().unwrap_or_default();
+    let answer = sections.pop().unwrap_or_default();
+    Reply {
+        rcode: msg[3] & 0x0f,
+        aa: msg[2] & 0x04 != 0,
+        tc: msg[2] & 0x02 != 0,
+        answer,
+        authority,
+        additional,
+        question_bytes,
+        opt_rcode_high,
+    }
+}
+
+async fn udp(addr: SocketAddr, msg: &[u8]) -> Option<Vec<u8>> {
+    let socket = UdpSocket::bind("127.0.0.1:0").await.expect("bind");
+    socket.send_to(msg, addr).await.expect("send");
+    let mut buf = vec![0u8; 65535];
+    match tokio::time::timeout(Duration::from_secs(2), socket.recv(&mut buf)).await {
+        Ok(Ok(n)) => Some(buf[..n].to_vec()),
+        _ => None,
+    }
+}
+
+async fn ask(addr: SocketAddr, name: &str, qtype: RecordType) -> Reply {
+    parse(
+        &udp(addr, &query(name, qtype.0, Some((1232, 0))))
+            .await
+            .expect("an answer"),
+    )
+}
+
+async fn tcp(addr: SocketAddr, messages: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    // Pipelined: every query is sent before any answer is read.
+    for msg in messages {
+        stream
+            .write_all(&(msg.len() as u16).to_be_bytes())
+            .await
+            .expect("write");
+        stream.write_all(msg).await.expect("write");
+    }
+    let mut out = Vec::new();
+    for _ in messages {
+        let mut len = [0u8; 2];
+        stream.read_exact(&mut len).await.expect("read length");
+        let mut body = vec![0u8; u16::from_be_bytes(len) as usize];
+        stream.read_exact(&mut body).await.expect("read body");
+        out.push(body);
+    }
+    out
+}
+
+fn types(rrs: &[(String, u16, String)]) -> Vec<u16> {
+    rrs.iter().map(|r| r.1).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authoritative_semantics() {
+    let f = fixture(&["example.com", "test.com", "wtest.com", "dnssec-parent.com"]).await;
+    let a = f.addr;
+
+    let r = ask(a, "outpost.example.com", RecordType::A).await;
+    assert!(r.aa && r.rcode == 0, "{r:?}");
+    assert_eq!(
+        r.answer,
+        vec![("outpost.example.com.".into(), 1, "192.168.2.1".into())]
+    );
+
+    // CNAME chain inside the zone is followed.
+    let r = ask(a, "www.example.com", RecordType::A).await;
+    assert_eq!(types(&r.answer), vec![5, 1], "{r:?}");
+
+    // NXDOMAIN and NODATA carry the SOA with TTL min(SOA TTL, MINIMUM).
+    let r = ask(a, "nonexistent.example.com", RecordType::A).await;
+    assert_eq!(r.rcode, 3);
+    assert_eq!(r.authority.len(), 1);
+    assert_eq!(r.authority[0].1, 6);
+    let r = ask(a, "outpost.example.com", RecordType::AAAA).await;
+    assert_eq!(
+        (r.rcode, r.answer.len(), r.authority[0].1),
+        (0, 0, 6),
+        "{r:?}"
+    );
+
+    // Wildcards: a chain of synthesized CNAMEs, each owned by the name asked.
+    let r = ask(a, "a.b.w1.example.com", RecordType::A).await;
+    assert_eq!(types(&r.answer), vec![5, 5, 5, 5, 1], "{r:?}");
+    assert_eq!(r.answer[0].0, "a.b.w1.example.com.");
+    // `host.*.sub` is a literal label, not a wildcard.
+    let r = ask(a, "host.*.sub.example.com", RecordType::A).await;
+    assert_eq!(r.answer.len(), 1, "{r:?}");
+    let r = ask(a, "host.x.sub.example.com", RecordType::A).await;
+    assert_eq!(r.rcode, 3, "host.*.sub does not match host.x.sub: {r:?}");
+
+    // Empty non-terminal: NODATA, not NXDOMAIN.
+    let r = ask(a, "auth-ent.dnssec-parent.com", RecordType::A).await;
+    assert_eq!((r.rcode, r.answer.len()), (0, 0), "{r:?}");
+
+    // Referral: no AA, NS in authority, in-bailiwick glue in additional.
+    let r = ask(a, "www.delegated.dnssec-parent.com", RecordType::A).await;
+    assert!(!r.aa && r.rcode == 0 && r.answer.is_empty(), "{r:?}");
+    assert_eq!(types(&r.authority), vec![2, 2]);
+    assert_eq!(types(&r.additional), vec![1, 1], "{r:?}");
+    // DS at the cut is answered by the parent, authoritatively.
+    let r = ask(a, "secure-delegated.dnssec-parent.com", RecordType::DS).await;
+    assert!(r.aa && r.answer.len() == 1 && r.answer[0].1 == 43, "{r:?}");
+
+    // MX targets inside the zone get their addresses in additional.
+    let r = ask(a, "example.com", RecordType::MX).await;
+    assert_eq!(r.answer.len(), 2);
+    assert!(
+        r.additional
+            .iter()
+            .any(|x| x.0 == "smtp-servers.example.com."),
+        "{r:?}"
+    );
+
+    // The SOA is generated from the zone's settings.
+    let r = ask(a, "example.com", RecordType::SOA).await;
+    assert_eq!(r.answer.len(), 1);
+    assert!(
+        r.answer[0]
+            .2
+            .starts_with("ns1.example.com. ahu.example.com. 2847484148 "),
+        "{r:?}"
+    );
+
+    // Names outside every served zone: REFUSED.
+    let r = ask(a, "www.example.org", RecordType::A).await;
+    assert_eq!((r.rcode, r.aa), (5, false));
+
+    // The question keeps the client's case (0x20).
+    let msg = query("OutPost.ExAmple.COM", 1, None);
+    let r = parse(&udp(a, &msg).await.expect("answer"));
+    assert_eq!(r.question_bytes, msg[12..].to_vec());
+    assert_eq!(r.answer.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edns_errors_and_tcp() {
+    let f = fixture(&["example.com", "test.com"]).await;
+    let a = f.addr;
+
+    // BADVERS for EDNS version 1.
+    let r = parse(
+        &udp(a, &query("example.com", 6, Some((1232, 1))))
+            .await
+            .expect("answer"),
+    );
+    assert_eq!(r.opt_rcode_high, Some(1), "{r:?}");
+
+    // FORMERR for two questions; nothing at all for a response or a stub.
+    let mut two = query("example.com", 1, None);
+    two[5] = 2;
+    let r = udp(a, &two).await.expect("answer");
+    assert_eq!(r[3] & 0x0f, 1);
+    let mut response = query("example.com", 1, None);
+    response[2] |= 0x80;
+    assert!(udp(a, &response).await.is_none());
+    assert!(udp(a, &[1, 2, 3]).await.is_none());
+
+    // NOTIMP for UPDATE (opcode 5); REFUSED for class CH and for AXFR.
+    let mut update = query("example.com", 6, None);
+    update[2] = 5 << 3;
+    assert_eq!(udp(a, &update).await.expect("answer")[3] & 0x0f, 4);
+    let mut chaos = query("version.bind", 16, None);
+    let n = chaos.len();
+    chaos[n - 1] = 3;
+    assert_eq!(udp(a, &chaos).await.expect("answer")[3] & 0x0f, 5);
+    assert_eq!(
+        udp(a, &query("example.com", 252, None))
+            .await
+            .expect("answer")[3]
+            & 0x0f,
+        5
+    );
+
+    // A large RRset: truncated over plain UDP, whole over TCP.
+    let big = ask(a, "example.com", RecordType::A).await; // sanity
+    assert_eq!(big.rcode, 0);
+    let name = "toomuchinfo-b.example.com";
+    let plain = parse(&udp(a, &query(name, 1, None)).await.expect("answer"));
+    let replies = tcp(
+        a,
+        &[query(name, 1, None), query("outpost.example.com", 1, None)],
+    )
+    .await;
+    let whole = parse(&replies[0]);
+    assert!(
+        !whole.tc && whole.answer.len() > 20,
+        "{}",
+        whole.answer.len()
+    );
+    assert!(plain.tc && plain.answer.is_empty(), "{plain:?}");
+    assert_eq!(
+        parse(&replies[1]).answer.len(),
+        1,
+        "pipelined second answer"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commit_is_answered_as_soon_as_it_returns() {
+    let f = fixture(&["minimal.com", "stest.com"]).await;
+    let actor = Actor::new("test", ChangeSource::Api);
+    let zone = f
+        .service
+        .zone_by_name(
+            Some(f.org.id),
+            &Name::parse_absolute("minimal.com").expect("name"),
+        )
+        .await
+        .expect("zone");
+    for i in 0..20 {
+        let name = format!("new{i}.minimal.com");
+        f.service
+            .apply(
+                zone.id,
+                ChangeSet::new(vec![Change::Add(NewRecord {
+                    name: Name::parse_absolute(&name).expect("name"),
+                    ttl: Some(60),
+                    rdata: Rdata::parse_text(RecordType::A, &format!("192.0.2.{i}"))
+                        .expect("rdata"),
+                    description: None,
+                })]),
+                &actor,
+            )
+            .await
+            .expect("commit");
+        // No sleep, no retry: the first query after the commit sees it.
+        let r = ask(f.addr, &name, RecordType::A).await;
+        assert_eq!(r.answer.len(), 1, "{name}: {r:?}");
+        let soa = ask(f.addr, "minimal.com", RecordType::SOA).await;
+        let serial = f.service.zone(zone.id).await.expect("zone").serial;
+        assert!(soa.answer[0].2.contains(&format!(" {serial} ")), "{soa:?}");
+    }
+    // Deactivated zones are not served; reactivated ones are again.
+    let update = |status| ZoneUpdate {
+        status: Some(status),
+        ..ZoneUpdate::default()
+    };
+    f.service
+        .apply_zone_update(zone.id, update(ZoneStatus::Inactive), &actor)
+        .await
+        .expect("deactivate");
+    assert_eq!(ask(f.addr, "minimal.com", RecordType::SOA).await.rcode, 5);
+    f.service
+        .apply_zone_update(zone.id, update(ZoneStatus::Active), &actor)
+        .await
+        .expect("activate");
+    let mut served = false;
+    for _ in 0..100 {
+        if ask(f.addr, "new3.minimal.com", RecordType::A)
+            .await
+            .answer
+            .len()
+            == 1
+        {
+            served = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(served, "reactivated zone is served again with its records");
+    // A zone imported while the server runs is served (stest.com was).
+    assert_eq!(
+        ask(f.addr, "stest.com", RecordType::SOA).await.answer.len(),
+        1
+    );
+}
+
+/// `dig` against the server, as a user would check it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dig_sees_the_zone() {
+    let has_dig = std::process::Command::new("dig").arg("-v").output().is_ok();
+    if !has_dig {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("dig (bind9-dnsutils) is required in CI");
+        }
+        eprintln!("SKIP: dig not installed; dig_sees_the_zone skipped");
+        return;
+    }
+    let f = fixture(&["example.com", "test.com"]).await;
+    let port = f.addr.port().to_string();
+    let addr = f.addr.ip().to_string();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("dig")
+            .args([
+                &format!("@{addr}"),
+                "-p",
+                &port,
+                "+norec",
+                "+tcp",
+                "www.example.com",
+                "A",
+            ])
+            .output()
+    })
+    .await
+    .expect("join")
+    .expect("dig runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("status: NOERROR") && text.contains("flags: qr aa"),
+        "{text}"
+    );
+    assert!(
+        text.contains("outpost.example.com.\t120\tIN\tA\t192.168.2.1"),
+        "{text}"
+    );
+}
