@@ -471,6 +471,7 @@ async fn commit_round_trips_records_and_journal() {
         let mut missing = change(&zone2, vec![], vec![], vec![]);
         missing.zone_id = new_id();
         missing.zone.id = missing.zone_id;
+        missing.journal.zone_id = missing.zone_id;
         assert!(matches!(
             db.commit(&missing).await,
             Err(StoreError::NotFound(_))
