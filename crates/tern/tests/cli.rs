@@ -212,7 +212,56 @@ fn serve_answers_health_checks() {
         dir.path().join("tern.db").exists(),
         "SQLite database in the data dir"
     );
+
+    // Another process (the CLI) imports a zone; the running server learns of
+    // it through the journal and answers for it.
+    assert_eq!(
+        dns_answer_count(dns, "www.plain.test"),
+        Some((5, 0)),
+        "not served yet: REFUSED"
+    );
+    let file = dir.path().join("plain.zone");
+    std::fs::write(&file, "$ORIGIN plain.test.\nwww 300 IN A 192.0.2.1\n").expect("write zone");
+    let out = tern(
+        dir.path(),
+        &["zone", "import", "plain.test", file.to_str().expect("path")],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let imported = Instant::now();
+    let deadline = imported + Duration::from_secs(5);
+    loop {
+        if dns_answer_count(dns, "www.plain.test") == Some((0, 1)) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server never answered for the imported zone"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    eprintln!(
+        "imported zone answered {} ms after the CLI returned",
+        imported.elapsed().as_millis()
+    );
     drop(server);
+}
+
+/// (RCODE, ANCOUNT) of an A query over UDP, or `None` without an answer.
+fn dns_answer_count(server: SocketAddr, name: &str) -> Option<(u8, u16)> {
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").ok()?;
+    socket
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .ok()?;
+    let mut query = vec![0xab, 0xcd, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0];
+    for label in name.split('.') {
+        query.push(label.len() as u8);
+        query.extend_from_slice(label.as_bytes());
+    }
+    query.extend_from_slice(&[0, 0, 1, 0, 1]);
+    socket.send_to(&query, server).ok()?;
+    let mut buf = [0u8; 1500];
+    let n = socket.recv(&mut buf).ok()?;
+    (n >= 12).then(|| (buf[3] & 0x0f, u16::from_be_bytes([buf[6], buf[7]])))
 }
 
 #[test]
