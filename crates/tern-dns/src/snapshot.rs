@@ -5,6 +5,8 @@
 //! database.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, Hash, Hasher};
+use std::sync::Arc;
 
 use tern_core::{JournalEntry, Name, Record, RecordType, Zone};
 use uuid::Uuid;
@@ -30,23 +32,115 @@ pub struct ZoneSnapshot {
     /// RFC 2308 §3: negative answers carry min(SOA TTL, SOA MINIMUM).
     pub negative_ttl: u32,
     pub soa_rdata: Vec<u8>,
-    nodes: HashMap<Name, Vec<RrSet>>,
+    /// RRsets per name; behind an `Arc` so copying a shard copies pointers.
+    nodes: Sharded<Arc<Vec<RrSet>>>,
     /// How many names with data lie strictly below each name: a name with a
     /// count but no data is an empty non-terminal (it exists: NODATA, not
     /// NXDOMAIN).
-    below: HashMap<Name, usize>,
+    below: Sharded<usize>,
+}
+
+/// Names per shard the sharding aims at. A change copies only the shards it
+/// touches, so the next snapshot of a 1,000,000-record zone copies a few
+/// hundred entries, not a million; lookups stay one hash and one probe.
+/// Small zones get one shard, so thousands of them cost no more than maps.
+const NAMES_PER_SHARD: usize = 256;
+const MAX_SHARDS: usize = 8192;
+
+fn shards_for(names: usize) -> usize {
+    (names / NAMES_PER_SHARD)
+        .next_power_of_two()
+        .clamp(1, MAX_SHARDS)
+}
+
+/// A map split into shards behind `Arc`s: cloning is `SHARDS` pointer copies;
+/// writing copies the one shard written (copy on write).
+#[derive(Debug, Clone)]
+struct Sharded<V> {
+    hasher: std::collections::hash_map::RandomState,
+    shards: Vec<Arc<HashMap<Name, V>>>,
+}
+
+impl<V: Clone> Sharded<V> {
+    fn new(shards: usize) -> Sharded<V> {
+        Sharded {
+            hasher: std::collections::hash_map::RandomState::new(),
+            shards: (0..shards.max(1))
+                .map(|_| Arc::new(HashMap::new()))
+                .collect(),
+        }
+    }
+
+    fn shard_of(&self, key: &str) -> usize {
+        if self.shards.len() == 1 {
+            return 0;
+        }
+        let mut h = self.hasher.build_hasher();
+        key.hash(&mut h);
+        (h.finish() as usize) & (self.shards.len() - 1)
+    }
+
+    fn len(&self) -> usize {
+        self.shards.iter().map(|s| s.len()).sum()
+    }
+
+    /// The same entries spread over `shards` shards.
+    fn resharded(&self, shards: usize) -> Sharded<V> {
+        let mut next = Sharded::new(shards);
+        for shard in &self.shards {
+            for (key, value) in shard.iter() {
+                let i = next.shard_of(key.as_str());
+                Arc::make_mut(&mut next.shards[i]).insert(key.clone(), value.clone());
+            }
+        }
+        next
+    }
+
+    fn get(&self, key: &str) -> Option<&V> {
+        self.shards[self.shard_of(key)].get(key)
+    }
+
+    fn contains_key(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    fn get_mut_or_default(&mut self, key: &Name) -> &mut V
+    where
+        V: Default,
+    {
+        let shard = self.shard_of(key.as_str());
+        Arc::make_mut(&mut self.shards[shard])
+            .entry(key.clone())
+            .or_default()
+    }
+
+    fn get_mut(&mut self, key: &Name) -> Option<&mut V> {
+        let shard = self.shard_of(key.as_str());
+        Arc::make_mut(&mut self.shards[shard]).get_mut(key)
+    }
+
+    fn remove(&mut self, key: &Name) {
+        let shard = self.shard_of(key.as_str());
+        if self.shards[shard].contains_key(key) {
+            Arc::make_mut(&mut self.shards[shard]).remove(key);
+        }
+    }
+
+    fn values(&self) -> impl Iterator<Item = &V> {
+        self.shards.iter().flat_map(|s| s.values())
+    }
 }
 
 impl ZoneSnapshot {
     pub fn build(zone: &Zone, records: &[Record]) -> ZoneSnapshot {
-        let mut snapshot = ZoneSnapshot::empty(zone);
+        let mut snapshot = ZoneSnapshot::empty(zone, shards_for(records.len()));
         for record in records {
             snapshot.insert(record);
         }
         snapshot
     }
 
-    fn empty(zone: &Zone) -> ZoneSnapshot {
+    fn empty(zone: &Zone, shards: usize) -> ZoneSnapshot {
         let mut soa_rdata = Vec::new();
         zone.soa_rdata().to_wire(&mut soa_rdata);
         ZoneSnapshot {
@@ -57,8 +151,8 @@ impl ZoneSnapshot {
             soa_ttl: zone.soa.ttl,
             negative_ttl: zone.soa.ttl.min(zone.soa.minimum),
             soa_rdata,
-            nodes: HashMap::new(),
-            below: HashMap::new(),
+            nodes: Sharded::new(shards),
+            below: Sharded::new(shards),
         }
     }
 
@@ -66,13 +160,20 @@ impl ZoneSnapshot {
     pub fn apply(&self, entry: &JournalEntry) -> ZoneSnapshot {
         let mut next = match &entry.zone_after {
             Some(zone) => {
-                let mut meta = ZoneSnapshot::empty(zone);
+                let mut meta = ZoneSnapshot::empty(zone, 1);
                 meta.nodes = self.nodes.clone();
                 meta.below = self.below.clone();
                 meta
             }
             None => self.clone(),
         };
+        // A zone that grew well past its sharding is spread out again (rare:
+        // each time the zone grows fourfold).
+        let names = next.nodes.len();
+        if shards_for(names) >= next.nodes.shards.len() * 4 {
+            next.nodes = next.nodes.resharded(shards_for(names));
+            next.below = next.below.resharded(shards_for(names));
+        }
         next.serial = entry.serial_after;
         for record in &entry.removed {
             next.remove(record);
@@ -85,8 +186,8 @@ impl ZoneSnapshot {
 
     fn insert(&mut self, record: &Record) {
         let wire = record.rdata.wire();
-        let is_new_name = !self.nodes.contains_key(&record.name);
-        let rrsets = self.nodes.entry(record.name.clone()).or_default();
+        let is_new_name = !self.nodes.contains_key(record.name.as_str());
+        let rrsets = Arc::make_mut(self.nodes.get_mut_or_default(&record.name));
         match rrsets.iter_mut().find(|s| s.rtype == record.rtype) {
             Some(set) => {
                 if !set.rdatas.contains(&wire) {
@@ -112,7 +213,10 @@ impl ZoneSnapshot {
 
     fn remove(&mut self, record: &Record) {
         let wire = record.rdata.wire();
-        let Some(rrsets) = self.nodes.get_mut(&record.name) else {
+        if !self.nodes.contains_key(record.name.as_str()) {
+            return;
+        }
+        let Some(rrsets) = self.nodes.get_mut(&record.name).map(Arc::make_mut) else {
             return;
         };
         if let Some(set) = rrsets.iter_mut().find(|s| s.rtype == record.rtype)
@@ -141,10 +245,13 @@ impl ZoneSnapshot {
                 break;
             }
             if add {
-                *self.below.entry(ancestor.clone()).or_default() += 1;
-            } else if let Some(count) = self.below.get_mut(&ancestor) {
-                *count -= 1;
-                if *count == 0 {
+                *self.below.get_mut_or_default(&ancestor) += 1;
+            } else if self.below.contains_key(ancestor.as_str()) {
+                let left = self.below.get_mut(&ancestor).map(|count| {
+                    *count -= 1;
+                    *count
+                });
+                if left == Some(0) {
                     self.below.remove(&ancestor);
                 }
             }
@@ -155,16 +262,19 @@ impl ZoneSnapshot {
     }
 
     pub fn rrsets(&self, name: &Name) -> Option<&[RrSet]> {
-        self.nodes.get(name).map(Vec::as_slice)
+        self.nodes.get(name.as_str()).map(|sets| sets.as_slice())
     }
 
     pub fn rrset(&self, name: &Name, rtype: RecordType) -> Option<&RrSet> {
-        self.nodes.get(name)?.iter().find(|s| s.rtype == rtype)
+        self.nodes
+            .get(name.as_str())?
+            .iter()
+            .find(|s| s.rtype == rtype)
     }
 
     /// Whether the name exists in the zone: it has data or names below it.
     pub fn exists(&self, name: &Name) -> bool {
-        self.nodes.contains_key(name) || self.below.contains_key(name)
+        self.nodes.contains_key(name.as_str()) || self.below.contains_key(name.as_str())
     }
 
     pub fn ttl_of(&self, set: &RrSet) -> u32 {
@@ -172,6 +282,10 @@ impl ZoneSnapshot {
     }
 
     pub fn record_count(&self) -> usize {
-        self.nodes.values().flatten().map(|s| s.rdatas.len()).sum()
+        self.nodes
+            .values()
+            .flat_map(|sets| sets.iter())
+            .map(|s| s.rdatas.len())
+            .sum()
     }
 }

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use futures_util::TryStreamExt;
-use sqlx::any::AnyPoolOptions;
+use sqlx::any::{AnyArguments, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Executor, Transaction};
 use tern_core::store::{Commit, Store, StoreError, ZoneFilter};
 use tern_core::{JournalEntry, Name, Organisation, Project, Record, Zone};
@@ -370,42 +370,67 @@ impl Database {
         tx: &mut Transaction<'static, Any>,
         records: &[&Record],
     ) -> Result<(), StoreError> {
-        for chunk in records.chunks(INSERT_CHUNK) {
-            let mut sql = String::with_capacity(128 + chunk.len() * 48);
-            sql.push_str(
-                "INSERT INTO records (id, zone_id, name, rtype, ttl, rdata, description, created_at, updated_at, version) VALUES ",
-            );
-            for i in 0..chunk.len() {
-                if i > 0 {
-                    sql.push(',');
-                }
-                sql.push('(');
-                sql.push_str(&placeholders(self.backend, i * 10, 10));
-                sql.push(')');
+        let Some(first) = records.first() else {
+            return Ok(());
+        };
+        // One zone per change (see `check_one_zone`): its id is bound from
+        // one string rather than formatted per row.
+        let zone_id = first.zone_id.to_string();
+        let full_sql = self.insert_sql(INSERT_CHUNK);
+        let mut chunks = records.chunks(INSERT_CHUNK);
+        let mut current = chunks.next().map(|c| (c, ChunkText::new(c)));
+        while let Some((chunk, text)) = current.take() {
+            let tail_sql;
+            let sql = if chunk.len() == INSERT_CHUNK {
+                &full_sql
+            } else {
+                tail_sql = self.insert_sql(chunk.len());
+                &tail_sql
+            };
+            let mut args = AnyArguments::default();
+            for (i, r) in chunk.iter().enumerate() {
+                text.bind_row(&mut args, i, r, &zone_id)
+                    .map_err(|e| StoreError::Backend(format!("binding record {}: {e}", r.id)))?;
             }
-            let mut query = sqlx::query(&sql);
-            for r in chunk {
-                query = query
-                    .bind(r.id.to_string())
-                    .bind(r.zone_id.to_string())
-                    .bind(r.name.to_string())
-                    .bind(i64::from(r.rtype.0))
-                    .bind(r.ttl.map(i64::from))
-                    .bind(r.rdata.to_string())
-                    .bind(r.description.clone())
-                    .bind(r.created_at)
-                    .bind(r.updated_at)
-                    .bind(i64::from(r.version));
-            }
-            query
-                .execute(&mut **tx)
-                .await
-                .map_err(|e| match backend_error(e) {
-                    StoreError::Duplicate(m) => StoreError::Duplicate(format!("record ({m})")),
-                    other => other,
-                })?;
+            // The next chunk's text is formatted while the database inserts
+            // this one: `join!` starts the insert first (its first poll hands
+            // the statement over) and formats without yielding meanwhile.
+            let next = chunks.next();
+            let (done, next_text) =
+                tokio::join!(sqlx::query_with(sql, args).execute(&mut **tx), async {
+                    next.map(|c| (c, ChunkText::new(c)))
+                });
+            done.map_err(|e| match backend_error(e) {
+                StoreError::Duplicate(m) => StoreError::Duplicate(format!("record ({m})")),
+                other => other,
+            })?;
+            current = next_text;
         }
         Ok(())
+    }
+
+    /// The multi-row INSERT for `rows` records; built once per size, since
+    /// all but the last chunk of a change have the same size.
+    fn insert_sql(&self, rows: usize) -> String {
+        let row = format!("({})", placeholders(self.backend, 0, 10));
+        let mut sql = String::with_capacity(128 + rows * (row.len() + 1));
+        sql.push_str(
+            "INSERT INTO records (id, zone_id, name, rtype, ttl, rdata, description, created_at, updated_at, version) VALUES ",
+        );
+        for i in 0..rows {
+            if i > 0 {
+                sql.push(',');
+            }
+            match self.backend {
+                Backend::Sqlite => sql.push_str(&row),
+                Backend::Postgres => {
+                    sql.push('(');
+                    sql.push_str(&placeholders(self.backend, i * 10, 10));
+                    sql.push(')');
+                }
+            }
+        }
+        sql
     }
 
     async fn fetch_records(
@@ -424,6 +449,43 @@ impl Database {
             out.push(record_from_row(&row)?);
         }
         Ok(out)
+    }
+}
+
+/// The text columns of one chunk of records that are not already strings.
+/// Values are bound by reference: sqlx's `Any` copies an owned `String` once
+/// more when it is bound.
+struct ChunkText {
+    ids: Vec<String>,
+    rdata: Vec<String>,
+}
+
+impl ChunkText {
+    fn new(chunk: &[&Record]) -> ChunkText {
+        ChunkText {
+            ids: chunk.iter().map(|r| r.id.to_string()).collect(),
+            rdata: chunk.iter().map(|r| r.rdata.to_string()).collect(),
+        }
+    }
+
+    fn bind_row<'a>(
+        &'a self,
+        args: &mut AnyArguments<'a>,
+        i: usize,
+        r: &'a Record,
+        zone_id: &'a str,
+    ) -> Result<(), sqlx::error::BoxDynError> {
+        use sqlx::Arguments;
+        args.add(self.ids[i].as_str())?;
+        args.add(zone_id)?;
+        args.add(r.name.as_str())?;
+        args.add(i64::from(r.rtype.0))?;
+        args.add(r.ttl.map(i64::from))?;
+        args.add(self.rdata[i].as_str())?;
+        args.add(r.description.as_deref())?;
+        args.add(r.created_at)?;
+        args.add(r.updated_at)?;
+        args.add(i64::from(r.version))
     }
 }
 
