@@ -5,7 +5,7 @@
 //! database.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
 use tern_core::{JournalEntry, Name, Record, RecordType, Zone};
@@ -75,9 +75,7 @@ impl<V: Clone> Sharded<V> {
         if self.shards.len() == 1 {
             return 0;
         }
-        let mut h = self.hasher.build_hasher();
-        key.hash(&mut h);
-        (h.finish() as usize) & (self.shards.len() - 1)
+        (self.hasher.hash_one(key) as usize) & (self.shards.len() - 1)
     }
 
     fn len(&self) -> usize {
