@@ -26,6 +26,7 @@ pub mod rcode {
     pub const NXDOMAIN: u8 = 3;
     pub const NOTIMP: u8 = 4;
     pub const REFUSED: u8 = 5;
+    pub const YXDOMAIN: u8 = 6;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -378,6 +379,33 @@ fn resolve(
             return;
         }
         response.aa = true;
+        // RFC 6672: a DNAME above the name rewrites its suffix; the DNAME and
+        // a synthesized CNAME are answered and the new name is followed.
+        if let Some((dname_owner, dname)) = dname_above(zone, &name) {
+            let ttl = zone.ttl_of(dname);
+            Response::push_set(&mut response.answer, Some(dname_owner.clone()), dname, ttl);
+            let Some(target) = dname.targets.first() else {
+                return;
+            };
+            let Ok(rewritten) = Name::parse_zone_file(&name.relative_to(&dname_owner), target)
+            else {
+                // The rewritten name is too long (RFC 6672 §2.2).
+                response.rcode = rcode::YXDOMAIN;
+                return;
+            };
+            response.answer.push(Rr {
+                owner: owner.clone(),
+                rtype: RecordType::CNAME.0,
+                ttl,
+                rdata: rewritten_wire(&rewritten),
+            });
+            if !rewritten.is_subdomain_of(&zone.name) {
+                return;
+            }
+            owner = Some(rewritten.clone());
+            name = rewritten;
+            continue;
+        }
         if name == zone.name && (qtype == RecordType::SOA || query.qtype == TYPE_ANY) {
             // The SOA is generated from the zone's settings, not stored.
             response.answer.push(Rr {
@@ -452,6 +480,32 @@ fn resolve(
         nodata(zone, response);
         return;
     }
+}
+
+/// The highest DNAME strictly above `name`, at or below the apex.
+fn dname_above<'z>(zone: &'z ZoneSnapshot, name: &Name) -> Option<(Name, &'z RrSet)> {
+    let mut chain: Vec<&str> = name.ancestor_strs().collect();
+    chain.reverse();
+    let mut inside = false;
+    for text in chain {
+        inside |= text == zone.name.as_str();
+        if !inside {
+            continue;
+        }
+        let Ok(candidate) = Name::parse_absolute(text) else {
+            return None;
+        };
+        if let Some(set) = zone.rrset(&candidate, RecordType::DNAME) {
+            return Some((candidate, set));
+        }
+    }
+    None
+}
+
+fn rewritten_wire(name: &Name) -> Vec<u8> {
+    let mut out = Vec::with_capacity(name.wire_len());
+    name.to_wire(&mut out);
+    out
 }
 
 /// The highest delegation point strictly below the apex at or above `name`.

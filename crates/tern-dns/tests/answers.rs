@@ -313,6 +313,15 @@ async fn authoritative_semantics() {
         "{r:?}"
     );
 
+    // DNAME (RFC 6672): the DNAME, a synthesized CNAME, and no further
+    // (the target is in another zone).
+    let r = ask(a, "foo.d.test.com", RecordType::A).await;
+    assert_eq!(types(&r.answer), vec![39, 5], "{r:?}");
+    assert_eq!(r.answer[1].0, "foo.d.test.com.");
+    assert_eq!(r.answer[1].2, "foo.d2.test2.com.");
+    let r = ask(a, "d.test.com", RecordType::DNAME).await;
+    assert_eq!(types(&r.answer), vec![39], "the DNAME owner itself: {r:?}");
+
     // Names outside every served zone: REFUSED.
     let r = ask(a, "www.example.org", RecordType::A).await;
     assert_eq!((r.rcode, r.aa), (5, false));

@@ -9,12 +9,22 @@ use std::time::Instant;
 use common::*;
 use tern_core::{Commit, Record, RecordType, Store, now_millis};
 
+/// Owner names in shuffled order (each insert lands somewhere in the name
+/// index), or in zone-file order with TERN_PERF_SORTED set.
+fn order(i: usize, count: usize) -> usize {
+    if std::env::var("TERN_PERF_SORTED").is_ok() {
+        i
+    } else {
+        (i * 7919) % count
+    }
+}
+
 fn bulk(zone: &tern_core::Zone, count: usize) -> Vec<Record> {
     (0..count)
         .map(|i| {
             let mut r = record(
                 zone,
-                &format!("host-{:07}.{}", (i * 7919) % count, zone.name),
+                &format!("host-{:07}.{}", order(i, count), zone.name),
                 RecordType::A,
                 &format!("10.{}.{}.{}", (i >> 16) & 255, (i >> 8) & 255, i & 255),
             );
