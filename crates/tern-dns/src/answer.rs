@@ -420,9 +420,9 @@ fn resolve(
         }
         // The node whose data answers: the name itself, or the wildcard
         // that synthesizes it (owner stays the question's name).
-        let node_name = if zone.rrsets(&name).is_some() {
+        let node_name = if zone.rrsets(name.as_str()).is_some() {
             name.clone()
-        } else if zone.exists(&name) {
+        } else if zone.exists(name.as_str()) {
             nodata(zone, response);
             return;
         } else {
@@ -437,7 +437,7 @@ fn resolve(
                 }
             }
         };
-        let Some(rrsets) = zone.rrsets(&node_name) else {
+        let Some(rrsets) = zone.rrsets(node_name.as_str()) else {
             nodata(zone, response);
             return;
         };
@@ -447,15 +447,15 @@ fn resolve(
                 Transport::Udp => rrsets.iter().take(1).collect(),
                 Transport::Tcp => rrsets.iter().collect(),
             };
-            for set in chosen {
+            for set in &chosen {
                 Response::push_set(&mut response.answer, owner.clone(), set, zone.ttl_of(set));
             }
-            additional(zone, response);
+            additional(zone, &chosen, response);
             return;
         }
         if let Some(set) = rrsets.iter().find(|s| s.rtype == qtype) {
             Response::push_set(&mut response.answer, owner.clone(), set, zone.ttl_of(set));
-            additional(zone, response);
+            additional(zone, &[set], response);
             return;
         }
         if let Some(cname) = rrsets.iter().find(|s| s.rtype == RecordType::CNAME) {
@@ -492,11 +492,8 @@ fn dname_above<'z>(zone: &'z ZoneSnapshot, name: &Name) -> Option<(Name, &'z RrS
         if !inside {
             continue;
         }
-        let Ok(candidate) = Name::parse_absolute(text) else {
-            return None;
-        };
-        if let Some(set) = zone.rrset(&candidate, RecordType::DNAME) {
-            return Some((candidate, set));
+        if let Some(set) = zone.rrset(text, RecordType::DNAME) {
+            return Some((Name::parse_absolute(text).ok()?, set));
         }
     }
     None
@@ -522,14 +519,11 @@ fn delegation_above(zone: &ZoneSnapshot, name: &Name, qtype: RecordType) -> Opti
         if !below_apex {
             continue;
         }
-        let Ok(candidate) = Name::parse_absolute(text) else {
-            return None;
-        };
-        if zone.rrset(&candidate, RecordType::NS).is_some() {
-            if &candidate == name && qtype == RecordType::DS {
+        if zone.rrset(text, RecordType::NS).is_some() {
+            if text == name.as_str() && qtype == RecordType::DS {
                 return None;
             }
-            return Some(candidate);
+            return Name::parse_absolute(text).ok();
         }
     }
     None
@@ -537,7 +531,7 @@ fn delegation_above(zone: &ZoneSnapshot, name: &Name, qtype: RecordType) -> Opti
 
 fn referral(zone: &ZoneSnapshot, cut: &Name, response: &mut Response<'_>) {
     response.aa = false;
-    if let Some(ns) = zone.rrset(cut, RecordType::NS) {
+    if let Some(ns) = zone.rrset(cut.as_str(), RecordType::NS) {
         Response::push_set(
             &mut response.authority,
             Some(cut.clone()),
@@ -554,19 +548,16 @@ fn referral(zone: &ZoneSnapshot, cut: &Name, response: &mut Response<'_>) {
 
 /// RFC 4592: the wildcard `*.<closest encloser>` if the name does not exist.
 fn wildcard_for(zone: &ZoneSnapshot, name: &Name) -> Option<Name> {
-    for ancestor in name.ancestor_strs() {
-        let Ok(encloser) = Name::parse_absolute(ancestor) else {
-            return None;
-        };
-        if !encloser.is_subdomain_of(&zone.name) {
-            return None;
-        }
-        if zone.exists(&encloser) {
-            let source = Name::parse_zone_file("*", &encloser).ok()?;
-            return zone.rrsets(&source).map(|_| source);
-        }
-    }
-    None
+    // Walking up from a name inside the zone reaches the apex, which exists,
+    // so the closest encloser is always found.
+    let encloser = name.ancestor_strs().find(|a| zone.exists(a))?;
+    let source = if encloser == "." {
+        "*.".to_string()
+    } else {
+        format!("*.{encloser}")
+    };
+    zone.rrsets(&source)?;
+    Name::parse_absolute(&source).ok()
 }
 
 fn nodata(zone: &ZoneSnapshot, response: &mut Response<'_>) {
@@ -583,27 +574,24 @@ fn negative(zone: &ZoneSnapshot, response: &mut Response<'_>) {
 }
 
 /// Addresses of NS, MX and SRV targets in the answer that this zone holds.
-fn additional(zone: &ZoneSnapshot, response: &mut Response<'_>) {
-    let mut targets: Vec<Name> = Vec::new();
-    for rr in &response.answer {
-        if matches!(
-            RecordType(rr.rtype),
-            RecordType::NS | RecordType::MX | RecordType::SRV
-        ) && let Some(target) = target_of(RecordType(rr.rtype), &rr.rdata)
-            && target.is_subdomain_of(&zone.name)
-            && !targets.contains(&target)
-        {
-            targets.push(target);
+fn additional(zone: &ZoneSnapshot, rrsets: &[&RrSet], response: &mut Response<'_>) {
+    let mut done: Vec<&Name> = Vec::new();
+    for set in rrsets {
+        if !matches!(set.rtype, RecordType::NS | RecordType::MX | RecordType::SRV) {
+            continue;
         }
-    }
-    for target in targets {
-        glue(zone, &target, response);
+        for target in &set.targets {
+            if target.is_subdomain_of(&zone.name) && !done.contains(&target) {
+                done.push(target);
+                glue(zone, target, response);
+            }
+        }
     }
 }
 
 fn glue(zone: &ZoneSnapshot, target: &Name, response: &mut Response<'_>) {
     for rtype in [RecordType::A, RecordType::AAAA] {
-        if let Some(set) = zone.rrset(target, rtype) {
+        if let Some(set) = zone.rrset(target.as_str(), rtype) {
             Response::push_set(
                 &mut response.additional,
                 Some(target.clone()),
@@ -612,10 +600,4 @@ fn glue(zone: &ZoneSnapshot, target: &Name, response: &mut Response<'_>) {
             );
         }
     }
-}
-
-fn target_of(rtype: RecordType, rdata: &[u8]) -> Option<Name> {
-    tern_core::Rdata::from_wire(rtype, rdata)
-        .ok()
-        .and_then(|r| r.target_name().cloned())
 }

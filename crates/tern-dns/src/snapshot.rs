@@ -259,20 +259,20 @@ impl ZoneSnapshot {
         }
     }
 
-    pub fn rrsets(&self, name: &Name) -> Option<&[RrSet]> {
-        self.nodes.get(name.as_str()).map(|sets| sets.as_slice())
+    // Lookups take the canonical text of a name, so the answer path can walk
+    // a name's ancestors as slices without building names.
+
+    pub fn rrsets(&self, name: &str) -> Option<&[RrSet]> {
+        self.nodes.get(name).map(|sets| sets.as_slice())
     }
 
-    pub fn rrset(&self, name: &Name, rtype: RecordType) -> Option<&RrSet> {
-        self.nodes
-            .get(name.as_str())?
-            .iter()
-            .find(|s| s.rtype == rtype)
+    pub fn rrset(&self, name: &str, rtype: RecordType) -> Option<&RrSet> {
+        self.nodes.get(name)?.iter().find(|s| s.rtype == rtype)
     }
 
     /// Whether the name exists in the zone: it has data or names below it.
-    pub fn exists(&self, name: &Name) -> bool {
-        self.nodes.contains_key(name.as_str()) || self.below.contains_key(name.as_str())
+    pub fn exists(&self, name: &str) -> bool {
+        self.nodes.contains_key(name) || self.below.contains_key(name)
     }
 
     pub fn ttl_of(&self, set: &RrSet) -> u32 {
