@@ -4,8 +4,11 @@
 //! Both engines go through sqlx's `Any` driver: the SQL we need is portable
 //! (`$n` placeholders work on both), so one implementation serves both and
 //! the same test suite proves it twice. Engine-specific parts are few and
-//! explicit: connection pragmas on SQLite, row locking, the journal lock and
-//! NOTIFY on PostgreSQL, and how the journal is followed.
+//! explicit: connection pragmas, a writer mutex, positional `?` placeholders
+//! for long parameter lists and whole-zone reads as JSON chunks on SQLite;
+//! row locking, the journal lock and NOTIFY on PostgreSQL; and how the
+//! journal is followed. Listings are sorted in Rust, so a PostgreSQL
+//! database's collation never changes their order.
 
 mod follow;
 mod rows;
