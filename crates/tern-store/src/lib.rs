@@ -12,6 +12,7 @@
 
 mod follow;
 mod rows;
+pub mod testing;
 
 use std::collections::HashSet;
 use std::path::Path;

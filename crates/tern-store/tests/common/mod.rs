@@ -7,18 +7,15 @@
 #![allow(dead_code)]
 
 use std::future::Future;
-use std::io::Write;
 use std::sync::Arc;
 
-use sqlx::Connection;
 use tern_core::{
     ChangeSource, JournalEntry, Name, Organisation, Principal, Rdata, Record, RecordType,
     SoaSettings, Zone, ZoneKind, ZoneStatus, new_id, now_millis,
 };
 use tern_store::Database;
+use tern_store::testing::FreshPostgres;
 use uuid::Uuid;
-
-pub const DEFAULT_PG: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 /// One engine's database for one test.
 pub struct Env {
@@ -30,28 +27,7 @@ pub struct Env {
 
 struct Cleanup {
     _dir: Option<tempfile::TempDir>,
-    pg: Option<(String, String)>,
-}
-
-fn pg_admin_url() -> String {
-    std::env::var("TERN_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_PG.to_string())
-}
-
-/// `url` with its database name replaced by `db`.
-fn with_database(url: &str, db: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let host_start = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let prefix = match base[host_start..].find('/') {
-        Some(i) => &base[..host_start + i],
-        None => base,
-    };
-    match query {
-        Some(q) => format!("{prefix}/{db}?{q}"),
-        None => format!("{prefix}/{db}"),
-    }
+    pg: Option<FreshPostgres>,
 }
 
 async fn sqlite_env() -> (Env, Cleanup) {
@@ -72,37 +48,8 @@ async fn sqlite_env() -> (Env, Cleanup) {
 }
 
 async fn postgres_env() -> Option<(Env, Cleanup)> {
-    let admin = pg_admin_url();
-    let mut conn = match sqlx::PgConnection::connect(&admin).await {
-        Ok(c) => c,
-        Err(e) => {
-            if std::env::var("CI").as_deref() == Ok("true") {
-                panic!("PostgreSQL is required in CI but {admin} is not reachable: {e}");
-            }
-            // Straight to the process's stderr: libtest captures `eprintln!`
-            // of passing tests, and a skip must be seen.
-            let _ = writeln!(
-                std::io::stderr(),
-                "SKIP: PostgreSQL not reachable at {admin} ({e}); only SQLite was tested"
-            );
-            return None;
-        }
-    };
-    let name = format!("tern_st_{}", Uuid::now_v7().simple());
-    // A linguistic collation where the server has one: production databases
-    // are often en_US, whose text order differs from SQLite's byte order, and
-    // the store must not let that show.
-    let icu = format!(
-        "CREATE DATABASE {name} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'"
-    );
-    if sqlx::query(&icu).execute(&mut conn).await.is_err() {
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut conn)
-            .await
-            .expect("create test database");
-    }
-    let _ = conn.close().await;
-    let url = with_database(&admin, &name);
+    let fresh = FreshPostgres::create("tern_st").await?;
+    let url = fresh.url.clone();
     let db = Database::connect(&url).await.expect("open postgres");
     Some((
         Env {
@@ -112,7 +59,7 @@ async fn postgres_env() -> Option<(Env, Cleanup)> {
         },
         Cleanup {
             _dir: None,
-            pg: Some((admin, name)),
+            pg: Some(fresh),
         },
     ))
 }
@@ -120,13 +67,8 @@ async fn postgres_env() -> Option<(Env, Cleanup)> {
 async fn cleanup(env: Arc<Env>, cleanup: Cleanup) {
     env.db.close().await;
     drop(env);
-    if let Some((admin, name)) = cleanup.pg
-        && let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await
-    {
-        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .execute(&mut conn)
-            .await;
-        let _ = conn.close().await;
+    if let Some(fresh) = cleanup.pg {
+        fresh.drop_database().await;
     }
 }
 

@@ -7,13 +7,11 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use sqlx::Connection;
 use tern_core::{
     Actor, ChangeSource, Name, Organisation, ServiceConfig, Store, ZoneService, new_id, now_millis,
 };
 use tern_store::Database;
-
-pub const DEFAULT_PG: &str = "postgres://postgres@127.0.0.1:5432/test";
+use tern_store::testing::FreshPostgres;
 
 pub struct Engine {
     pub label: &'static str,
@@ -22,7 +20,7 @@ pub struct Engine {
     pub database: Arc<Database>,
     pub org: Organisation,
     _dir: Option<tempfile::TempDir>,
-    pg_cleanup: Option<(String, String)>,
+    pg: Option<FreshPostgres>,
 }
 
 impl Engine {
@@ -32,16 +30,10 @@ impl Engine {
 
     /// Drops the per-test PostgreSQL database.
     pub async fn finish(self) {
-        if let Some((admin_url, db)) = &self.pg_cleanup {
+        if let Some(fresh) = self.pg {
             drop(self.service);
-            if let Ok(db) = Arc::try_unwrap(self.database) {
-                db.close().await;
-            }
-            if let Ok(mut conn) = sqlx::PgConnection::connect(admin_url).await {
-                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
-                    .execute(&mut conn)
-                    .await;
-            }
+            self.database.close().await;
+            fresh.drop_database().await;
         }
     }
 }
@@ -64,7 +56,7 @@ async fn engine(
     label: &'static str,
     url: String,
     dir: Option<tempfile::TempDir>,
-    pg_cleanup: Option<(String, String)>,
+    pg: Option<FreshPostgres>,
 ) -> Engine {
     let database = Arc::new(
         Database::connect(&url)
@@ -92,7 +84,7 @@ async fn engine(
         database,
         org,
         _dir: dir,
-        pg_cleanup,
+        pg,
     }
 }
 
@@ -105,32 +97,9 @@ pub async fn sqlite() -> Engine {
 /// A fresh PostgreSQL database, or `None` (after printing SKIP) when no
 /// server is reachable outside CI.
 pub async fn postgres() -> Option<Engine> {
-    let admin_url =
-        std::env::var("TERN_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_PG.to_string());
-    let mut conn = match sqlx::PgConnection::connect(&admin_url).await {
-        Ok(c) => c,
-        Err(e) => {
-            if std::env::var("CI").as_deref() == Ok("true") {
-                panic!("PostgreSQL is required in CI but {admin_url} is not reachable: {e}");
-            }
-            eprintln!(
-                "SKIP: PostgreSQL not reachable at {admin_url} ({e}); PostgreSQL half of this test skipped"
-            );
-            return None;
-        }
-    };
-    let db = format!("tern_t_{}", uuid::Uuid::now_v7().simple());
-    sqlx::query(&format!("CREATE DATABASE {db}"))
-        .execute(&mut conn)
-        .await
-        .expect("create test database");
-    let url = match admin_url.rfind('/') {
-        Some(i) if admin_url[..i].contains("://") && i > admin_url.find("://").unwrap_or(0) + 2 => {
-            format!("{}/{db}", &admin_url[..i])
-        }
-        _ => format!("{admin_url}/{db}"),
-    };
-    Some(engine("postgres", url, None, Some((admin_url, db))).await)
+    let fresh = FreshPostgres::create("tern_t").await?;
+    let url = fresh.url.clone();
+    Some(engine("postgres", url, None, Some(fresh)).await)
 }
 
 /// SQLite always, PostgreSQL when reachable (always in CI).
