@@ -73,11 +73,34 @@ impl DnsServer {
             .collect()
     }
 
-    /// Serves until the tasks are dropped with the runtime.
-    pub fn spawn(self, index: Arc<ZoneIndex>, config: AnswerConfig) {
+    /// Serves until the process ends. UDP runs on plain OS threads doing
+    /// blocking receive/answer/send (several per socket, one per core): no
+    /// reactor wake-ups on the hot path. TCP runs on the async runtime.
+    pub fn spawn(self, index: Arc<ZoneIndex>, config: AnswerConfig) -> Result<(), ServerError> {
         let config = Arc::new(config);
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         for socket in self.udp {
-            tokio::spawn(serve_udp(Arc::new(socket), index.clone(), config.clone()));
+            let address = socket.local_addr().ok();
+            let socket = socket
+                .into_std()
+                .and_then(|s| s.set_nonblocking(false).map(|()| s))
+                .map_err(|source| ServerError::Bind {
+                    address: address.unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0))),
+                    protocol: "udp",
+                    source,
+                })?;
+            let socket = Arc::new(socket);
+            for n in 0..threads {
+                let (socket, index, config) = (socket.clone(), index.clone(), config.clone());
+                std::thread::Builder::new()
+                    .name(format!("dns-udp-{n}"))
+                    .spawn(move || serve_udp(&socket, &index, &config))
+                    .map_err(|source| ServerError::Bind {
+                        address: address.unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0))),
+                        protocol: "udp",
+                        source,
+                    })?;
+            }
         }
         let permits = Arc::new(Semaphore::new(TCP_MAX_CONNECTIONS));
         for listener in self.tcp {
@@ -88,13 +111,14 @@ impl DnsServer {
                 permits.clone(),
             ));
         }
+        Ok(())
     }
 }
 
-async fn serve_udp(socket: Arc<UdpSocket>, index: Arc<ZoneIndex>, config: Arc<AnswerConfig>) {
+fn serve_udp(socket: &std::net::UdpSocket, index: &ZoneIndex, config: &AnswerConfig) {
     let mut buf = vec![0u8; 65535];
     loop {
-        let (len, peer) = match socket.recv_from(&mut buf).await {
+        let (len, peer) = match socket.recv_from(&mut buf) {
             Ok(received) => received,
             Err(e) => {
                 // ICMP errors from earlier sends surface here; keep serving.
@@ -102,8 +126,8 @@ async fn serve_udp(socket: Arc<UdpSocket>, index: Arc<ZoneIndex>, config: Arc<An
                 continue;
             }
         };
-        if let Some(response) = answer(&index, &buf[..len], Transport::Udp, &config)
-            && let Err(e) = socket.send_to(&response, peer).await
+        if let Some(response) = answer(index, &buf[..len], Transport::Udp, config)
+            && let Err(e) = socket.send_to(&response, peer)
         {
             tracing::debug!(error = %e, %peer, "udp send");
         }

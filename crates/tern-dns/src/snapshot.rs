@@ -53,20 +53,24 @@ fn shards_for(names: usize) -> usize {
         .clamp(1, MAX_SHARDS)
 }
 
-/// A map split into shards behind `Arc`s: cloning is `SHARDS` pointer copies;
-/// writing copies the one shard written (copy on write).
+/// foldhash: much faster than SipHash on short keys and still seeded per
+/// map, so tenant-chosen names cannot be crafted to collide.
+type Hasher = foldhash::fast::RandomState;
+
+/// A map split into shards behind `Arc`s: cloning is one pointer copy per
+/// shard; writing copies the one shard written (copy on write).
 #[derive(Debug, Clone)]
 struct Sharded<V> {
-    hasher: std::collections::hash_map::RandomState,
-    shards: Vec<Arc<HashMap<Name, V>>>,
+    hasher: Hasher,
+    shards: Vec<Arc<HashMap<Name, V, Hasher>>>,
 }
 
 impl<V: Clone> Sharded<V> {
     fn new(shards: usize) -> Sharded<V> {
         Sharded {
-            hasher: std::collections::hash_map::RandomState::new(),
+            hasher: Hasher::default(),
             shards: (0..shards.max(1))
-                .map(|_| Arc::new(HashMap::new()))
+                .map(|_| Arc::new(HashMap::with_hasher(Hasher::default())))
                 .collect(),
         }
     }

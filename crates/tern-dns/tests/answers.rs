@@ -63,7 +63,7 @@ async fn fixture(zones: &[&str]) -> Fixture {
         .await
         .expect("bind");
     let addr = server.local_addrs()[0];
-    server.spawn(index, AnswerConfig::default());
+    server.spawn(index, AnswerConfig::default()).expect("serve");
     for zone in after {
         import(&service, &org, zone, &options, &actor).await;
     }

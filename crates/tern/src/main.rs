@@ -88,7 +88,7 @@ async fn serve(settings: Settings) -> Result<()> {
     );
     let dns = DnsServer::bind(&settings.dns_listen).await?;
     tracing::info!(addresses = ?dns.local_addrs(), "DNS listening (UDP and TCP)");
-    dns.spawn(index, AnswerConfig::default());
+    dns.spawn(index, AnswerConfig::default())?;
 
     // Changes committed by other processes or nodes reach this one through the
     // journal and become the same events as local commits.
