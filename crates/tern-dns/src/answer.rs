@@ -369,10 +369,8 @@ fn resolve(
     let mut name = query.qname.clone();
     let mut owner: Option<Name> = None; // None: the question name
     for _ in 0..MAX_CNAME_CHAIN {
-        // A delegation at or above the name (below the apex) makes this a
-        // referral, except a DS question at the cut itself, which the parent
-        // answers (RFC 4035 §3.1.4.1).
-        if let Some(cut) = delegation_above(zone, &name, qtype) {
+        let above = above(zone, &name, qtype);
+        if let Some(Above::Cut(cut)) = above {
             if response.answer.is_empty() {
                 referral(zone, &cut, response);
             }
@@ -381,7 +379,7 @@ fn resolve(
         response.aa = true;
         // RFC 6672: a DNAME above the name rewrites its suffix; the DNAME and
         // a synthesized CNAME are answered and the new name is followed.
-        if let Some((dname_owner, dname)) = dname_above(zone, &name) {
+        if let Some(Above::Dname(dname_owner, dname)) = above {
             let ttl = zone.ttl_of(dname);
             Response::push_set(&mut response.answer, Some(dname_owner.clone()), dname, ttl);
             let Some(target) = dname.targets.first() else {
@@ -482,18 +480,41 @@ fn resolve(
     }
 }
 
-/// The highest DNAME strictly above `name`, at or below the apex.
-fn dname_above<'z>(zone: &'z ZoneSnapshot, name: &Name) -> Option<(Name, &'z RrSet)> {
+/// What lies on the path from the apex down to a name.
+enum Above<'z> {
+    /// A delegation strictly below the apex, at or above the name: the
+    /// answer is a referral, except a DS question at the cut itself, which
+    /// the parent answers (RFC 4035 §3.1.4.1).
+    Cut(Name),
+    /// A DNAME strictly above the name (RFC 6672).
+    Dname(Name, &'z RrSet),
+}
+
+/// The highest cut or DNAME on the way down from the apex to `name`, found
+/// in one walk of the name's ancestors.
+fn above<'z>(zone: &'z ZoneSnapshot, name: &Name, qtype: RecordType) -> Option<Above<'z>> {
     let mut chain: Vec<&str> = name.ancestor_strs().collect();
     chain.reverse();
+    chain.push(name.as_str());
     let mut inside = false;
     for text in chain {
-        inside |= text == zone.name.as_str();
+        let at_apex = text == zone.name.as_str();
+        inside |= at_apex;
         if !inside {
             continue;
         }
-        if let Some(set) = zone.rrset(text, RecordType::DNAME) {
-            return Some((Name::parse_absolute(text).ok()?, set));
+        let Some(sets) = zone.rrsets(text) else {
+            continue;
+        };
+        let is_name = text == name.as_str();
+        if !at_apex
+            && sets.iter().any(|s| s.rtype == RecordType::NS)
+            && !(is_name && qtype == RecordType::DS)
+        {
+            return Some(Above::Cut(Name::parse_absolute(text).ok()?));
+        }
+        if !is_name && let Some(dname) = sets.iter().find(|s| s.rtype == RecordType::DNAME) {
+            return Some(Above::Dname(Name::parse_absolute(text).ok()?, dname));
         }
     }
     None
@@ -503,30 +524,6 @@ fn rewritten_wire(name: &Name) -> Vec<u8> {
     let mut out = Vec::with_capacity(name.wire_len());
     name.to_wire(&mut out);
     out
-}
-
-/// The highest delegation point strictly below the apex at or above `name`.
-fn delegation_above(zone: &ZoneSnapshot, name: &Name, qtype: RecordType) -> Option<Name> {
-    let mut chain: Vec<&str> = name.ancestor_strs().collect();
-    chain.reverse();
-    chain.push(name.as_str());
-    let mut below_apex = false;
-    for text in chain {
-        if text == zone.name.as_str() {
-            below_apex = true;
-            continue;
-        }
-        if !below_apex {
-            continue;
-        }
-        if zone.rrset(text, RecordType::NS).is_some() {
-            if text == name.as_str() && qtype == RecordType::DS {
-                return None;
-            }
-            return Name::parse_absolute(text).ok();
-        }
-    }
-    None
 }
 
 fn referral(zone: &ZoneSnapshot, cut: &Name, response: &mut Response<'_>) {
