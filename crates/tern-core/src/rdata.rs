@@ -1349,9 +1349,13 @@ fn svc_key_number(name: &str) -> Option<u16> {
         .filter(|n| *n != 65535)
 }
 
+/// Keys 0-7 are written by name; later ones (ohttp, tls-supported-groups)
+/// as `keyNNN` with raw octets, which every RFC 9460 parser reads the same
+/// way (NSD 4.6, for one, refuses their names).
 fn svc_key_name(key: u16) -> String {
     SVC_KEYS
         .get(key as usize)
+        .filter(|_| key <= 7)
         .map(|k| (*k).to_string())
         .unwrap_or_else(|| format!("key{key}"))
 }
@@ -1402,7 +1406,21 @@ fn parse_svc_params(f: &mut Fields<'_>) -> Result<Vec<SvcParam>, RdataError> {
         }
         let key = svc_key_number(&key_text)
             .ok_or_else(|| f.invalid(format!("unknown service parameter '{key_text}'")))?;
-        let value = encode_svc_value(f, key, &key_text, value_text.as_deref())?;
+        // `keyNNN` is the generic form: its value is raw octets whatever the
+        // key (that is how the key is written for peers that lack its name).
+        let value = if key_text.starts_with("key") {
+            match value_text.as_deref() {
+                Some(v) => unescape(v).map_err(|_| {
+                    f.invalid(format!("service parameter '{key_text}': bad escape"))
+                })?,
+                None => Vec::new(),
+            }
+        } else {
+            encode_svc_value(f, key, &key_text, value_text.as_deref())?
+        };
+        if value.len() > usize::from(u16::MAX) {
+            return Err(f.invalid(format!("service parameter '{key_text}': value is too long")));
+        }
         if params.iter().any(|p| p.key == key) {
             return Err(f.invalid(format!("service parameter '{key_text}' appears twice")));
         }
@@ -1549,22 +1567,6 @@ fn write_svc_param(out: &mut String, p: &SvcParam) {
                     .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
             })
             .map(str::to_string),
-        9 if !v.is_empty() && v.len().is_multiple_of(2) => Some(
-            v.chunks(2)
-                .map(|c| u16::from_be_bytes([c[0], c[1]]).to_string())
-                .collect::<Vec<_>>()
-                .join(","),
-        ),
-        6 if !v.is_empty() && v.len().is_multiple_of(16) => Some(
-            v.chunks(16)
-                .map(|c| {
-                    let mut b = [0u8; 16];
-                    b.copy_from_slice(c);
-                    Ipv6Addr::from(b).to_string()
-                })
-                .collect::<Vec<_>>()
-                .join(","),
-        ),
         _ => None,
     };
     match rendered {
@@ -1610,7 +1612,7 @@ mod tests {
                 "5 . port=\"8004\" no-default-alpn dohpath=/dns-query{?dns} ohttp tls-supported-groups=29,23",
                 RecordType::SVCB
             ),
-            "5 . no-default-alpn port=8004 dohpath=/dns-query{?dns} ohttp tls-supported-groups=29,23"
+            "5 . no-default-alpn port=8004 dohpath=/dns-query{?dns} key8 key9=\"\\000\\029\\000\\023\""
         );
         assert_eq!(
             rt(

@@ -371,9 +371,11 @@ fn resolve(
     for _ in 0..MAX_CNAME_CHAIN {
         let above = above(zone, &name, qtype);
         if let Some(Above::Cut(cut)) = above {
-            if response.answer.is_empty() {
-                referral(zone, &cut, response);
-            }
+            // Straight to a cut: a referral. Reached through a CNAME: the
+            // authoritative CNAME chain plus the referral (RFC 1034 §4.3.2).
+            let aa = !response.answer.is_empty();
+            referral(zone, &cut, response);
+            response.aa = aa;
             return;
         }
         response.aa = true;

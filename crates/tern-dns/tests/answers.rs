@@ -15,7 +15,11 @@ use tern_core::{
 use tern_dns::{AnswerConfig, DnsServer, IndexListener, ZoneIndex};
 use tern_store::Database;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpStream, UdpSocket};
+use tokio::net::TcpStream;
+
+mod common;
+
+use common::{Reply, parse, query, udp};
 
 struct Fixture {
     service: Arc<ZoneService>,
@@ -88,125 +92,6 @@ async fn import(
         .create_zone_from_file(new, text.as_bytes(), options, actor)
         .await
         .expect("import");
-}
-
-fn query(name: &str, qtype: u16, edns: Option<(u16, u8)>) -> Vec<u8> {
-    let mut q = vec![
-        0x12,
-        0x34,
-        0x00,
-        0x00,
-        0,
-        1,
-        0,
-        0,
-        0,
-        0,
-        0,
-        u8::from(edns.is_some()),
-    ];
-    for label in name.trim_end_matches('.').split('.') {
-        q.push(label.len() as u8);
-        q.extend_from_slice(label.as_bytes());
-    }
-    q.push(0);
-    q.extend_from_slice(&qtype.to_be_bytes());
-    q.extend_from_slice(&1u16.to_be_bytes());
-    if let Some((size, version)) = edns {
-        q.push(0);
-        q.extend_from_slice(&41u16.to_be_bytes());
-        q.extend_from_slice(&size.to_be_bytes());
-        q.extend_from_slice(&[0, version, 0, 0, 0, 0]);
-    }
-    q
-}
-
-#[derive(Debug)]
-struct Reply {
-    rcode: u8,
-    aa: bool,
-    tc: bool,
-    answer: Vec<(String, u16, String)>,
-    authority: Vec<(String, u16, String)>,
-    additional: Vec<(String, u16, String)>,
-    question_bytes: Vec<u8>,
-    opt_rcode_high: Option<u8>,
-}
-
-fn read_name(msg: &[u8], mut pos: usize) -> (String, usize) {
-    let mut out = String::new();
-    let mut end = None;
-    let mut jumps = 0;
-    loop {
-        let len = msg[pos] as usize;
-        if len == 0 {
-            pos += 1;
-            break;
-        }
-        if len & 0xc0 == 0xc0 {
-            end.get_or_insert(pos + 2);
-            pos = ((len & 0x3f) << 8) | msg[pos + 1] as usize;
-            jumps += 1;
-            assert!(jumps < 20, "pointer loop");
-            continue;
-        }
-        out.push_str(&String::from_utf8_lossy(&msg[pos + 1..pos + 1 + len]));
-        out.push('.');
-        pos += 1 + len;
-    }
-    if out.is_empty() {
-        out.push('.');
-    }
-    (out, end.unwrap_or(pos))
-}
-
-fn parse(msg: &[u8]) -> Reply {
-    let count = |i: usize| u16::from_be_bytes([msg[i], msg[i + 1]]) as usize;
-    let (_, mut pos) = read_name(msg, 12);
-    pos += 4;
-    let question_bytes = msg[12..pos].to_vec();
-    let mut sections = vec![Vec::new(), Vec::new(), Vec::new()];
-    let mut opt_rcode_high = None;
-    for (section, n) in [count(6), count(8), count(10)].into_iter().enumerate() {
-        for _ in 0..n {
-            let (owner, p) = read_name(msg, pos);
-            let rtype = u16::from_be_bytes([msg[p], msg[p + 1]]);
-            let rdlen = u16::from_be_bytes([msg[p + 8], msg[p + 9]]) as usize;
-            let rdata = &msg[p + 10..p + 10 + rdlen];
-            if rtype == 41 {
-                opt_rcode_high = Some(msg[p + 4]);
-            } else {
-                let shown = Rdata::from_wire(RecordType(rtype), rdata)
-                    .map(|r| r.to_string())
-                    .unwrap_or_else(|e| format!("undecodable: {e}"));
-                sections[section].push((owner.to_ascii_lowercase(), rtype, shown));
-            }
-            pos = p + 10 + rdlen;
-        }
-    }
-    let additional = sections.pop().unwrap_or_default();
-    let authority = sections.pop().unwrap_or_default();
-    let answer = sections.pop().unwrap_or_default();
-    Reply {
-        rcode: msg[3] & 0x0f,
-        aa: msg[2] & 0x04 != 0,
-        tc: msg[2] & 0x02 != 0,
-        answer,
-        authority,
-        additional,
-        question_bytes,
-        opt_rcode_high,
-    }
-}
-
-async fn udp(addr: SocketAddr, msg: &[u8]) -> Option<Vec<u8>> {
-    let socket = UdpSocket::bind("127.0.0.1:0").await.expect("bind");
-    socket.send_to(msg, addr).await.expect("send");
-    let mut buf = vec![0u8; 65535];
-    match tokio::time::timeout(Duration::from_secs(2), socket.recv(&mut buf)).await {
-        Ok(Ok(n)) => Some(buf[..n].to_vec()),
-        _ => None,
-    }
 }
 
 async fn ask(addr: SocketAddr, name: &str, qtype: RecordType) -> Reply {
