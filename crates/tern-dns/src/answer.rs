@@ -78,6 +78,34 @@ pub fn answer(
     transport: Transport,
     config: &AnswerConfig,
 ) -> Option<Vec<u8>> {
+    let response = respond(index, message, transport, config);
+    let metrics = index.metrics();
+    match &response {
+        Some(r) if r.len() >= HEADER_LEN => metrics.query(
+            transport,
+            question_type(message),
+            r[3] & 0x0f,
+            r[2] & 0x02 != 0,
+        ),
+        _ => metrics.dropped(),
+    }
+    response
+}
+
+/// The query type, for counting (0 when the question cannot be read).
+fn question_type(message: &[u8]) -> u16 {
+    read_question_name(message, HEADER_LEN)
+        .ok()
+        .and_then(|(_, end)| message.get(end..end + 2))
+        .map_or(0, |t| u16::from_be_bytes([t[0], t[1]]))
+}
+
+fn respond(
+    index: &ZoneIndex,
+    message: &[u8],
+    transport: Transport,
+    config: &AnswerConfig,
+) -> Option<Vec<u8>> {
     if message.len() < HEADER_LEN {
         return None;
     }

@@ -10,12 +10,14 @@ use arc_swap::{ArcSwap, Guard};
 use tern_core::{CommitListener, JournalEntry, Name, Store, ZoneChanged, ZoneFilter, ZoneStatus};
 use uuid::Uuid;
 
+use crate::metrics::Metrics;
 use crate::snapshot::ZoneSnapshot;
 
 pub type ZoneMap = HashMap<Name, Arc<ZoneSnapshot>>;
 
 pub struct ZoneIndex {
     zones: ArcSwap<ZoneMap>,
+    metrics: Metrics,
     /// Serialises writers (commits, loads); readers never take it.
     write: Mutex<()>,
     store: Arc<dyn Store>,
@@ -25,6 +27,7 @@ impl ZoneIndex {
     pub fn new(store: Arc<dyn Store>) -> Arc<ZoneIndex> {
         Arc::new(ZoneIndex {
             zones: ArcSwap::from_pointee(HashMap::new()),
+            metrics: Metrics::default(),
             write: Mutex::new(()),
             store,
         })
@@ -74,6 +77,17 @@ impl ZoneIndex {
         self.zones.load().len()
     }
 
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// `/metrics` text: the counters plus zones and records served now.
+    pub fn render_metrics(&self) -> String {
+        let zones = self.zones.load();
+        let records = zones.values().map(|z| z.record_count()).sum();
+        self.metrics.render(zones.len(), records)
+    }
+
     fn replace(&self, update: impl FnOnce(&mut ZoneMap)) {
         let Ok(_guard) = self.write.lock() else {
             return;
@@ -86,6 +100,12 @@ impl ZoneIndex {
     /// Applies one committed change. A zone that becomes active without its
     /// records in the entry (re-activation) is loaded from the store.
     pub fn apply(self: &Arc<Self>, entry: &JournalEntry) {
+        let started = std::time::Instant::now();
+        self.apply_entry(entry);
+        self.metrics.swap(started.elapsed().as_micros() as u64);
+    }
+
+    fn apply_entry(self: &Arc<Self>, entry: &JournalEntry) {
         let zone_after = entry.zone_after.as_ref();
         let active = zone_after.is_none_or(|z| z.status == ZoneStatus::Active);
         let current = self.find_by_id(entry.zone_id);

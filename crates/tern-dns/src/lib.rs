@@ -5,6 +5,7 @@
 
 pub mod answer;
 pub mod index;
+pub mod metrics;
 pub mod server;
 pub mod snapshot;
 

@@ -32,6 +32,7 @@ pub struct ZoneSnapshot {
     /// RFC 2308 §3: negative answers carry min(SOA TTL, SOA MINIMUM).
     pub negative_ttl: u32,
     pub soa_rdata: Vec<u8>,
+    records: usize,
     /// RRsets per name; behind an `Arc` so copying a shard copies pointers.
     nodes: Sharded<Arc<Vec<RrSet>>>,
     /// How many names with data lie strictly below each name: a name with a
@@ -127,10 +128,6 @@ impl<V: Clone> Sharded<V> {
             Arc::make_mut(&mut self.shards[shard]).remove(key);
         }
     }
-
-    fn values(&self) -> impl Iterator<Item = &V> {
-        self.shards.iter().flat_map(|s| s.values())
-    }
 }
 
 impl ZoneSnapshot {
@@ -153,6 +150,7 @@ impl ZoneSnapshot {
             soa_ttl: zone.soa.ttl,
             negative_ttl: zone.soa.ttl.min(zone.soa.minimum),
             soa_rdata,
+            records: 0,
             nodes: Sharded::new(shards),
             below: Sharded::new(shards),
         }
@@ -165,6 +163,7 @@ impl ZoneSnapshot {
                 let mut meta = ZoneSnapshot::empty(zone, 1);
                 meta.nodes = self.nodes.clone();
                 meta.below = self.below.clone();
+                meta.records = self.records;
                 meta
             }
             None => self.clone(),
@@ -193,12 +192,14 @@ impl ZoneSnapshot {
         match rrsets.iter_mut().find(|s| s.rtype == record.rtype) {
             Some(set) => {
                 if !set.rdatas.contains(&wire) {
+                    self.records += 1;
                     set.rdatas.push(wire);
                     set.targets.extend(record.rdata.target_name().cloned());
                 }
                 set.ttl = record.ttl;
             }
             None => {
+                self.records += 1;
                 rrsets.push(RrSet {
                     rtype: record.rtype,
                     ttl: record.ttl,
@@ -225,6 +226,7 @@ impl ZoneSnapshot {
             && let Some(i) = set.rdatas.iter().position(|w| *w == wire)
         {
             set.rdatas.remove(i);
+            self.records -= 1;
             if let Some(target) = record.rdata.target_name()
                 && let Some(t) = set.targets.iter().position(|n| n == target)
             {
@@ -284,10 +286,6 @@ impl ZoneSnapshot {
     }
 
     pub fn record_count(&self) -> usize {
-        self.nodes
-            .values()
-            .flat_map(|sets| sets.iter())
-            .map(|s| s.rdatas.len())
-            .sum()
+        self.records
     }
 }

@@ -88,7 +88,7 @@ async fn serve(settings: Settings) -> Result<()> {
     );
     let dns = DnsServer::bind(&settings.dns_listen).await?;
     tracing::info!(addresses = ?dns.local_addrs(), "DNS listening (UDP and TCP)");
-    dns.spawn(index, AnswerConfig::default())?;
+    dns.spawn(index.clone(), AnswerConfig::default())?;
 
     // Changes committed by other processes or nodes reach this one through the
     // journal and become the same events as local commits.
@@ -106,7 +106,10 @@ async fn serve(settings: Settings) -> Result<()> {
         .await
         .with_context(|| format!("binding the API listener on {}", settings.api_listen))?;
     tracing::info!(address = %settings.api_listen, "API listening");
-    let app = tern_api::router(tern_api::ApiState { service });
+    let app = tern_api::router(tern_api::ApiState {
+        service,
+        metrics: Arc::new(move || index.render_metrics()),
+    });
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await

@@ -243,6 +243,19 @@ fn serve_answers_health_checks() {
         "imported zone answered {} ms after the CLI returned",
         imported.elapsed().as_millis()
     );
+
+    // The nameserver's counters on the API listener, in Prometheus text.
+    let metrics = http_get(api, "/metrics").expect("metrics");
+    assert!(metrics.starts_with("HTTP/1.1 200"), "{metrics}");
+    assert!(
+        metrics.contains("tern_dns_queries_total{protocol=\"udp\",qtype=\"A\",rcode=\"REFUSED\"} "),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("tern_dns_queries_total{protocol=\"udp\",qtype=\"A\",rcode=\"NOERROR\"}"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("tern_dns_zones 1"), "{metrics}");
     drop(server);
 }
 
