@@ -41,15 +41,29 @@ pub struct AnswerConfig {
     /// The largest UDP payload we offer and accept (RFC 6891; 1232 avoids
     /// fragmentation on common paths).
     pub max_udp_payload: u16,
+    /// Answers to CHAOS TXT `id.server`/`hostname.bind` and
+    /// `version.server`/`version.bind` (RFC 4892); `None` (the default)
+    /// refuses them, as the server's identity is nobody's business.
+    pub chaos: Option<ChaosIdentity>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ChaosIdentity {
+    pub id: String,
+    pub version: String,
 }
 
 impl Default for AnswerConfig {
     fn default() -> Self {
         AnswerConfig {
             max_udp_payload: 1232,
+            chaos: None,
         }
     }
 }
+
+const CLASS_CH: u16 = 3;
+const TYPE_TXT: u16 = 16;
 
 /// What the parser learned from a query.
 struct Query<'a> {
@@ -134,6 +148,32 @@ fn respond(
     {
         response.extended_rcode = 1; // BADVERS (RFC 6891 §6.1.3)
         return Some(response.finish(limit));
+    }
+    if query.qclass == CLASS_CH
+        && let Some(identity) = &config.chaos
+        && matches!(query.qtype, TYPE_TXT | TYPE_ANY)
+    {
+        let text = match query.qname.as_str() {
+            "id.server." | "hostname.bind." => Some(&identity.id),
+            "version.server." | "version.bind." => Some(&identity.version),
+            _ => None,
+        };
+        if let Some(text) = text {
+            let mut rdata = Vec::new();
+            for chunk in text.as_bytes().chunks(255) {
+                rdata.push(chunk.len() as u8);
+                rdata.extend_from_slice(chunk);
+            }
+            response.class = CLASS_CH;
+            response.aa = true;
+            response.answer.push(Rr {
+                owner: None,
+                rtype: TYPE_TXT,
+                ttl: 0,
+                rdata,
+            });
+            return Some(response.finish(limit));
+        }
     }
     if query.qclass != CLASS_IN || matches!(query.qtype, TYPE_OPT | TYPE_AXFR | TYPE_IXFR) {
         // Other classes are not served; transfers are refused until the
@@ -266,6 +306,8 @@ struct Response<'q> {
     aa: bool,
     rcode: u8,
     extended_rcode: u8,
+    /// The class of every record written (IN, or CH for identity answers).
+    class: u16,
     answer: Vec<Rr>,
     authority: Vec<Rr>,
     additional: Vec<Rr>,
@@ -288,6 +330,7 @@ impl<'q> Response<'q> {
             aa: false,
             rcode: rcode::NOERROR,
             extended_rcode: 0,
+            class: CLASS_IN,
             answer: Vec::new(),
             authority: Vec::new(),
             additional: Vec::new(),
@@ -355,7 +398,7 @@ impl<'q> Response<'q> {
                     Some(name) => name.to_wire(&mut out),
                 }
                 out.extend_from_slice(&rr.rtype.to_be_bytes());
-                out.extend_from_slice(&CLASS_IN.to_be_bytes());
+                out.extend_from_slice(&self.class.to_be_bytes());
                 out.extend_from_slice(&rr.ttl.to_be_bytes());
                 out.extend_from_slice(&(rr.rdata.len() as u16).to_be_bytes());
                 out.extend_from_slice(&rr.rdata);

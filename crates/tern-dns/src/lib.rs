@@ -9,6 +9,6 @@ pub mod metrics;
 pub mod server;
 pub mod snapshot;
 
-pub use answer::{AnswerConfig, Transport};
+pub use answer::{AnswerConfig, ChaosIdentity, Transport};
 pub use index::{IndexListener, ZoneIndex};
 pub use server::{DnsServer, ServerError};

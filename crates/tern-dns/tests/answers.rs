@@ -34,6 +34,10 @@ const FIXTURES: &str = concat!(
 );
 
 async fn fixture(zones: &[&str]) -> Fixture {
+    fixture_with(zones, AnswerConfig::default()).await
+}
+
+async fn fixture_with(zones: &[&str], config: AnswerConfig) -> Fixture {
     let dir = tempfile::tempdir().expect("tempdir");
     let database = Database::connect(&tern_store::sqlite_url_for_dir(dir.path()))
         .await
@@ -67,7 +71,7 @@ async fn fixture(zones: &[&str]) -> Fixture {
         .await
         .expect("bind");
     let addr = server.local_addrs()[0];
-    server.spawn(index, AnswerConfig::default()).expect("serve");
+    server.spawn(index, config).expect("serve");
     for zone in after {
         import(&service, &org, zone, &options, &actor).await;
     }
@@ -394,4 +398,32 @@ async fn dig_sees_the_zone() {
         text.contains("outpost.example.com.\t120\tIN\tA\t192.168.2.1"),
         "{text}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chaos_identity_only_when_enabled() {
+    let config = AnswerConfig {
+        chaos: Some(tern_dns::ChaosIdentity {
+            id: "ns-test-1".into(),
+            version: "tern test".into(),
+        }),
+        ..AnswerConfig::default()
+    };
+    let f = fixture_with(&["minimal.com", "stest.com"], config).await;
+    let mut q = query("id.server", 16, None);
+    let n = q.len();
+    q[n - 1] = 3; // class CH
+    let reply = udp(f.addr, &q).await.expect("answer");
+    let r = parse(&reply);
+    assert_eq!((r.rcode, r.answer.len()), (0, 1), "{r:?}");
+    assert_eq!(r.answer[0].2, "\"ns-test-1\"");
+    // The record's class is CH.
+    // (rdata: 10 octets, rdlength 2, TTL 4, then the class)
+    let class_at = reply.len() - 10 - 2 - 4 - 2;
+    assert_eq!(&reply[class_at..class_at + 2], &[0, 3]);
+    // Other CHAOS names stay refused.
+    let mut q = query("authors.bind", 16, None);
+    let n = q.len();
+    q[n - 1] = 3;
+    assert_eq!(udp(f.addr, &q).await.expect("answer")[3] & 0x0f, 5);
 }

@@ -59,6 +59,12 @@ pub struct ServeArgs {
     /// SOA RNAME of new zones, e.g. hostmaster.example.net [default: hostmaster.<zone>]
     #[arg(long, env = "TERN_HOSTMASTER")]
     pub hostmaster: Option<String>,
+    /// Answer CHAOS TXT id.server / version.bind (default: refused)
+    #[arg(long, env = "TERN_CHAOS")]
+    pub chaos: bool,
+    /// The name id.server / hostname.bind answers with --chaos [default: the host name]
+    #[arg(long, env = "TERN_SERVER_ID")]
+    pub server_id: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -104,6 +110,8 @@ pub struct FileConfig {
     pub dns_listen: Option<Vec<SocketAddr>>,
     pub nameservers: Option<Vec<String>>,
     pub hostmaster: Option<String>,
+    pub chaos: Option<bool>,
+    pub server_id: Option<String>,
 }
 
 impl FileConfig {
@@ -122,6 +130,8 @@ pub struct Settings {
     pub dns_listen: Vec<SocketAddr>,
     pub nameservers: Vec<Name>,
     pub hostmaster: Option<Name>,
+    /// The identity CHAOS queries get, when enabled.
+    pub chaos_id: Option<String>,
 }
 
 impl Settings {
@@ -174,6 +184,23 @@ impl Settings {
             }
             None => None,
         };
+        let chaos_id = if serve.chaos || file.chaos.unwrap_or(false) {
+            Some(
+                serve
+                    .server_id
+                    .clone()
+                    .or(file.server_id)
+                    .unwrap_or_else(|| {
+                        std::fs::read_to_string("/etc/hostname")
+                            .map(|h| h.trim().to_string())
+                            .ok()
+                            .filter(|h| !h.is_empty())
+                            .unwrap_or_else(|| "tern".to_string())
+                    }),
+            )
+        } else {
+            None
+        };
         if dns_listen.is_empty() {
             bail!("at least one --dns-listen address is needed");
         }
@@ -184,6 +211,7 @@ impl Settings {
             dns_listen,
             nameservers,
             hostmaster,
+            chaos_id,
         })
     }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use clap::Parser;
 use tern_core::{ServiceConfig, Store, ZoneService};
-use tern_dns::{AnswerConfig, DnsServer, IndexListener, ZoneIndex};
+use tern_dns::{AnswerConfig, ChaosIdentity, DnsServer, IndexListener, ZoneIndex};
 use tern_store::Database;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
@@ -88,7 +88,14 @@ async fn serve(settings: Settings) -> Result<()> {
     );
     let dns = DnsServer::bind(&settings.dns_listen).await?;
     tracing::info!(addresses = ?dns.local_addrs(), "DNS listening (UDP and TCP)");
-    dns.spawn(index.clone(), AnswerConfig::default())?;
+    let answer_config = AnswerConfig {
+        chaos: settings.chaos_id.clone().map(|id| ChaosIdentity {
+            id,
+            version: format!("tern {}", env!("CARGO_PKG_VERSION")),
+        }),
+        ..AnswerConfig::default()
+    };
+    dns.spawn(index.clone(), answer_config)?;
 
     // Changes committed by other processes or nodes reach this one through the
     // journal and become the same events as local commits.
