@@ -10,6 +10,7 @@ pub mod serial;
 pub mod service;
 pub mod store;
 pub mod text;
+pub mod transfer;
 pub mod zonefile;
 
 pub use error::CoreError;

@@ -407,9 +407,7 @@ impl ZoneService {
     async fn new_zone_row(&self, new: NewZone) -> Result<(Zone, Vec<Record>), CoreError> {
         let default_ttl = new.default_ttl.unwrap_or(self.config.default_ttl);
         check_ttl("default_ttl", default_ttl)?;
-        if !new.settings.is_object() {
-            return Err(CoreError::validation("settings", "must be a JSON object"));
-        }
+        check_settings(&new.settings)?;
         let existing = self
             .store
             .list_zones(&ZoneFilter {
@@ -1299,6 +1297,17 @@ fn problem_for(record: &FileRecord, reason: String) -> FileProblem {
     }
 }
 
+/// Zone settings are a JSON object; the keys Tern itself reads (transfer
+/// ACLs, notify targets) must be well-formed.
+fn check_settings(settings: &serde_json::Value) -> Result<(), CoreError> {
+    if !settings.is_object() {
+        return Err(CoreError::validation("settings", "must be a JSON object"));
+    }
+    crate::transfer::TransferSettings::from_settings(settings)
+        .map(|_| ())
+        .map_err(|(field, reason)| CoreError::validation(field, reason))
+}
+
 fn check_ttl(field: &str, ttl: u32) -> Result<(), CoreError> {
     if ttl > MAX_TTL {
         return Err(CoreError::validation(
@@ -1622,9 +1631,7 @@ impl WorkingSet {
             zone.description = description.clone();
         }
         if let Some(settings) = &update.settings {
-            if !settings.is_object() {
-                return Err(CoreError::validation("settings", "must be a JSON object"));
-            }
+            check_settings(settings)?;
             zone.settings = settings.clone();
         }
         if let Some(soa) = &update.soa {

@@ -8,15 +8,15 @@ use tern_core::{Name, RecordType};
 use crate::index::ZoneIndex;
 use crate::snapshot::{RrSet, ZoneSnapshot};
 
-const HEADER_LEN: usize = 12;
+pub(crate) const HEADER_LEN: usize = 12;
 const MAX_CNAME_CHAIN: usize = 8;
 /// Responses without EDNS fit the classic UDP limit.
 const CLASSIC_UDP: usize = 512;
 
 const TYPE_OPT: u16 = 41;
 const TYPE_ANY: u16 = 255;
-const TYPE_AXFR: u16 = 252;
-const TYPE_IXFR: u16 = 251;
+pub(crate) const TYPE_AXFR: u16 = 252;
+pub(crate) const TYPE_IXFR: u16 = 251;
 const CLASS_IN: u16 = 1;
 
 pub mod rcode {
@@ -41,6 +41,9 @@ pub struct AnswerConfig {
     /// The largest UDP payload we offer and accept (RFC 6891; 1232 avoids
     /// fragmentation on common paths).
     pub max_udp_payload: u16,
+    /// Networks allowed to transfer every zone, besides each zone's own
+    /// `transfer_allow` setting. Transfers are refused by default.
+    pub transfer_allow: Vec<tern_core::transfer::Cidr>,
     /// Answers to CHAOS TXT `id.server`/`hostname.bind` and
     /// `version.server`/`version.bind` (RFC 4892); `None` (the default)
     /// refuses them, as the server's identity is nobody's business.
@@ -57,6 +60,7 @@ impl Default for AnswerConfig {
     fn default() -> Self {
         AnswerConfig {
             max_udp_payload: 1232,
+            transfer_allow: Vec::new(),
             chaos: None,
         }
     }
@@ -66,15 +70,17 @@ const CLASS_CH: u16 = 3;
 const TYPE_TXT: u16 = 16;
 
 /// What the parser learned from a query.
-struct Query<'a> {
-    id: u16,
-    flags: u16,
+pub(crate) struct Query<'a> {
+    pub(crate) id: u16,
+    pub(crate) flags: u16,
     /// The question exactly as sent (name in the client's case, type, class).
-    question: &'a [u8],
-    qname: Name,
-    qtype: u16,
-    qclass: u16,
+    pub(crate) question: &'a [u8],
+    pub(crate) qname: Name,
+    pub(crate) qtype: u16,
+    pub(crate) qclass: u16,
     edns: Option<Edns>,
+    /// Offset of the authority section (IXFR carries the client's SOA there).
+    pub(crate) authority_at: usize,
 }
 
 #[derive(Clone, Copy)]
@@ -194,7 +200,7 @@ fn respond(
     Some(response.finish(limit))
 }
 
-fn parse_query(message: &[u8], id: u16, flags: u16) -> Result<Query<'_>, ()> {
+pub(crate) fn parse_query(message: &[u8], id: u16, flags: u16) -> Result<Query<'_>, ()> {
     let count = |i: usize| u16::from_be_bytes([message[i], message[i + 1]]);
     if count(4) != 1 || count(6) != 0 {
         return Err(());
@@ -204,6 +210,7 @@ fn parse_query(message: &[u8], id: u16, flags: u16) -> Result<Query<'_>, ()> {
     let qtype = u16::from_be_bytes([fixed[0], fixed[1]]);
     let qclass = u16::from_be_bytes([fixed[2], fixed[3]]);
     let question = &message[HEADER_LEN..end + 4];
+    let authority_at = end + 4;
     let mut pos = end + 4;
     // Authority records in a query are unusual but legal; skip them.
     for _ in 0..count(8) {
@@ -237,6 +244,7 @@ fn parse_query(message: &[u8], id: u16, flags: u16) -> Result<Query<'_>, ()> {
         qtype,
         qclass,
         edns,
+        authority_at,
     })
 }
 
@@ -268,7 +276,7 @@ fn read_question_name(message: &[u8], start: usize) -> Result<(Name, usize), ()>
 }
 
 /// Skips one resource record, returning its type and the next offset.
-fn skip_rr(message: &[u8], mut pos: usize) -> Result<(u16, usize), ()> {
+pub(crate) fn skip_rr(message: &[u8], mut pos: usize) -> Result<(u16, usize), ()> {
     // owner: labels, possibly ending in a pointer
     let mut hops = 0;
     loop {
@@ -419,7 +427,7 @@ impl<'q> Response<'q> {
 }
 
 /// A bare header, for queries too malformed to echo.
-fn error_response(id: u16, flags: u16, code: u8) -> Vec<u8> {
+pub(crate) fn error_response(id: u16, flags: u16, code: u8) -> Vec<u8> {
     let mut out = Vec::with_capacity(HEADER_LEN);
     out.extend_from_slice(&id.to_be_bytes());
     let flags: u16 = 0x8000 | (flags & 0x7800) | (flags & 0x0100) | u16::from(code);

@@ -8,6 +8,7 @@ pub mod index;
 pub mod metrics;
 pub mod server;
 pub mod snapshot;
+pub mod transfer;
 
 pub use answer::{AnswerConfig, ChaosIdentity, Transport};
 pub use index::{IndexListener, ZoneIndex};

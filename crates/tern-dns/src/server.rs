@@ -156,7 +156,7 @@ async fn serve_tcp(
         let index = index.clone();
         let config = config.clone();
         tokio::spawn(async move {
-            if let Err(e) = serve_connection(stream, &index, &config).await {
+            if let Err(e) = serve_connection(stream, peer.ip(), &index, &config).await {
                 tracing::debug!(%peer, error = %e, "tcp connection");
             }
             drop(permit);
@@ -166,6 +166,7 @@ async fn serve_tcp(
 
 async fn serve_connection(
     mut stream: TcpStream,
+    peer: std::net::IpAddr,
     index: &ZoneIndex,
     config: &AnswerConfig,
 ) -> std::io::Result<()> {
@@ -184,11 +185,22 @@ async fn serve_connection(
         tokio::time::timeout(TCP_IDLE, stream.read_exact(&mut buf))
             .await
             .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "message body"))??;
+        if crate::transfer::is_transfer(&buf) {
+            for message in crate::transfer::transfer(index, &buf, peer, config) {
+                write_framed(&mut stream, &message).await?;
+            }
+            continue;
+        }
         if let Some(response) = answer(index, &buf, Transport::Tcp, config) {
-            let mut framed = Vec::with_capacity(response.len() + 2);
-            framed.extend_from_slice(&(response.len() as u16).to_be_bytes());
-            framed.extend_from_slice(&response);
-            stream.write_all(&framed).await?;
+            write_framed(&mut stream, &response).await?;
         }
     }
+}
+
+/// One message with its RFC 1035 §4.2.2 length prefix, in one write.
+async fn write_framed(stream: &mut TcpStream, message: &[u8]) -> std::io::Result<()> {
+    let mut framed = Vec::with_capacity(message.len() + 2);
+    framed.extend_from_slice(&(message.len() as u16).to_be_bytes());
+    framed.extend_from_slice(message);
+    stream.write_all(&framed).await
 }

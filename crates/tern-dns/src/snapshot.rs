@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::sync::Arc;
 
+use tern_core::transfer::TransferSettings;
 use tern_core::{JournalEntry, Name, Record, RecordType, Zone};
 use uuid::Uuid;
 
@@ -32,6 +33,9 @@ pub struct ZoneSnapshot {
     /// RFC 2308 §3: negative answers carry min(SOA TTL, SOA MINIMUM).
     pub negative_ttl: u32,
     pub soa_rdata: Vec<u8>,
+    /// Who may transfer the zone and whom to notify (from its settings;
+    /// the core validated them on the way in).
+    pub transfer: TransferSettings,
     records: usize,
     /// RRsets per name; behind an `Arc` so copying a shard copies pointers.
     nodes: Sharded<Arc<Vec<RrSet>>>,
@@ -150,6 +154,7 @@ impl ZoneSnapshot {
             soa_ttl: zone.soa.ttl,
             negative_ttl: zone.soa.ttl.min(zone.soa.minimum),
             soa_rdata,
+            transfer: TransferSettings::from_settings(&zone.settings).unwrap_or_default(),
             records: 0,
             nodes: Sharded::new(shards),
             below: Sharded::new(shards),
@@ -283,6 +288,15 @@ impl ZoneSnapshot {
 
     pub fn ttl_of(&self, set: &RrSet) -> u32 {
         set.ttl.unwrap_or(self.default_ttl)
+    }
+
+    /// Every RRset of the zone with its owner, in no particular order.
+    pub fn all_rrsets(&self) -> impl Iterator<Item = (&Name, &RrSet)> {
+        self.nodes
+            .shards
+            .iter()
+            .flat_map(|shard| shard.iter())
+            .flat_map(|(name, sets)| sets.iter().map(move |set| (name, set)))
     }
 
     pub fn record_count(&self) -> usize {

@@ -427,3 +427,99 @@ async fn chaos_identity_only_when_enabled() {
     q[n - 1] = 3;
     assert_eq!(udp(f.addr, &q).await.expect("answer")[3] & 0x0f, 5);
 }
+
+/// Reads one framed message from a TCP stream.
+async fn read_framed(stream: &mut TcpStream) -> Vec<u8> {
+    let mut len = [0u8; 2];
+    stream.read_exact(&mut len).await.expect("length");
+    let mut body = vec![0u8; u16::from_be_bytes(len) as usize];
+    stream.read_exact(&mut body).await.expect("body");
+    body
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zone_transfer_needs_an_acl() {
+    let f = fixture(&["example.com", "test.com"]).await;
+    let axfr = query("example.com", 252, None);
+    // Refused by default, over TCP and UDP.
+    let mut stream = TcpStream::connect(f.addr).await.expect("connect");
+    stream
+        .write_all(&(axfr.len() as u16).to_be_bytes())
+        .await
+        .expect("write");
+    stream.write_all(&axfr).await.expect("write");
+    assert_eq!(read_framed(&mut stream).await[3] & 0x0f, 5);
+    assert_eq!(udp(f.addr, &axfr).await.expect("answer")[3] & 0x0f, 5);
+
+    // Allowed for loopback through the zone's settings.
+    let actor = Actor::new("test", ChangeSource::Api);
+    let zone = f
+        .service
+        .zone_by_name(
+            Some(f.org.id),
+            &Name::parse_absolute("example.com").expect("name"),
+        )
+        .await
+        .expect("zone");
+    let bad = ZoneUpdate {
+        settings: Some(serde_json::json!({"transfer_allow": ["127.0.0.1/40"]})),
+        ..ZoneUpdate::default()
+    };
+    let err = f
+        .service
+        .apply_zone_update(zone.id, bad, &actor)
+        .await
+        .expect_err("bad ACL");
+    assert!(err.to_string().contains("settings.transfer_allow"), "{err}");
+    let update = ZoneUpdate {
+        settings: Some(serde_json::json!({"transfer_allow": ["127.0.0.0/8"]})),
+        ..ZoneUpdate::default()
+    };
+    f.service
+        .apply_zone_update(zone.id, update, &actor)
+        .await
+        .expect("set ACL");
+    let records = f
+        .service
+        .store()
+        .record_count(zone.id)
+        .await
+        .expect("count") as usize;
+    let serial = f.service.zone(zone.id).await.expect("zone").serial;
+
+    let mut stream = TcpStream::connect(f.addr).await.expect("connect");
+    stream
+        .write_all(&(axfr.len() as u16).to_be_bytes())
+        .await
+        .expect("write");
+    stream.write_all(&axfr).await.expect("write");
+    let mut transferred = Vec::new();
+    let mut messages = 0;
+    loop {
+        let reply = parse(&read_framed(&mut stream).await);
+        assert_eq!(reply.rcode, 0, "{reply:?}");
+        messages += 1;
+        transferred.extend(reply.answer);
+        if transferred.len() > 1 && transferred.last().is_some_and(|r| r.1 == 6) {
+            break;
+        }
+    }
+    assert!(messages > 1, "a 20,000-record zone takes several messages");
+    assert_eq!(transferred.first().map(|r| r.1), Some(6));
+    assert_eq!(transferred.len(), records + 2, "SOA, every record, SOA");
+    assert!(transferred[0].2.contains(&format!(" {serial} ")));
+
+    // IXFR from the current serial: one SOA, nothing to send.
+    let mut ixfr = query("example.com", 251, None);
+    ixfr[9] = 1; // NSCOUNT
+    ixfr.extend_from_slice(&[0xc0, 12, 0, 6, 0, 1, 0, 0, 0, 0]);
+    let mut soa = vec![0, 0]; // root mname, root rname
+    soa.extend_from_slice(&serial.to_be_bytes());
+    soa.extend_from_slice(&[0; 16]);
+    ixfr.extend_from_slice(&(soa.len() as u16).to_be_bytes());
+    ixfr.extend_from_slice(&soa);
+    let replies = tcp(f.addr, &[ixfr]).await;
+    let reply = parse(&replies[0]);
+    assert_eq!(reply.answer.len(), 1, "{reply:?}");
+    assert_eq!(reply.answer[0].1, 6);
+}

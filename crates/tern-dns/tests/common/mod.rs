@@ -120,8 +120,11 @@ fn uncompressed_rdata(msg: &[u8], start: usize, rtype: u16, raw: &[u8]) -> Vec<u
 
 pub fn parse(msg: &[u8]) -> Reply {
     let count = |i: usize| u16::from_be_bytes([msg[i], msg[i + 1]]) as usize;
-    let (_, mut pos) = read_name(msg, 12);
-    pos += 4;
+    // Messages after the first of a zone transfer carry no question.
+    let mut pos = 12;
+    if count(4) > 0 {
+        pos = read_name(msg, 12).1 + 4;
+    }
     let question_bytes = msg[12..pos].to_vec();
     let mut sections = vec![Vec::new(), Vec::new(), Vec::new()];
     let mut opt_rcode_high = None;

@@ -1,0 +1,179 @@
+//! Outgoing zone transfers over TCP (RFC 5936 AXFR; RFC 1995 IXFR answered
+//! with the whole zone, which RFC 1995 §4 allows when no increments are
+//! offered). Refused unless the peer is in the zone's `transfer_allow` or
+//! the server's `--allow-transfer` networks.
+
+use std::net::IpAddr;
+
+use tern_core::RecordType;
+use tern_core::serial::serial_gt;
+
+use crate::answer::{
+    AnswerConfig, HEADER_LEN, TYPE_AXFR, TYPE_IXFR, error_response, parse_query, rcode, skip_rr,
+};
+use crate::index::ZoneIndex;
+use crate::snapshot::ZoneSnapshot;
+
+/// Messages are filled up to this size (RFC 5936 §2.2 leaves it open;
+/// 16 KiB is what BIND and Knot use).
+const MESSAGE_TARGET: usize = 16 * 1024;
+const CLASS_IN: u16 = 1;
+
+/// Whether a TCP message asks for a zone transfer.
+pub fn is_transfer(message: &[u8]) -> bool {
+    if message.len() < HEADER_LEN || message[2] & 0x80 != 0 {
+        return false;
+    }
+    let id = u16::from_be_bytes([message[0], message[1]]);
+    let flags = u16::from_be_bytes([message[2], message[3]]);
+    parse_query(message, id, flags).is_ok_and(|q| matches!(q.qtype, TYPE_AXFR | TYPE_IXFR))
+}
+
+/// The response messages for a transfer request from `peer`.
+pub fn transfer(
+    index: &ZoneIndex,
+    message: &[u8],
+    peer: IpAddr,
+    config: &AnswerConfig,
+) -> Vec<Vec<u8>> {
+    let id = u16::from_be_bytes([message[0], message[1]]);
+    let flags = u16::from_be_bytes([message[2], message[3]]);
+    let Ok(query) = parse_query(message, id, flags) else {
+        return vec![error_response(id, flags, rcode::FORMERR)];
+    };
+    let zones = index.load();
+    let refuse = |code: u8| vec![header_only(&query, code)];
+    // Transfers are of whole zones: the question must be a served apex.
+    let Some(zone) = zones.get(&query.qname) else {
+        return refuse(rcode::REFUSED);
+    };
+    let allowed = zone
+        .transfer
+        .allow
+        .iter()
+        .chain(&config.transfer_allow)
+        .any(|net| net.contains(peer));
+    if query.qclass != CLASS_IN || !allowed {
+        tracing::info!(%peer, zone = %zone.name, "zone transfer refused");
+        return refuse(rcode::REFUSED);
+    }
+    if query.qtype == TYPE_IXFR
+        && let Some(client_serial) = ixfr_serial(message, &query)
+        && !serial_gt(zone.serial, client_serial)
+    {
+        // The client is current: one SOA says so (RFC 1995 §4).
+        let mut builder = Builder::new(&query);
+        builder.soa(zone);
+        return builder.finish();
+    }
+    let mut builder = Builder::new(&query);
+    builder.soa(zone);
+    for (owner, set) in zone.all_rrsets() {
+        for rdata in &set.rdatas {
+            let mut owner_wire = Vec::with_capacity(owner.wire_len());
+            owner.to_wire(&mut owner_wire);
+            builder.record(&owner_wire, set.rtype.0, zone.ttl_of(set), rdata);
+        }
+    }
+    builder.soa(zone);
+    tracing::info!(%peer, zone = %zone.name, serial = zone.serial, "zone transferred");
+    builder.finish()
+}
+
+/// The SOA serial an IXFR request carries in its authority section.
+fn ixfr_serial(message: &[u8], query: &crate::answer::Query<'_>) -> Option<u32> {
+    let nscount = u16::from_be_bytes([message[8], message[9]]);
+    if nscount == 0 {
+        return None;
+    }
+    let (rtype, end) = skip_rr(message, query.authority_at).ok()?;
+    if rtype != RecordType::SOA.0 || end < 20 {
+        return None;
+    }
+    // The serial is the first of the five 32-bit fields at the end of the SOA.
+    let serial = message.get(end - 20..end - 16)?;
+    Some(u32::from_be_bytes([
+        serial[0], serial[1], serial[2], serial[3],
+    ]))
+}
+
+fn header_only(query: &crate::answer::Query<'_>, code: u8) -> Vec<u8> {
+    let mut builder = Builder::new(query);
+    builder.rcode = code;
+    builder.finish().into_iter().next().unwrap_or_default()
+}
+
+/// Packs records into a sequence of messages; the question goes in the first.
+struct Builder<'q> {
+    id: u16,
+    flags: u16,
+    question: &'q [u8],
+    rcode: u8,
+    messages: Vec<Vec<u8>>,
+    current: Vec<u8>,
+    count: u16,
+}
+
+impl<'q> Builder<'q> {
+    fn new(query: &'q crate::answer::Query<'q>) -> Builder<'q> {
+        let mut builder = Builder {
+            id: query.id,
+            flags: query.flags,
+            question: query.question,
+            rcode: 0,
+            messages: Vec::new(),
+            current: Vec::new(),
+            count: 0,
+        };
+        builder.start(true);
+        builder
+    }
+
+    fn start(&mut self, with_question: bool) {
+        self.current = Vec::with_capacity(MESSAGE_TARGET + 512);
+        self.current.extend_from_slice(&self.id.to_be_bytes());
+        self.current.extend_from_slice(&[0, 0]); // flags, written at the end
+        self.current
+            .extend_from_slice(&u16::from(with_question).to_be_bytes());
+        self.current.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+        if with_question {
+            self.current.extend_from_slice(self.question);
+        }
+        self.count = 0;
+    }
+
+    fn soa(&mut self, zone: &ZoneSnapshot) {
+        let mut owner = Vec::with_capacity(zone.name.wire_len());
+        zone.name.to_wire(&mut owner);
+        self.record(&owner, RecordType::SOA.0, zone.soa_ttl, &zone.soa_rdata);
+    }
+
+    fn record(&mut self, owner: &[u8], rtype: u16, ttl: u32, rdata: &[u8]) {
+        if self.current.len() + owner.len() + 10 + rdata.len() > MESSAGE_TARGET && self.count > 0 {
+            self.seal();
+            self.start(false);
+        }
+        self.current.extend_from_slice(owner);
+        self.current.extend_from_slice(&rtype.to_be_bytes());
+        self.current.extend_from_slice(&CLASS_IN.to_be_bytes());
+        self.current.extend_from_slice(&ttl.to_be_bytes());
+        self.current
+            .extend_from_slice(&(rdata.len() as u16).to_be_bytes());
+        self.current.extend_from_slice(rdata);
+        self.count += 1;
+    }
+
+    fn seal(&mut self) {
+        // QR, AA, opcode and RD as asked.
+        let flags: u16 =
+            0x8400 | (self.flags & 0x7800) | (self.flags & 0x0100) | u16::from(self.rcode);
+        self.current[2..4].copy_from_slice(&flags.to_be_bytes());
+        self.current[6..8].copy_from_slice(&self.count.to_be_bytes());
+        self.messages.push(std::mem::take(&mut self.current));
+    }
+
+    fn finish(mut self) -> Vec<Vec<u8>> {
+        self.seal();
+        self.messages
+    }
+}
