@@ -18,6 +18,9 @@ pub type ZoneMap = HashMap<Name, Arc<ZoneSnapshot>>;
 pub struct ZoneIndex {
     zones: ArcSwap<ZoneMap>,
     metrics: Metrics,
+    /// Secondaries notified of every zone's changes (`--also-notify`),
+    /// besides each zone's own `also_notify`.
+    also_notify: std::sync::OnceLock<Vec<std::net::SocketAddr>>,
     /// Serialises writers (commits, loads); readers never take it.
     write: Mutex<()>,
     store: Arc<dyn Store>,
@@ -28,6 +31,7 @@ impl ZoneIndex {
         Arc::new(ZoneIndex {
             zones: ArcSwap::from_pointee(HashMap::new()),
             metrics: Metrics::default(),
+            also_notify: std::sync::OnceLock::new(),
             write: Mutex::new(()),
             store,
         })
@@ -77,6 +81,11 @@ impl ZoneIndex {
         self.zones.load().len()
     }
 
+    /// Sets the server-wide NOTIFY targets (once, at start).
+    pub fn set_also_notify(&self, targets: Vec<std::net::SocketAddr>) {
+        let _ = self.also_notify.set(targets);
+    }
+
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
     }
@@ -103,6 +112,26 @@ impl ZoneIndex {
         let started = std::time::Instant::now();
         self.apply_entry(entry);
         self.metrics.swap(started.elapsed().as_micros() as u64);
+        if entry.serial_after != entry.serial_before
+            && let Some(zone) = self.find_by_id(entry.zone_id)
+        {
+            let targets: Vec<std::net::SocketAddr> = zone
+                .transfer
+                .notify
+                .iter()
+                .chain(self.also_notify.get().into_iter().flatten())
+                .copied()
+                .collect();
+            if !targets.is_empty() {
+                crate::notify::spawn_notify(
+                    zone.name.clone(),
+                    zone.serial,
+                    zone.soa_rdata.clone(),
+                    zone.soa_ttl,
+                    targets,
+                );
+            }
+        }
     }
 
     fn apply_entry(self: &Arc<Self>, entry: &JournalEntry) {

@@ -6,6 +6,7 @@
 pub mod answer;
 pub mod index;
 pub mod metrics;
+pub mod notify;
 pub mod server;
 pub mod snapshot;
 pub mod transfer;

@@ -9,12 +9,9 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::io::Write;
-use std::net::{SocketAddr, UdpSocket as StdUdpSocket};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use common::{Reply, parse, query, udp};
+use common::{Reply, nsd_available, parse, query, start_nsd, udp};
 use tern_core::{
     Actor, ChangeSource, ImportMode, ImportOptions, Name, NewZone, Organisation, RecordType,
     ServiceConfig, Store, ZoneService, new_id, now_millis,
@@ -55,33 +52,6 @@ const TYPES: &[RecordType] = &[
     RecordType(65534),
 ];
 
-struct Nsd(Child);
-
-impl Drop for Nsd {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn skip_or_fail(what: &str) -> bool {
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("{what} is required in CI");
-    }
-    let _ = writeln!(
-        std::io::stderr(),
-        "SKIP: {what} not installed; differential suite skipped"
-    );
-    true
-}
-
-fn free_port() -> u16 {
-    StdUdpSocket::bind("127.0.0.1:0")
-        .and_then(|s| s.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
 fn fixture(zone: &str) -> String {
     std::fs::read_to_string(format!(
         "{}/../tern-core/tests/fixtures/zones/{zone}",
@@ -112,7 +82,7 @@ fn comparable(reply: &Reply) -> (u8, bool, BTreeSet<String>, BTreeSet<String>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tern_answers_like_nsd() {
-    if Command::new("nsd").arg("-v").output().is_err() && skip_or_fail("nsd") {
+    if !nsd_available("differential suite") {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
@@ -184,40 +154,8 @@ async fn tern_answers_like_nsd() {
     }
     queries.insert(("outside-every-zone.example".into(), RecordType::A.0));
 
-    let port = free_port();
-    let conf = dir.path().join("nsd.conf");
-    let d = dir.path().display();
-    std::fs::write(
-        &conf,
-        format!(
-            "server:\n  ip-address: 127.0.0.1@{port}\n  zonesdir: \"{d}\"\n  pidfile: \"{d}/nsd.pid\"\n  \
-             database: \"\"\n  zonelistfile: \"{d}/zone.list\"\n  xfrdfile: \"{d}/xfrd.state\"\n  \
-             xfrdir: \"{d}\"\n  username: \"\"\n  chroot: \"\"\n  logfile: \"{d}/nsd.log\"\n  \
-             verbosity: 1\n  rrl-ratelimit: 0\n  minimal-responses: yes\n  refuse-any: no\n\
-             remote-control:\n  control-enable: no\n{nsd_zones}"
-        ),
-    )
-    .expect("nsd.conf");
-    let nsd = Nsd(Command::new("nsd")
-        .args(["-d", "-c"])
-        .arg(&conf)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start nsd"));
-    let nsd_addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while udp(nsd_addr, &query("example.com", 6, None))
-        .await
-        .is_none()
-    {
-        assert!(
-            Instant::now() < deadline,
-            "nsd did not start: {}",
-            std::fs::read_to_string(dir.path().join("nsd.log")).unwrap_or_default()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let nsd = start_nsd(dir.path(), &nsd_zones, "example.com").await;
+    let nsd_addr = nsd.addr;
 
     index.load_all().await.expect("load");
     let server = DnsServer::bind(&["127.0.0.1:0".parse().expect("addr")])

@@ -9,6 +9,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use serde::Deserialize;
 use tern_core::Name;
+use tern_core::transfer::TransferSettings;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -59,6 +60,12 @@ pub struct ServeArgs {
     /// SOA RNAME of new zones, e.g. hostmaster.example.net [default: hostmaster.<zone>]
     #[arg(long, env = "TERN_HOSTMASTER")]
     pub hostmaster: Option<String>,
+    /// Networks allowed to transfer every zone (AXFR/IXFR), comma-separated CIDRs [default: none]
+    #[arg(long, env = "TERN_ALLOW_TRANSFER", value_delimiter = ',')]
+    pub allow_transfer: Vec<String>,
+    /// Secondaries notified of every zone's changes, comma-separated address[:port]
+    #[arg(long, env = "TERN_ALSO_NOTIFY", value_delimiter = ',')]
+    pub also_notify: Vec<String>,
     /// Answer CHAOS TXT id.server / version.bind (default: refused)
     #[arg(long, env = "TERN_CHAOS")]
     pub chaos: bool,
@@ -112,6 +119,8 @@ pub struct FileConfig {
     pub hostmaster: Option<String>,
     pub chaos: Option<bool>,
     pub server_id: Option<String>,
+    pub allow_transfer: Option<Vec<String>>,
+    pub also_notify: Option<Vec<String>>,
 }
 
 impl FileConfig {
@@ -132,6 +141,7 @@ pub struct Settings {
     pub hostmaster: Option<Name>,
     /// The identity CHAOS queries get, when enabled.
     pub chaos_id: Option<String>,
+    pub transfer: TransferSettings,
 }
 
 impl Settings {
@@ -201,6 +211,25 @@ impl Settings {
         } else {
             None
         };
+        let pick = |cli: &Vec<String>, file: Option<Vec<String>>| {
+            if cli.is_empty() {
+                file.unwrap_or_default()
+            } else {
+                cli.clone()
+            }
+        };
+        let transfer = TransferSettings::from_settings(&serde_json::json!({
+            "transfer_allow": pick(&serve.allow_transfer, file.allow_transfer),
+            "also_notify": pick(&serve.also_notify, file.also_notify),
+        }))
+        .map_err(|(field, reason)| {
+            anyhow::anyhow!(
+                "{}: {reason}",
+                field
+                    .replace("settings.transfer_allow", "--allow-transfer")
+                    .replace("settings.also_notify", "--also-notify")
+            )
+        })?;
         if dns_listen.is_empty() {
             bail!("at least one --dns-listen address is needed");
         }
@@ -212,6 +241,7 @@ impl Settings {
             nameservers,
             hostmaster,
             chaos_id,
+            transfer,
         })
     }
 }

@@ -88,7 +88,9 @@ async fn serve(settings: Settings) -> Result<()> {
     );
     let dns = DnsServer::bind(&settings.dns_listen).await?;
     tracing::info!(addresses = ?dns.local_addrs(), "DNS listening (UDP and TCP)");
+    index.set_also_notify(settings.transfer.notify.clone());
     let answer_config = AnswerConfig {
+        transfer_allow: settings.transfer.allow.clone(),
         chaos: settings.chaos_id.clone().map(|id| ChaosIdentity {
             id,
             version: format!("tern {}", env!("CARGO_PKG_VERSION")),

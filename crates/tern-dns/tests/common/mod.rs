@@ -178,3 +178,78 @@ pub async fn udp(addr: SocketAddr, msg: &[u8]) -> Option<Vec<u8>> {
         _ => None,
     }
 }
+
+/// An NSD process serving from a temp dir, killed on drop.
+pub struct Nsd {
+    child: std::process::Child,
+    pub addr: SocketAddr,
+}
+
+impl Drop for Nsd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Whether `nsd` is installed; in CI (`CI=true`) its absence is a failure,
+/// elsewhere a visible SKIP line.
+pub fn nsd_available(test: &str) -> bool {
+    if std::process::Command::new("nsd").arg("-v").output().is_ok() {
+        return true;
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("nsd is required in CI");
+    }
+    let _ = std::io::Write::write_all(
+        &mut std::io::stderr(),
+        format!("SKIP: nsd not installed; {test} skipped\n").as_bytes(),
+    );
+    false
+}
+
+pub fn free_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// Starts NSD in the foreground on a free loopback port with the given
+/// `zone:` clauses (zone files relative to `dir`), and waits until it
+/// answers `probe` (a zone it must be authoritative for, or any answer).
+pub async fn start_nsd(dir: &std::path::Path, zones: &str, probe: &str) -> Nsd {
+    let port = free_port();
+    let conf = dir.join("nsd.conf");
+    let d = dir.display();
+    std::fs::write(
+        &conf,
+        format!(
+            "server:\n  ip-address: 127.0.0.1@{port}\n  zonesdir: \"{d}\"\n  pidfile: \"{d}/nsd.pid\"\n  \
+             database: \"\"\n  zonelistfile: \"{d}/zone.list\"\n  xfrdfile: \"{d}/xfrd.state\"\n  \
+             xfrdir: \"{d}\"\n  username: \"\"\n  chroot: \"\"\n  logfile: \"{d}/nsd.log\"\n  \
+             verbosity: 2\n  rrl-ratelimit: 0\n  minimal-responses: yes\n  refuse-any: no\n\
+             remote-control:\n  control-enable: no\n{zones}"
+        ),
+    )
+    .expect("nsd.conf");
+    let child = std::process::Command::new("nsd")
+        .args(["-d", "-c"])
+        .arg(&conf)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start nsd");
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
+    let nsd = Nsd { child, addr };
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while udp(addr, &query(probe, 6, None)).await.is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "nsd did not start: {}",
+            std::fs::read_to_string(dir.join("nsd.log")).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    nsd
+}

@@ -1,0 +1,138 @@
+//! A standard secondary (NSD) fed by Tern: it transfers the zone at start,
+//! and after each commit Tern's NOTIFY makes it transfer again, so it
+//! answers the change. Required in CI; SKIP elsewhere without NSD.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::{nsd_available, parse, query, start_nsd, udp};
+use tern_core::{
+    Actor, Change, ChangeSet, ChangeSource, Name, NewRecord, NewZone, Organisation, Rdata,
+    RecordType, ServiceConfig, Store, ZoneService, ZoneUpdate, new_id, now_millis,
+};
+use tern_dns::{AnswerConfig, DnsServer, IndexListener, ZoneIndex};
+use tern_store::Database;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nsd_secondary_stays_in_sync() {
+    if !nsd_available("secondary test") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store: Arc<dyn Store> = Arc::new(
+        Database::connect(&tern_store::sqlite_url_for_dir(dir.path()))
+            .await
+            .expect("database"),
+    );
+    let service = ZoneService::new(store.clone(), ServiceConfig::default());
+    let org = Organisation {
+        id: new_id(),
+        slug: "sec".into(),
+        name: "Sec".into(),
+        features: vec![],
+        created_at: now_millis(),
+    };
+    store.create_organisation(&org).await.expect("org");
+    let index = ZoneIndex::new(store.clone());
+    service.add_listener(Arc::new(IndexListener(index.clone())));
+    index.load_all().await.expect("load");
+    let server = DnsServer::bind(&["127.0.0.1:0".parse().expect("addr")])
+        .await
+        .expect("bind");
+    let primary = server.local_addrs()[0];
+    server.spawn(index, AnswerConfig::default()).expect("serve");
+
+    let actor = Actor::new("test", ChangeSource::Api);
+    let zone_name = Name::parse_absolute("sync.test").expect("name");
+    let zone = service
+        .create_zone(NewZone::new(zone_name.clone(), org.id), &actor)
+        .await
+        .expect("zone");
+    let add = |name: &str, address: &str| {
+        ChangeSet::new(vec![Change::Add(NewRecord {
+            name: Name::parse_absolute(name).expect("name"),
+            ttl: Some(60),
+            rdata: Rdata::parse_text(RecordType::A, address).expect("rdata"),
+            description: None,
+        })])
+    };
+    service
+        .apply(zone.id, add("www.sync.test", "192.0.2.1"), &actor)
+        .await
+        .expect("first record");
+
+    // NSD as secondary: transfers from Tern, accepts Tern's NOTIFY.
+    let nsd_dir = dir.path().join("nsd");
+    std::fs::create_dir_all(&nsd_dir).expect("nsd dir");
+    let zones = format!(
+        "zone:\n  name: \"sync.test\"\n  zonefile: \"sync.test.zone\"\n  \
+         request-xfr: 127.0.0.1@{} NOKEY\n  allow-notify: 127.0.0.1 NOKEY\n",
+        primary.port()
+    );
+    // NSD's own answers may be SERVFAIL until its first transfer: the probe
+    // only waits for the process to answer at all.
+    let nsd = start_nsd(&nsd_dir, &zones, "sync.test").await;
+    let settings = serde_json::json!({
+        "transfer_allow": ["127.0.0.1"],
+        "also_notify": [nsd.addr.to_string()],
+    });
+    service
+        .apply_zone_update(
+            zone.id,
+            ZoneUpdate {
+                settings: Some(settings),
+                ..ZoneUpdate::default()
+            },
+            &actor,
+        )
+        .await
+        .expect("allow transfers");
+
+    let answers = |name: &'static str| {
+        let addr = nsd.addr;
+        async move {
+            udp(addr, &query(name, RecordType::A.0, None))
+                .await
+                .map(|r| parse(&r))
+                .filter(|r| r.rcode == 0)
+                .map(|r| r.answer.len())
+                .unwrap_or(0)
+        }
+    };
+    let wait_for = |name: &'static str| async move {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while answers(name).await == 0 {
+            assert!(
+                Instant::now() < deadline,
+                "the secondary never served {name}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    wait_for("www.sync.test").await;
+
+    // A change on the primary reaches the secondary through NOTIFY + transfer.
+    let started = Instant::now();
+    service
+        .apply(zone.id, add("new.sync.test", "192.0.2.2"), &actor)
+        .await
+        .expect("change");
+    wait_for("new.sync.test").await;
+    let _ = std::io::Write::write_all(
+        &mut std::io::stderr(),
+        format!(
+            "secondary served the change {} ms after the commit\n",
+            started.elapsed().as_millis()
+        )
+        .as_bytes(),
+    );
+    let serial = service.zone(zone.id).await.expect("zone").serial;
+    let soa = parse(
+        &udp(nsd.addr, &query("sync.test", 6, None))
+            .await
+            .expect("soa"),
+    );
+    assert!(soa.answer[0].2.contains(&format!(" {serial} ")), "{soa:?}");
+}
