@@ -182,8 +182,8 @@ fn respond(
         }
     }
     if query.qclass != CLASS_IN || matches!(query.qtype, TYPE_OPT | TYPE_AXFR | TYPE_IXFR) {
-        // Other classes are not served; transfers are refused until the
-        // transfer ACLs exist; OPT is not a question.
+        // Other classes are not served; transfers happen over TCP only
+        // (transfer.rs); OPT is not a question.
         response.rcode = if query.qtype == TYPE_OPT {
             rcode::FORMERR
         } else {
