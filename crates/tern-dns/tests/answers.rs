@@ -8,12 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tern_core::{
-    Actor, Change, ChangeSet, ChangeSource, ImportMode, ImportOptions, Name, NewRecord, NewZone,
-    Organisation, Rdata, RecordType, ServiceConfig, Store, ZoneService, ZoneStatus, ZoneUpdate,
-    new_id, now_millis,
+    Actor, Change, ChangeSet, ChangeSource, Name, NewRecord, Organisation, Rdata, RecordType,
+    ZoneService, ZoneStatus, ZoneUpdate,
 };
-use tern_dns::{AnswerConfig, DnsServer, IndexListener, ZoneIndex};
-use tern_store::Database;
+use tern_dns::AnswerConfig;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -25,77 +23,31 @@ struct Fixture {
     service: Arc<ZoneService>,
     addr: SocketAddr,
     org: Organisation,
-    _dir: tempfile::TempDir,
+    _core: common::Core,
 }
-
-const FIXTURES: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../tern-core/tests/fixtures/zones/"
-);
 
 async fn fixture(zones: &[&str]) -> Fixture {
     fixture_with(zones, AnswerConfig::default()).await
 }
 
 async fn fixture_with(zones: &[&str], config: AnswerConfig) -> Fixture {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let database = Database::connect(&tern_store::sqlite_url_for_dir(dir.path()))
-        .await
-        .expect("database");
-    let store: Arc<dyn Store> = Arc::new(database);
-    let service = Arc::new(ZoneService::new(store.clone(), ServiceConfig::default()));
-    let org = Organisation {
-        id: new_id(),
-        slug: "acme".into(),
-        name: "Acme".into(),
-        features: vec!["dns".into()],
-        created_at: now_millis(),
-    };
-    store.create_organisation(&org).await.expect("org");
-    let actor = Actor::new("test", ChangeSource::Import);
-    let options = ImportOptions {
-        mode: ImportMode::Replace,
-        skip_invalid: true,
-        ..ImportOptions::default()
-    };
+    let core = common::core().await;
     // Some zones exist before the server starts (loaded at start), the
     // rest are created while it runs (applied from commits).
     let (before, after) = zones.split_at(zones.len() / 2);
     for zone in before {
-        import(&service, &org, zone, &options, &actor).await;
+        core.import(zone).await;
     }
-    let index = ZoneIndex::new(store);
-    service.add_listener(Arc::new(IndexListener(index.clone())));
-    index.load_all().await.expect("load zones");
-    let server = DnsServer::bind(&["127.0.0.1:0".parse().expect("addr")])
-        .await
-        .expect("bind");
-    let addr = server.local_addrs()[0];
-    server.spawn(index, config).expect("serve");
+    let addr = core.serve(config).await;
     for zone in after {
-        import(&service, &org, zone, &options, &actor).await;
+        core.import(zone).await;
     }
     Fixture {
-        service,
+        service: core.service.clone(),
         addr,
-        org,
-        _dir: dir,
+        org: core.org.clone(),
+        _core: core,
     }
-}
-
-async fn import(
-    service: &ZoneService,
-    org: &Organisation,
-    zone: &str,
-    options: &ImportOptions,
-    actor: &Actor,
-) {
-    let text = std::fs::read_to_string(format!("{FIXTURES}{zone}")).expect("fixture");
-    let new = NewZone::new(Name::parse_absolute(zone).expect("name"), org.id);
-    service
-        .create_zone_from_file(new, text.as_bytes(), options, actor)
-        .await
-        .expect("import");
 }
 
 async fn ask(addr: SocketAddr, name: &str, qtype: RecordType) -> Reply {

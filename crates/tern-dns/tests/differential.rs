@@ -9,15 +9,10 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::io::Write;
-use std::sync::Arc;
 
 use common::{Reply, nsd_available, parse, query, start_nsd, udp};
-use tern_core::{
-    Actor, ChangeSource, ImportMode, ImportOptions, Name, NewZone, Organisation, RecordType,
-    ServiceConfig, Store, ZoneService, new_id, now_millis,
-};
-use tern_dns::{AnswerConfig, DnsServer, IndexListener, ZoneIndex};
-use tern_store::Database;
+use tern_core::{Name, RecordType};
+use tern_dns::AnswerConfig;
 
 /// Zones of the corpus both servers load. Child zones of these
 /// (`*.dnssec-parent.com` below the parent) are left out: NSD would follow
@@ -52,14 +47,6 @@ const TYPES: &[RecordType] = &[
     RecordType(65534),
 ];
 
-fn fixture(zone: &str) -> String {
-    std::fs::read_to_string(format!(
-        "{}/../tern-core/tests/fixtures/zones/{zone}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .expect("fixture")
-}
-
 /// What both servers must agree on. Additional sections differ legitimately
 /// between implementations (which glue and in what order), so they are not
 /// compared.
@@ -85,51 +72,21 @@ async fn tern_answers_like_nsd() {
     if !nsd_available("differential suite") {
         return;
     }
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store: Arc<dyn Store> = Arc::new(
-        Database::connect(&tern_store::sqlite_url_for_dir(dir.path()))
-            .await
-            .expect("database"),
-    );
-    let service = Arc::new(ZoneService::new(store.clone(), ServiceConfig::default()));
-    let org = Organisation {
-        id: new_id(),
-        slug: "diff".into(),
-        name: "Diff".into(),
-        features: vec![],
-        created_at: now_millis(),
-    };
-    store.create_organisation(&org).await.expect("org");
-    let index = ZoneIndex::new(store.clone());
-    service.add_listener(Arc::new(IndexListener(index.clone())));
-    let actor = Actor::new("diff", ChangeSource::Import);
-    let options = ImportOptions {
-        mode: ImportMode::Replace,
-        skip_invalid: true,
-        ..ImportOptions::default()
-    };
+    let core = common::core().await;
+    let (store, dir) = (&core.store, &core.dir);
 
     // Import into Tern; NSD serves exactly what Tern exports.
     let mut nsd_zones = String::new();
     let mut queries: BTreeSet<(String, u16)> = BTreeSet::new();
     for zone in ZONES {
-        let name = Name::parse_absolute(zone).expect("zone name");
-        let report = service
-            .create_zone_from_file(
-                NewZone::new(name.clone(), org.id),
-                fixture(zone).as_bytes(),
-                &options,
-                &actor,
-            )
-            .await
-            .expect("import");
-        let exported = service.export(report.zone.id).await.expect("export");
+        let imported = core.import(zone).await;
+        let exported = core.service.export(imported.id).await.expect("export");
         std::fs::write(dir.path().join(format!("{zone}.zone")), &exported).expect("write zone");
         nsd_zones.push_str(&format!(
             "zone:\n  name: \"{zone}\"\n  zonefile: \"{zone}.zone\"\n"
         ));
         // Every owner of the small zones; a spread sample of the large one.
-        let records = store.records(report.zone.id).await.expect("records");
+        let records = store.records(imported.id).await.expect("records");
         let step = (records.len() / 400).max(1);
         for record in records.iter().step_by(step) {
             let owner = record.name.without_dot().to_string();
@@ -157,12 +114,7 @@ async fn tern_answers_like_nsd() {
     let nsd = start_nsd(dir.path(), &nsd_zones, "example.com").await;
     let nsd_addr = nsd.addr;
 
-    index.load_all().await.expect("load");
-    let server = DnsServer::bind(&["127.0.0.1:0".parse().expect("addr")])
-        .await
-        .expect("bind");
-    let tern_addr = server.local_addrs()[0];
-    server.spawn(index, AnswerConfig::default()).expect("serve");
+    let tern_addr = core.serve(AnswerConfig::default()).await;
 
     let zone_names: Vec<Name> = ZONES
         .iter()

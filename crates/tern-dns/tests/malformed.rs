@@ -3,60 +3,21 @@
 //! against a real zone. (A cargo-fuzz target with longer runs is still to
 //! come; this runs in every `cargo test`.)
 
-use std::sync::Arc;
+mod common;
 
 use proptest::prelude::*;
-use tern_core::{
-    Actor, ChangeSource, ImportMode, ImportOptions, Name, NewZone, Organisation, ServiceConfig,
-    Store, ZoneService, new_id, now_millis,
-};
 use tern_dns::answer::answer;
-use tern_dns::{AnswerConfig, IndexListener, Transport, ZoneIndex};
-use tern_store::Database;
+use tern_dns::{AnswerConfig, Transport};
 
-fn index() -> (Arc<ZoneIndex>, tempfile::TempDir) {
+fn index() -> common::Core {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
     runtime.block_on(async {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store: Arc<dyn Store> = Arc::new(
-            Database::connect(&tern_store::sqlite_url_for_dir(dir.path()))
-                .await
-                .expect("database"),
-        );
-        let service = ZoneService::new(store.clone(), ServiceConfig::default());
-        let org = Organisation {
-            id: new_id(),
-            slug: "fuzz".into(),
-            name: "Fuzz".into(),
-            features: vec![],
-            created_at: now_millis(),
-        };
-        store.create_organisation(&org).await.expect("org");
-        let index = ZoneIndex::new(store);
-        service.add_listener(Arc::new(IndexListener(index.clone())));
-        let text = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../tern-core/tests/fixtures/zones/test.com"
-        ))
-        .expect("fixture");
-        let options = ImportOptions {
-            mode: ImportMode::Replace,
-            skip_invalid: true,
-            ..ImportOptions::default()
-        };
-        service
-            .create_zone_from_file(
-                NewZone::new(Name::parse_absolute("test.com").expect("name"), org.id),
-                text.as_bytes(),
-                &options,
-                &Actor::new("fuzz", ChangeSource::Import),
-            )
-            .await
-            .expect("import");
-        (index, dir)
+        let core = common::core().await;
+        core.import("test.com").await;
+        core
     })
 }
 
@@ -82,8 +43,8 @@ proptest! {
         qtype in prop_oneof![Just(1u16), Just(2), Just(5), Just(6), Just(15), Just(28), Just(39), Just(255), any::<u16>()],
         tcp in any::<bool>(),
     ) {
-        static INDEX: std::sync::OnceLock<(Arc<ZoneIndex>, tempfile::TempDir)> = std::sync::OnceLock::new();
-        let (index, _) = INDEX.get_or_init(index);
+        static CORE: std::sync::OnceLock<common::Core> = std::sync::OnceLock::new();
+        let index = &CORE.get_or_init(index).index;
         let config = AnswerConfig::default();
         let transport = if tcp { Transport::Tcp } else { Transport::Udp };
 

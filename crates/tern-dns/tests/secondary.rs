@@ -4,45 +4,22 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{nsd_available, parse, query, start_nsd, udp};
 use tern_core::{
-    Actor, Change, ChangeSet, ChangeSource, Name, NewRecord, NewZone, Organisation, Rdata,
-    RecordType, ServiceConfig, Store, ZoneService, ZoneUpdate, new_id, now_millis,
+    Actor, Change, ChangeSet, ChangeSource, Name, NewRecord, NewZone, Rdata, RecordType, ZoneUpdate,
 };
-use tern_dns::{AnswerConfig, DnsServer, IndexListener, ZoneIndex};
-use tern_store::Database;
+use tern_dns::AnswerConfig;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nsd_secondary_stays_in_sync() {
     if !nsd_available("secondary test") {
         return;
     }
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store: Arc<dyn Store> = Arc::new(
-        Database::connect(&tern_store::sqlite_url_for_dir(dir.path()))
-            .await
-            .expect("database"),
-    );
-    let service = ZoneService::new(store.clone(), ServiceConfig::default());
-    let org = Organisation {
-        id: new_id(),
-        slug: "sec".into(),
-        name: "Sec".into(),
-        features: vec![],
-        created_at: now_millis(),
-    };
-    store.create_organisation(&org).await.expect("org");
-    let index = ZoneIndex::new(store.clone());
-    service.add_listener(Arc::new(IndexListener(index.clone())));
-    index.load_all().await.expect("load");
-    let server = DnsServer::bind(&["127.0.0.1:0".parse().expect("addr")])
-        .await
-        .expect("bind");
-    let primary = server.local_addrs()[0];
-    server.spawn(index, AnswerConfig::default()).expect("serve");
+    let core = common::core().await;
+    let primary = core.serve(AnswerConfig::default()).await;
+    let (service, org, dir) = (&core.service, &core.org, core.dir.path());
 
     let actor = Actor::new("test", ChangeSource::Api);
     let zone_name = Name::parse_absolute("sync.test").expect("name");
@@ -64,7 +41,7 @@ async fn nsd_secondary_stays_in_sync() {
         .expect("first record");
 
     // NSD as secondary: transfers from Tern, accepts Tern's NOTIFY.
-    let nsd_dir = dir.path().join("nsd");
+    let nsd_dir = dir.join("nsd");
     std::fs::create_dir_all(&nsd_dir).expect("nsd dir");
     let zones = format!(
         "zone:\n  name: \"sync.test\"\n  zonefile: \"sync.test.zone\"\n  \

@@ -253,3 +253,85 @@ pub async fn start_nsd(dir: &std::path::Path, zones: &str, probe: &str) -> Nsd {
     }
     nsd
 }
+
+/// The core a nameserver test needs: a SQLite store in a temp dir, the
+/// write path, one organisation, and the index following every commit.
+pub struct Core {
+    pub dir: tempfile::TempDir,
+    pub store: std::sync::Arc<dyn tern_core::Store>,
+    pub service: std::sync::Arc<tern_core::ZoneService>,
+    pub org: tern_core::Organisation,
+    pub index: std::sync::Arc<tern_dns::ZoneIndex>,
+}
+
+pub async fn core() -> Core {
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store: Arc<dyn tern_core::Store> = Arc::new(
+        tern_store::Database::connect(&tern_store::sqlite_url_for_dir(dir.path()))
+            .await
+            .expect("database"),
+    );
+    let service = Arc::new(tern_core::ZoneService::new(
+        store.clone(),
+        tern_core::ServiceConfig::default(),
+    ));
+    let org = tern_core::Organisation {
+        id: tern_core::new_id(),
+        slug: "acme".into(),
+        name: "Acme".into(),
+        features: vec!["dns".into()],
+        created_at: tern_core::now_millis(),
+    };
+    store.create_organisation(&org).await.expect("organisation");
+    let index = tern_dns::ZoneIndex::new(store.clone());
+    service.add_listener(Arc::new(tern_dns::IndexListener(index.clone())));
+    Core {
+        dir,
+        store,
+        service,
+        org,
+        index,
+    }
+}
+
+impl Core {
+    /// Imports a corpus zone (invalid records skipped), as a new zone.
+    pub async fn import(&self, zone: &str) -> tern_core::Zone {
+        let text = std::fs::read_to_string(format!(
+            "{}/../tern-core/tests/fixtures/zones/{zone}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .expect("fixture");
+        let options = tern_core::ImportOptions {
+            mode: tern_core::ImportMode::Replace,
+            skip_invalid: true,
+            ..tern_core::ImportOptions::default()
+        };
+        let new = tern_core::NewZone::new(
+            tern_core::Name::parse_absolute(zone).expect("name"),
+            self.org.id,
+        );
+        self.service
+            .create_zone_from_file(
+                new,
+                text.as_bytes(),
+                &options,
+                &tern_core::Actor::new("test", tern_core::ChangeSource::Import),
+            )
+            .await
+            .expect("import")
+            .zone
+    }
+
+    /// Loads the index and serves it on a free loopback port.
+    pub async fn serve(&self, config: tern_dns::AnswerConfig) -> SocketAddr {
+        self.index.load_all().await.expect("load zones");
+        let server = tern_dns::DnsServer::bind(&["127.0.0.1:0".parse().expect("addr")])
+            .await
+            .expect("bind");
+        let addr = server.local_addrs()[0];
+        server.spawn(self.index.clone(), config).expect("serve");
+        addr
+    }
+}
