@@ -86,6 +86,10 @@ impl ZoneIndex {
         let _ = self.also_notify.set(targets);
     }
 
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
     }

@@ -186,7 +186,7 @@ async fn serve_connection(
             .await
             .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "message body"))??;
         if crate::transfer::is_transfer(&buf) {
-            for message in crate::transfer::transfer(index, &buf, peer, config) {
+            for message in crate::transfer::transfer(index, &buf, peer, config).await {
                 write_framed(&mut stream, &message).await?;
             }
             continue;

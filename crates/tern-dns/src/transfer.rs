@@ -5,8 +5,8 @@
 
 use std::net::IpAddr;
 
-use tern_core::RecordType;
 use tern_core::serial::serial_gt;
+use tern_core::{JournalEntry, RecordType};
 
 use crate::answer::{
     AnswerConfig, HEADER_LEN, TYPE_AXFR, TYPE_IXFR, error_response, parse_query, rcode, skip_rr,
@@ -30,7 +30,7 @@ pub fn is_transfer(message: &[u8]) -> bool {
 }
 
 /// The response messages for a transfer request from `peer`.
-pub fn transfer(
+pub async fn transfer(
     index: &ZoneIndex,
     message: &[u8],
     peer: IpAddr,
@@ -41,10 +41,9 @@ pub fn transfer(
     let Ok(query) = parse_query(message, id, flags) else {
         return vec![error_response(id, flags, rcode::FORMERR)];
     };
-    let zones = index.load();
     let refuse = |code: u8| vec![header_only(&query, code)];
     // Transfers are of whole zones: the question must be a served apex.
-    let Some(zone) = zones.get(&query.qname) else {
+    let Some(zone) = index.load().get(&query.qname).cloned() else {
         return refuse(rcode::REFUSED);
     };
     let allowed = zone
@@ -59,13 +58,19 @@ pub fn transfer(
     }
     if query.qtype == TYPE_IXFR
         && let Some(client_serial) = ixfr_serial(message, &query)
-        && !serial_gt(zone.serial, client_serial)
     {
-        // The client is current: one SOA says so (RFC 1995 §4).
-        let mut builder = Builder::new(&query);
-        builder.soa(zone);
-        return builder.finish();
+        if !serial_gt(zone.serial, client_serial) {
+            // The client is current: one SOA says so (RFC 1995 §4).
+            let mut builder = Builder::new(&query);
+            builder.soa(&zone);
+            return builder.finish();
+        }
+        if let Some(chain) = journal_chain(index, &zone, client_serial).await {
+            tracing::info!(%peer, zone = %zone.name, from = client_serial, to = zone.serial, "incremental transfer");
+            return incremental(&query, &zone, &chain);
+        }
     }
+    let zone = &*zone;
     let mut builder = Builder::new(&query);
     builder.soa(zone);
     for (owner, set) in zone.all_rrsets() {
@@ -77,6 +82,89 @@ pub fn transfer(
     }
     builder.soa(zone);
     tracing::info!(%peer, zone = %zone.name, serial = zone.serial, "zone transferred");
+    builder.finish()
+}
+
+/// Most journal entries an incremental transfer reads before falling back
+/// to the whole zone.
+const MAX_INCREMENTS: u32 = 1000;
+
+/// The journal entries leading from `from` to the snapshot's serial, oldest
+/// first; `None` when the journal no longer reaches back that far (or has a
+/// gap), in which case the whole zone is sent.
+async fn journal_chain(
+    index: &ZoneIndex,
+    zone: &ZoneSnapshot,
+    from: u32,
+) -> Option<Vec<JournalEntry>> {
+    let entries = index
+        .store()
+        .zone_journal(zone.zone_id, 0, MAX_INCREMENTS)
+        .await
+        .map_err(|e| tracing::warn!(zone = %zone.name, error = %e, "reading the journal for IXFR"))
+        .ok()?;
+    let mut chain = Vec::new();
+    let mut expected = zone.serial;
+    // Entries newer than the snapshot (a commit being applied) are skipped.
+    for entry in entries
+        .into_iter()
+        .skip_while(|e| e.serial_after != zone.serial)
+    {
+        if entry.serial_after != expected || entry.serial_before == 0 {
+            return None;
+        }
+        expected = entry.serial_before;
+        let reached = entry.serial_before == from;
+        chain.push(entry);
+        if reached {
+            chain.reverse();
+            return Some(chain);
+        }
+    }
+    None
+}
+
+/// RFC 1995 §4: the current SOA, then per change the old SOA with the
+/// records removed and the new SOA with the records added, then the current
+/// SOA again.
+fn incremental(
+    query: &crate::answer::Query<'_>,
+    zone: &ZoneSnapshot,
+    chain: &[JournalEntry],
+) -> Vec<Vec<u8>> {
+    let mut builder = Builder::new(query);
+    let mut apex = Vec::with_capacity(zone.name.wire_len());
+    zone.name.to_wire(&mut apex);
+    let soa_at = |serial: u32| {
+        let mut rdata = zone.soa_rdata.clone();
+        let at = rdata.len() - 20;
+        rdata[at..at + 4].copy_from_slice(&serial.to_be_bytes());
+        rdata
+    };
+    builder.soa(zone);
+    for entry in chain {
+        let default_ttl = entry
+            .zone_after
+            .as_ref()
+            .map_or(zone.default_ttl, |z| z.default_ttl);
+        for (serial, records) in [
+            (entry.serial_before, &entry.removed),
+            (entry.serial_after, &entry.added),
+        ] {
+            builder.record(&apex, RecordType::SOA.0, zone.soa_ttl, &soa_at(serial));
+            for record in records.iter() {
+                let mut owner = Vec::with_capacity(record.name.wire_len());
+                record.name.to_wire(&mut owner);
+                builder.record(
+                    &owner,
+                    record.rtype.0,
+                    record.effective_ttl(default_ttl),
+                    &record.rdata.wire(),
+                );
+            }
+        }
+    }
+    builder.soa(zone);
     builder.finish()
 }
 

@@ -470,8 +470,32 @@ async fn zone_transfer_needs_an_acl() {
     soa.extend_from_slice(&[0; 16]);
     ixfr.extend_from_slice(&(soa.len() as u16).to_be_bytes());
     ixfr.extend_from_slice(&soa);
-    let replies = tcp(f.addr, &[ixfr]).await;
+    let replies = tcp(f.addr, &[ixfr.clone()]).await;
     let reply = parse(&replies[0]);
     assert_eq!(reply.answer.len(), 1, "{reply:?}");
     assert_eq!(reply.answer[0].1, 6);
+
+    // After a change, IXFR from that serial sends just the difference
+    // (RFC 1995 §4): SOA new, SOA old, (removed), SOA new, added, SOA new.
+    f.service
+        .apply(
+            zone.id,
+            ChangeSet::new(vec![Change::Add(NewRecord {
+                name: Name::parse_absolute("ixfr-new.example.com").expect("name"),
+                ttl: Some(60),
+                rdata: Rdata::parse_text(RecordType::A, "192.0.2.99").expect("rdata"),
+                description: None,
+            })]),
+            &actor,
+        )
+        .await
+        .expect("change");
+    let replies = tcp(f.addr, &[ixfr]).await;
+    let reply = parse(&replies[0]);
+    assert_eq!(types(&reply.answer), vec![6, 6, 6, 1, 6], "{reply:?}");
+    assert!(
+        reply.answer[1].2.contains(&format!(" {serial} ")),
+        "old serial: {reply:?}"
+    );
+    assert_eq!(reply.answer[3].0, "ixfr-new.example.com.");
 }

@@ -106,6 +106,9 @@ async fn nsd_secondary_stays_in_sync() {
         .as_bytes(),
     );
     let serial = service.zone(zone.id).await.expect("zone").serial;
+    // NSD itself records that it moved to the primary's serial.
+    let log = std::fs::read_to_string(nsd_dir.join("nsd.log")).unwrap_or_default();
+    assert!(log.contains(&format!("is updated to {serial}")), "{log}");
     let soa = parse(
         &udp(nsd.addr, &query("sync.test", 6, None))
             .await
