@@ -60,6 +60,9 @@ pub struct ServeArgs {
     /// SOA RNAME of new zones, e.g. hostmaster.example.net [default: hostmaster.<zone>]
     #[arg(long, env = "TERN_HOSTMASTER")]
     pub hostmaster: Option<String>,
+    /// Largest UDP response offered to EDNS clients, 512-4096 [default: 1232]
+    #[arg(long, env = "TERN_EDNS_UDP_SIZE")]
+    pub edns_udp_size: Option<u16>,
     /// Networks allowed to transfer every zone (AXFR/IXFR), comma-separated CIDRs [default: none]
     #[arg(long, env = "TERN_ALLOW_TRANSFER", value_delimiter = ',')]
     pub allow_transfer: Vec<String>,
@@ -121,6 +124,7 @@ pub struct FileConfig {
     pub server_id: Option<String>,
     pub allow_transfer: Option<Vec<String>>,
     pub also_notify: Option<Vec<String>>,
+    pub edns_udp_size: Option<u16>,
 }
 
 impl FileConfig {
@@ -142,6 +146,7 @@ pub struct Settings {
     /// The identity CHAOS queries get, when enabled.
     pub chaos_id: Option<String>,
     pub transfer: TransferSettings,
+    pub edns_udp_size: u16,
 }
 
 impl Settings {
@@ -230,6 +235,10 @@ impl Settings {
                     .replace("settings.also_notify", "--also-notify")
             )
         })?;
+        let edns_udp_size = serve.edns_udp_size.or(file.edns_udp_size).unwrap_or(1232);
+        if !(512..=4096).contains(&edns_udp_size) {
+            bail!("--edns-udp-size {edns_udp_size}: must be between 512 and 4096");
+        }
         if dns_listen.is_empty() {
             bail!("at least one --dns-listen address is needed");
         }
@@ -242,6 +251,7 @@ impl Settings {
             hostmaster,
             chaos_id,
             transfer,
+            edns_udp_size,
         })
     }
 }

@@ -91,11 +91,11 @@ async fn serve(settings: Settings) -> Result<()> {
     index.set_also_notify(settings.transfer.notify.clone());
     let answer_config = AnswerConfig {
         transfer_allow: settings.transfer.allow.clone(),
+        max_udp_payload: settings.edns_udp_size,
         chaos: settings.chaos_id.clone().map(|id| ChaosIdentity {
             id,
             version: format!("tern {}", env!("CARGO_PKG_VERSION")),
         }),
-        ..AnswerConfig::default()
     };
     dns.spawn(index.clone(), answer_config)?;
 
