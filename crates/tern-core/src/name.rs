@@ -322,8 +322,21 @@ impl Name {
     /// the right, each followed by a 0 octet (so a label sorts before its
     /// extensions, as a shorter octet string does).
     pub fn canonical_key(&self) -> Vec<u8> {
-        let labels = self.labels();
         let mut key = Vec::with_capacity(self.0.len() + 1);
+        if !self.0.contains('\\') {
+            // No escapes: the labels are the text between the dots.
+            for label in self
+                .0
+                .trim_end_matches('.')
+                .rsplit('.')
+                .filter(|l| !l.is_empty())
+            {
+                key.extend_from_slice(label.as_bytes());
+                key.push(0);
+            }
+            return key;
+        }
+        let labels = self.labels();
         for label in labels.iter().rev() {
             key.extend_from_slice(label);
             key.push(0);
@@ -591,6 +604,38 @@ mod tests {
                 .unwrap()
                 .is_wildcard()
         );
+    }
+
+    #[test]
+    fn canonical_keys_order_names() {
+        let names = [
+            "example.com.",
+            "a.example.com.",
+            "z.example.com.",
+            "yljkjljk.a.example.com.",
+            "*.z.example.com.",
+            "\\001.z.example.com.",
+        ];
+        let mut sorted: Vec<Name> = names
+            .iter()
+            .map(|n| Name::parse_absolute(n).unwrap())
+            .collect();
+        sorted.sort_by_key(Name::canonical_key);
+        let shown: Vec<&str> = sorted.iter().map(Name::as_str).collect();
+        // RFC 4034 §6.1's example order.
+        assert_eq!(
+            shown,
+            [
+                "example.com.",
+                "a.example.com.",
+                "yljkjljk.a.example.com.",
+                "z.example.com.",
+                "\\001.z.example.com.",
+                "*.z.example.com."
+            ]
+        );
+        let root = Name::root();
+        assert!(root.canonical_key().is_empty());
     }
 
     #[test]

@@ -163,6 +163,9 @@ impl Database {
                         // Large imports touch many pages; a bigger cache spills less.
                         "PRAGMA cache_size = -65536",
                         "PRAGMA temp_store = MEMORY",
+                        // Reading a large zone through the page cache with
+                        // read() calls cost more than mapping the file.
+                        "PRAGMA mmap_size = 1073741824",
                         // Checkpoints run in the background (below), not
                         // inside whichever commit happens to cross the
                         // threshold: that commit would pay for the copy.
