@@ -113,10 +113,18 @@ pub fn answer(
 }
 
 /// The query type, for counting (0 when the question cannot be read).
+/// Walks the label lengths only: counting must not allocate on the hot path.
 fn question_type(message: &[u8]) -> u16 {
-    read_question_name(message, HEADER_LEN)
-        .ok()
-        .and_then(|(_, end)| message.get(end..end + 2))
+    let mut pos = HEADER_LEN;
+    loop {
+        match message.get(pos) {
+            Some(0) => break,
+            Some(&len) if len <= 63 => pos += 1 + usize::from(len),
+            _ => return 0,
+        }
+    }
+    message
+        .get(pos + 1..pos + 3)
         .map_or(0, |t| u16::from_be_bytes([t[0], t[1]]))
 }
 

@@ -26,6 +26,18 @@ struct Fixture {
     _core: common::Core,
 }
 
+impl Fixture {
+    async fn zone(&self, name: &str) -> tern_core::Zone {
+        self.service
+            .zone_by_name(
+                Some(self.org.id),
+                &Name::parse_absolute(name).expect("name"),
+            )
+            .await
+            .expect("zone")
+    }
+}
+
 async fn fixture(zones: &[&str]) -> Fixture {
     fixture_with(zones, AnswerConfig::default()).await
 }
@@ -241,14 +253,7 @@ async fn edns_errors_and_tcp() {
 async fn a_commit_is_answered_as_soon_as_it_returns() {
     let f = fixture(&["minimal.com", "stest.com"]).await;
     let actor = Actor::new("test", ChangeSource::Api);
-    let zone = f
-        .service
-        .zone_by_name(
-            Some(f.org.id),
-            &Name::parse_absolute("minimal.com").expect("name"),
-        )
-        .await
-        .expect("zone");
+    let zone = f.zone("minimal.com").await;
     for i in 0..20 {
         let name = format!("new{i}.minimal.com");
         f.service
@@ -405,14 +410,7 @@ async fn zone_transfer_needs_an_acl() {
 
     // Allowed for loopback through the zone's settings.
     let actor = Actor::new("test", ChangeSource::Api);
-    let zone = f
-        .service
-        .zone_by_name(
-            Some(f.org.id),
-            &Name::parse_absolute("example.com").expect("name"),
-        )
-        .await
-        .expect("zone");
+    let zone = f.zone("example.com").await;
     let bad = ZoneUpdate {
         settings: Some(serde_json::json!({"transfer_allow": ["127.0.0.1/40"]})),
         ..ZoneUpdate::default()

@@ -584,6 +584,22 @@ fn sort_records(mut records: Vec<Record>) -> Vec<Record> {
 }
 
 impl Database {
+    /// The organisation whose unique `column` (id or slug) is `value`.
+    async fn organisation_where(
+        &self,
+        column: &str,
+        value: String,
+    ) -> Result<Option<Organisation>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT id, slug, name, features, created_at FROM organisations WHERE {column} = $1"
+        ))
+        .bind(value)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend_error)?;
+        row.as_ref().map(org_from_row).transpose()
+    }
+
     /// Records of a zone whose `column` is one of `values`, in chunks that
     /// stay within the engines' parameter limits.
     async fn records_where_in(
@@ -673,25 +689,11 @@ impl Store for Database {
     }
 
     async fn organisation(&self, id: Uuid) -> Result<Option<Organisation>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, slug, name, features, created_at FROM organisations WHERE id = $1",
-        )
-        .bind(id.to_string())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(backend_error)?;
-        row.as_ref().map(org_from_row).transpose()
+        self.organisation_where("id", id.to_string()).await
     }
 
     async fn organisation_by_slug(&self, slug: &str) -> Result<Option<Organisation>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, slug, name, features, created_at FROM organisations WHERE slug = $1",
-        )
-        .bind(slug.to_string())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(backend_error)?;
-        row.as_ref().map(org_from_row).transpose()
+        self.organisation_where("slug", slug.to_string()).await
     }
 
     async fn list_organisations(&self) -> Result<Vec<Organisation>, StoreError> {
