@@ -11,6 +11,7 @@ pub mod service;
 pub mod store;
 pub mod text;
 pub mod transfer;
+pub mod tsig;
 pub mod zonefile;
 
 pub use error::CoreError;
@@ -23,3 +24,4 @@ pub use service::{
     ZoneUpdate,
 };
 pub use store::{Commit, Store, StoreError, ZoneFilter};
+pub use tsig::{TsigAlgorithm, TsigKey, TsigKeyError};

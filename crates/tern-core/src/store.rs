@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use crate::model::{JournalEntry, Organisation, Project, Record, Zone, ZoneKind, ZoneStatus};
 use crate::name::Name;
+use crate::tsig::TsigKey;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -103,4 +104,12 @@ pub trait Store: Send + Sync + 'static {
         offset: u32,
         limit: u32,
     ) -> Result<Vec<JournalEntry>, StoreError>;
+
+    // ---- TSIG keys ----
+    /// Every key, ordered by name.
+    async fn tsig_keys(&self) -> Result<Vec<TsigKey>, StoreError>;
+    /// `Duplicate` when a key of that name exists.
+    async fn create_tsig_key(&self, key: &TsigKey) -> Result<(), StoreError>;
+    /// Whether a key of that name existed.
+    async fn delete_tsig_key(&self, name: &Name) -> Result<bool, StoreError>;
 }

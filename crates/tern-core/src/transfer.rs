@@ -3,9 +3,16 @@
 //! changes. Validated here once so every face (API, CLI) refuses bad values
 //! the same way, and read by the nameserver.
 //!
-//! `{"transfer_allow": ["192.0.2.0/24", "2001:db8::1"], "also_notify": ["192.0.2.53:53"]}`
+//! `{"transfer_allow": ["192.0.2.0/24", "2001:db8::1"], "transfer_keys": ["xfr-key."],
+//!   "also_notify": ["192.0.2.53:53"]}`
+//!
+//! Access rule: with `transfer_keys`, a request must be TSIG-signed with one
+//! of them (and come from `transfer_allow`, when that is set too); without,
+//! it must come from `transfer_allow`. Neither set: refused.
 
 use std::net::{IpAddr, SocketAddr};
+
+use crate::name::Name;
 
 /// An address block; a bare address is a /32 or /128.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +74,8 @@ impl Cidr {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TransferSettings {
     pub allow: Vec<Cidr>,
+    /// TSIG key names (canonical); the keys themselves live in the store.
+    pub keys: Vec<Name>,
     pub notify: Vec<SocketAddr>,
 }
 
@@ -112,7 +121,18 @@ impl TransferSettings {
                     })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(TransferSettings { allow, notify })
+        let keys = list("transfer_keys")?
+            .iter()
+            .map(|t| {
+                Name::parse_owner(t, &Name::root())
+                    .map_err(|e| ("settings.transfer_keys".to_string(), format!("'{t}': {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(TransferSettings {
+            allow,
+            keys,
+            notify,
+        })
     }
 }
 
@@ -142,9 +162,15 @@ mod tests {
 
     #[test]
     fn settings_are_validated() {
-        let ok = serde_json::json!({"transfer_allow": ["127.0.0.1", "10.0.0.0/8"], "also_notify": ["127.0.0.1:5301", "::1"]});
+        let ok = serde_json::json!({"transfer_allow": ["127.0.0.1", "10.0.0.0/8"], "transfer_keys": ["Xfr.Key"], "also_notify": ["127.0.0.1:5301", "::1"]});
         let t = TransferSettings::from_settings(&ok).unwrap();
         assert_eq!(t.allow.len(), 2);
+        assert_eq!(t.keys[0].as_str(), "xfr.key.");
+        let bad = serde_json::json!({"transfer_keys": ["a..b"]});
+        assert_eq!(
+            TransferSettings::from_settings(&bad).unwrap_err().0,
+            "settings.transfer_keys"
+        );
         assert_eq!(t.notify[1].port(), 53);
         let bad = serde_json::json!({"transfer_allow": ["10.0.0.0/99"]});
         let (field, reason) = TransferSettings::from_settings(&bad).unwrap_err();

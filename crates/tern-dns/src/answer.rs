@@ -7,6 +7,7 @@ use tern_core::{Name, RecordType};
 
 use crate::index::ZoneIndex;
 use crate::snapshot::{RrSet, ZoneSnapshot};
+use crate::tsig::Verified;
 
 pub(crate) const HEADER_LEN: usize = 12;
 const MAX_CNAME_CHAIN: usize = 8;
@@ -14,6 +15,7 @@ const MAX_CNAME_CHAIN: usize = 8;
 const CLASSIC_UDP: usize = 512;
 
 const TYPE_OPT: u16 = 41;
+const TYPE_TSIG: u16 = 250;
 const TYPE_ANY: u16 = 255;
 pub(crate) const TYPE_AXFR: u16 = 252;
 pub(crate) const TYPE_IXFR: u16 = 251;
@@ -44,6 +46,9 @@ pub struct AnswerConfig {
     /// Networks allowed to transfer every zone, besides each zone's own
     /// `transfer_allow` setting. Transfers are refused by default.
     pub transfer_allow: Vec<tern_core::transfer::Cidr>,
+    /// TSIG keys allowed to transfer every zone, besides each zone's own
+    /// `transfer_keys` (same rule as there: see `tern_core::transfer`).
+    pub transfer_keys: Vec<Name>,
     /// Answers to CHAOS TXT `id.server`/`hostname.bind` and
     /// `version.server`/`version.bind` (RFC 4892); `None` (the default)
     /// refuses them, as the server's identity is nobody's business.
@@ -61,6 +66,7 @@ impl Default for AnswerConfig {
         AnswerConfig {
             max_udp_payload: 1232,
             transfer_allow: Vec::new(),
+            transfer_keys: Vec::new(),
             chaos: None,
         }
     }
@@ -81,6 +87,9 @@ pub(crate) struct Query<'a> {
     edns: Option<Edns>,
     /// Offset of the authority section (IXFR carries the client's SOA there).
     pub(crate) authority_at: usize,
+    /// Offset of the TSIG record, when the query is signed (it is always the
+    /// last record, RFC 8945 §5.1).
+    pub(crate) tsig_at: Option<usize>,
 }
 
 #[derive(Clone, Copy)]
@@ -98,7 +107,7 @@ pub fn answer(
     transport: Transport,
     config: &AnswerConfig,
 ) -> Option<Vec<u8>> {
-    let response = respond(index, message, transport, config);
+    let response = respond(index, message, transport, config, 0);
     let metrics = index.metrics();
     match &response {
         Some(r) if r.len() >= HEADER_LEN => metrics.query(
@@ -110,6 +119,34 @@ pub fn answer(
         _ => metrics.dropped(),
     }
     response
+}
+
+/// A TSIG-signed query (RFC 8945): checked, answered as if unsigned, and
+/// the answer signed with the same key. The answer leaves room for the TSIG
+/// record, so over UDP a large one comes back truncated and signed.
+fn signed_answer(
+    index: &ZoneIndex,
+    message: &[u8],
+    tsig_at: usize,
+    transport: Transport,
+    config: &AnswerConfig,
+) -> Vec<u8> {
+    let id = u16::from_be_bytes([message[0], message[1]]);
+    let flags = u16::from_be_bytes([message[2], message[3]]);
+    match index.tsig().verify(message, tsig_at) {
+        Verified::Rejected(response) => {
+            response.unwrap_or_else(|| error_response(id, flags, rcode::FORMERR))
+        }
+        Verified::Signed {
+            mut sequence,
+            request,
+        } => {
+            let reserve = usize::from(sequence.key().compose_len());
+            respond(index, &request, transport, config, reserve)
+                .and_then(|response| crate::tsig::sign(&mut sequence, &response))
+                .unwrap_or_else(|| error_response(id, flags, rcode::SERVFAIL))
+        }
+    }
 }
 
 /// The query type, for counting (0 when the question cannot be read).
@@ -128,11 +165,14 @@ fn question_type(message: &[u8]) -> u16 {
         .map_or(0, |t| u16::from_be_bytes([t[0], t[1]]))
 }
 
+/// `reserve`: octets to leave free below the UDP size limit (room for a
+/// TSIG record added afterwards).
 fn respond(
     index: &ZoneIndex,
     message: &[u8],
     transport: Transport,
     config: &AnswerConfig,
+    reserve: usize,
 ) -> Option<Vec<u8>> {
     if message.len() < HEADER_LEN {
         return None;
@@ -147,11 +187,15 @@ fn respond(
         Ok(q) => q,
         Err(()) => return Some(error_response(id, flags, rcode::FORMERR)),
     };
+    if let Some(tsig_at) = query.tsig_at {
+        return Some(signed_answer(index, message, tsig_at, transport, config));
+    }
     let limit = match (transport, query.edns) {
         (Transport::Tcp, _) => u16::MAX as usize,
         (Transport::Udp, Some(e)) => usize::from(e.payload.clamp(512, config.max_udp_payload)),
         (Transport::Udp, None) => CLASSIC_UDP,
-    };
+    }
+    .saturating_sub(reserve);
     let mut response = Response::new(&query, config.max_udp_payload);
     if opcode != 0 {
         response.rcode = rcode::NOTIMP;
@@ -225,8 +269,16 @@ pub(crate) fn parse_query(message: &[u8], id: u16, flags: u16) -> Result<Query<'
         pos = skip_rr(message, pos)?.1;
     }
     let mut edns = None;
-    for _ in 0..count(10) {
+    let mut tsig_at = None;
+    let additional = count(10);
+    for n in 0..additional {
         let (rtype, next) = skip_rr(message, pos)?;
+        if rtype == TYPE_TSIG {
+            if n + 1 != additional {
+                return Err(()); // TSIG anywhere but last: FORMERR (RFC 8945 §5.2)
+            }
+            tsig_at = Some(pos);
+        }
         if rtype == TYPE_OPT {
             if edns.is_some() {
                 return Err(()); // more than one OPT: FORMERR (RFC 6891 §6.1.1)
@@ -253,6 +305,7 @@ pub(crate) fn parse_query(message: &[u8], id: u16, flags: u16) -> Result<Query<'
         qclass,
         edns,
         authority_at,
+        tsig_at,
     })
 }
 

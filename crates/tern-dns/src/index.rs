@@ -21,6 +21,8 @@ pub struct ZoneIndex {
     /// Secondaries notified of every zone's changes (`--also-notify`),
     /// besides each zone's own `also_notify`.
     also_notify: std::sync::OnceLock<Vec<std::net::SocketAddr>>,
+    /// TSIG keys for transfers and signed queries, reloaded from the store.
+    tsig: crate::tsig::TsigKeys,
     /// Serialises writers (commits, loads); readers never take it.
     write: Mutex<()>,
     store: Arc<dyn Store>,
@@ -32,13 +34,15 @@ impl ZoneIndex {
             zones: ArcSwap::from_pointee(HashMap::new()),
             metrics: Metrics::default(),
             also_notify: std::sync::OnceLock::new(),
+            tsig: crate::tsig::TsigKeys::default(),
             write: Mutex::new(()),
             store,
         })
     }
 
-    /// Loads every active zone from the store (at start).
+    /// Loads every active zone and the TSIG keys from the store (at start).
     pub async fn load_all(&self) -> Result<(), tern_core::StoreError> {
+        self.reload_tsig_keys().await?;
         let zones = self
             .store
             .list_zones(&ZoneFilter {
@@ -84,6 +88,18 @@ impl ZoneIndex {
     /// Sets the server-wide NOTIFY targets (once, at start).
     pub fn set_also_notify(&self, targets: Vec<std::net::SocketAddr>) {
         let _ = self.also_notify.set(targets);
+    }
+
+    /// Re-reads the TSIG keys (they change outside the zone journal, e.g.
+    /// by `tern tsig create` in another process).
+    pub async fn reload_tsig_keys(&self) -> Result<(), tern_core::StoreError> {
+        let keys = self.store.tsig_keys().await?;
+        self.tsig.replace(&keys);
+        Ok(())
+    }
+
+    pub fn tsig(&self) -> &crate::tsig::TsigKeys {
+        &self.tsig
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

@@ -1,7 +1,8 @@
 //! tern-dns: the authoritative nameserver. Zones are served from in-memory
 //! snapshots (`snapshot`, `index`) kept current by every commit; `answer`
 //! turns a query into a response without touching the database; `server`
-//! runs the UDP and TCP listeners.
+//! runs the UDP and TCP listeners; `transfer`, `notify` and `tsig` feed
+//! secondaries.
 
 pub mod answer;
 pub mod index;
@@ -10,6 +11,7 @@ pub mod notify;
 pub mod server;
 pub mod snapshot;
 pub mod transfer;
+pub mod tsig;
 
 pub use answer::{AnswerConfig, ChaosIdentity, Transport};
 pub use index::{IndexListener, ZoneIndex};

@@ -1,18 +1,20 @@
 //! Outgoing zone transfers over TCP (RFC 5936 AXFR; RFC 1995 IXFR answered
 //! with the whole zone, which RFC 1995 §4 allows when no increments are
-//! offered). Refused unless the peer is in the zone's `transfer_allow` or
-//! the server's `--allow-transfer` networks.
+//! offered). Access per zone and server-wide by network and TSIG key
+//! (`may_transfer`); refused by default.
 
 use std::net::IpAddr;
 
 use tern_core::serial::serial_gt;
-use tern_core::{JournalEntry, RecordType};
+use tern_core::{JournalEntry, Name, RecordType};
 
 use crate::answer::{
-    AnswerConfig, HEADER_LEN, TYPE_AXFR, TYPE_IXFR, error_response, parse_query, rcode, skip_rr,
+    AnswerConfig, HEADER_LEN, Query, TYPE_AXFR, TYPE_IXFR, error_response, parse_query, rcode,
+    skip_rr,
 };
 use crate::index::ZoneIndex;
 use crate::snapshot::ZoneSnapshot;
+use crate::tsig::Verified;
 
 /// Messages are filled up to this size (RFC 5936 §2.2 leaves it open;
 /// 16 KiB is what BIND and Knot use).
@@ -29,7 +31,8 @@ pub fn is_transfer(message: &[u8]) -> bool {
     parse_query(message, id, flags).is_ok_and(|q| matches!(q.qtype, TYPE_AXFR | TYPE_IXFR))
 }
 
-/// The response messages for a transfer request from `peer`.
+/// The response messages for a transfer request from `peer`; every one
+/// TSIG-signed when the request was.
 pub async fn transfer(
     index: &ZoneIndex,
     message: &[u8],
@@ -41,37 +44,93 @@ pub async fn transfer(
     let Ok(query) = parse_query(message, id, flags) else {
         return vec![error_response(id, flags, rcode::FORMERR)];
     };
-    let refuse = |code: u8| vec![header_only(&query, code)];
-    // Transfers are of whole zones: the question must be a served apex.
-    let Some(zone) = index.load().get(&query.qname).cloned() else {
-        return refuse(rcode::REFUSED);
+    let Some(tsig_at) = query.tsig_at else {
+        return transfer_messages(index, message, &query, peer, None, config).await;
     };
-    let allowed = zone
+    let (mut sequence, request) = match index.tsig().verify(message, tsig_at) {
+        Verified::Signed { sequence, request } => (sequence, request),
+        Verified::Rejected(response) => {
+            tracing::info!(%peer, zone = %query.qname, "zone transfer refused: TSIG check failed");
+            return vec![response.unwrap_or_else(|| error_response(id, flags, rcode::FORMERR))];
+        }
+    };
+    let Ok(query) = parse_query(&request, id, flags) else {
+        return vec![error_response(id, flags, rcode::FORMERR)];
+    };
+    let key = sequence.wrapped_key().name().clone();
+    let messages = transfer_messages(index, &request, &query, peer, Some(&key), config).await;
+    let mut signed = Vec::with_capacity(messages.len());
+    for message in &messages {
+        match crate::tsig::sign(&mut sequence, message) {
+            Some(message) => signed.push(message),
+            None => return vec![error_response(id, flags, rcode::SERVFAIL)],
+        }
+    }
+    signed
+}
+
+/// Whether `peer`, signed with `key` (if at all), may transfer `zone`: the
+/// rule of `tern_core::transfer`, over the zone's and the server's lists.
+fn may_transfer(
+    zone: &ZoneSnapshot,
+    peer: IpAddr,
+    key: Option<&Name>,
+    config: &AnswerConfig,
+) -> bool {
+    let mut networks = zone
         .transfer
         .allow
         .iter()
         .chain(&config.transfer_allow)
-        .any(|net| net.contains(peer));
-    if query.qclass != CLASS_IN || !allowed {
-        tracing::info!(%peer, zone = %zone.name, "zone transfer refused");
+        .peekable();
+    let mut keys = zone
+        .transfer
+        .keys
+        .iter()
+        .chain(&config.transfer_keys)
+        .peekable();
+    let network_ok = networks.peek().is_some() && networks.any(|net| net.contains(peer));
+    if keys.peek().is_none() {
+        return network_ok;
+    }
+    let key_ok = key.is_some_and(|key| keys.any(|k| k == key));
+    let networks_set = !zone.transfer.allow.is_empty() || !config.transfer_allow.is_empty();
+    key_ok && (network_ok || !networks_set)
+}
+
+async fn transfer_messages(
+    index: &ZoneIndex,
+    message: &[u8],
+    query: &Query<'_>,
+    peer: IpAddr,
+    key: Option<&Name>,
+    config: &AnswerConfig,
+) -> Vec<Vec<u8>> {
+    let refuse = |code: u8| vec![header_only(query, code)];
+    // Transfers are of whole zones: the question must be a served apex.
+    let Some(zone) = index.load().get(&query.qname).cloned() else {
+        return refuse(rcode::REFUSED);
+    };
+    if query.qclass != CLASS_IN || !may_transfer(&zone, peer, key, config) {
+        tracing::info!(%peer, zone = %zone.name, key = ?key.map(Name::as_str), "zone transfer refused");
         return refuse(rcode::REFUSED);
     }
     if query.qtype == TYPE_IXFR
-        && let Some(client_serial) = ixfr_serial(message, &query)
+        && let Some(client_serial) = ixfr_serial(message, query)
     {
         if !serial_gt(zone.serial, client_serial) {
             // The client is current: one SOA says so (RFC 1995 §4).
-            let mut builder = Builder::new(&query);
+            let mut builder = Builder::new(query);
             builder.soa(&zone);
             return builder.finish();
         }
         if let Some(chain) = journal_chain(index, &zone, client_serial).await {
             tracing::info!(%peer, zone = %zone.name, from = client_serial, to = zone.serial, "incremental transfer");
-            return incremental(&query, &zone, &chain);
+            return incremental(query, &zone, &chain);
         }
     }
     let zone = &*zone;
-    let mut builder = Builder::new(&query);
+    let mut builder = Builder::new(query);
     builder.soa(zone);
     for (owner, set) in zone.all_rrsets() {
         for rdata in &set.rdatas {
@@ -127,11 +186,7 @@ async fn journal_chain(
 /// RFC 1995 §4: the current SOA, then per change the old SOA with the
 /// records removed and the new SOA with the records added, then the current
 /// SOA again.
-fn incremental(
-    query: &crate::answer::Query<'_>,
-    zone: &ZoneSnapshot,
-    chain: &[JournalEntry],
-) -> Vec<Vec<u8>> {
+fn incremental(query: &Query<'_>, zone: &ZoneSnapshot, chain: &[JournalEntry]) -> Vec<Vec<u8>> {
     let mut builder = Builder::new(query);
     let mut apex = Vec::with_capacity(zone.name.wire_len());
     zone.name.to_wire(&mut apex);
@@ -169,7 +224,7 @@ fn incremental(
 }
 
 /// The SOA serial an IXFR request carries in its authority section.
-fn ixfr_serial(message: &[u8], query: &crate::answer::Query<'_>) -> Option<u32> {
+fn ixfr_serial(message: &[u8], query: &Query<'_>) -> Option<u32> {
     let nscount = u16::from_be_bytes([message[8], message[9]]);
     if nscount == 0 {
         return None;
@@ -185,7 +240,7 @@ fn ixfr_serial(message: &[u8], query: &crate::answer::Query<'_>) -> Option<u32> 
     ]))
 }
 
-fn header_only(query: &crate::answer::Query<'_>, code: u8) -> Vec<u8> {
+fn header_only(query: &Query<'_>, code: u8) -> Vec<u8> {
     let mut builder = Builder::new(query);
     builder.rcode = code;
     builder.finish().into_iter().next().unwrap_or_default()
@@ -203,7 +258,7 @@ struct Builder<'q> {
 }
 
 impl<'q> Builder<'q> {
-    fn new(query: &'q crate::answer::Query<'q>) -> Builder<'q> {
+    fn new(query: &'q Query<'q>) -> Builder<'q> {
         let mut builder = Builder {
             id: query.id,
             flags: query.flags,

@@ -1,6 +1,7 @@
 //! A standard secondary (NSD) fed by Tern: it transfers the zone at start,
-//! and after each commit Tern's NOTIFY makes it transfer again, so it
-//! answers the change. Required in CI; SKIP elsewhere without NSD.
+//! TSIG-signed, and after each commit Tern's NOTIFY makes it transfer again
+//! (IXFR), so it answers the change. Required in CI; SKIP elsewhere without
+//! NSD.
 
 mod common;
 
@@ -18,6 +19,14 @@ async fn nsd_secondary_stays_in_sync() {
         return;
     }
     let core = common::core().await;
+    let key = tern_core::TsigKey::new(
+        "xfr.sync.test",
+        "hmac-sha256",
+        "qpRmVv4Ck2+b4SVzbxRg4v4RbX0aRDsOyn0wxvb8S0E=",
+        0,
+    )
+    .expect("key");
+    core.store.create_tsig_key(&key).await.expect("store key");
     let primary = core.serve(AnswerConfig::default()).await;
     let (service, org, dir) = (&core.service, &core.org, core.dir.path());
 
@@ -44,15 +53,18 @@ async fn nsd_secondary_stays_in_sync() {
     let nsd_dir = dir.join("nsd");
     std::fs::create_dir_all(&nsd_dir).expect("nsd dir");
     let zones = format!(
-        "zone:\n  name: \"sync.test\"\n  zonefile: \"sync.test.zone\"\n  \
-         request-xfr: 127.0.0.1@{} NOKEY\n  allow-notify: 127.0.0.1 NOKEY\n",
+        "key:\n  name: \"xfr.sync.test\"\n  algorithm: hmac-sha256\n  secret: \"{}\"\n\
+         zone:\n  name: \"sync.test\"\n  zonefile: \"sync.test.zone\"\n  \
+         request-xfr: 127.0.0.1@{} xfr.sync.test\n  allow-notify: 127.0.0.1 NOKEY\n",
+        key.secret_base64(),
         primary.port()
     );
     // NSD's own answers may be SERVFAIL until its first transfer: the probe
     // only waits for the process to answer at all.
     let nsd = start_nsd(&nsd_dir, &zones, "sync.test").await;
+    // Only the key opens transfers: no network is allowed without it.
     let settings = serde_json::json!({
-        "transfer_allow": ["127.0.0.1"],
+        "transfer_keys": ["xfr.sync.test"],
         "also_notify": [nsd.addr.to_string()],
     });
     service
@@ -109,6 +121,10 @@ async fn nsd_secondary_stays_in_sync() {
     // NSD itself records that it moved to the primary's serial.
     let log = std::fs::read_to_string(nsd_dir.join("nsd.log")).unwrap_or_default();
     assert!(log.contains(&format!("is updated to {serial}")), "{log}");
+    assert!(
+        log.contains("TSIG verified with key xfr.sync.test"),
+        "{log}"
+    );
     let soa = parse(
         &udp(nsd.addr, &query("sync.test", 6, None))
             .await

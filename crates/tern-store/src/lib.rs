@@ -24,11 +24,14 @@ use futures_util::TryStreamExt;
 use sqlx::any::{AnyArguments, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Executor, Transaction};
 use tern_core::store::{Commit, Store, StoreError, ZoneFilter};
-use tern_core::{JournalEntry, Name, Organisation, Project, Record, Zone};
+use tern_core::{JournalEntry, Name, Organisation, Project, Record, TsigKey, Zone};
 use uuid::Uuid;
 
 pub use follow::JournalFollower;
-use rows::{journal_from_row, org_from_row, project_from_row, record_from_row, zone_from_row};
+use rows::{
+    journal_from_row, org_from_row, project_from_row, record_from_row, tsig_key_from_row,
+    zone_from_row,
+};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -1011,6 +1014,41 @@ impl Store for Database {
             .map(journal_from_row)
             .collect::<Result<Vec<_>, _>>()?;
         attach_parts(&self.pool, self.backend, entries).await
+    }
+
+    async fn tsig_keys(&self) -> Result<Vec<TsigKey>, StoreError> {
+        let rows =
+            sqlx::query("SELECT name, algorithm, secret, created_at FROM tsig_keys ORDER BY name")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(backend_error)?;
+        rows.iter().map(tsig_key_from_row).collect()
+    }
+
+    async fn create_tsig_key(&self, key: &TsigKey) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO tsig_keys (name, algorithm, secret, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(key.name.as_str().to_string())
+        .bind(key.algorithm.as_str())
+        .bind(key.secret_base64())
+        .bind(key.created_at)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| match backend_error(e) {
+            StoreError::Duplicate(_) => StoreError::Duplicate(format!("TSIG key '{}'", key.name)),
+            other => other,
+        })?;
+        Ok(())
+    }
+
+    async fn delete_tsig_key(&self, name: &Name) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM tsig_keys WHERE name = $1")
+            .bind(name.as_str().to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(backend_error)?;
+        Ok(done.rows_affected() > 0)
     }
 }
 

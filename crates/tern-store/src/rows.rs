@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 use tern_core::store::StoreError;
 use tern_core::{
     ChangeSource, JournalEntry, Name, Organisation, Principal, Project, Rdata, Record, RecordType,
-    SoaSettings, Zone, ZoneKind, ZoneStatus,
+    SoaSettings, TsigKey, Zone, ZoneKind, ZoneStatus,
 };
 use uuid::Uuid;
 
@@ -152,6 +152,14 @@ pub(crate) fn org_from_row(row: &AnyRow) -> Result<Organisation, StoreError> {
         features: serde_json::from_str(&features).map_err(|e| corrupt("features", e))?,
         created_at: get(row, "created_at")?,
     })
+}
+
+pub(crate) fn tsig_key_from_row(row: &AnyRow) -> Result<TsigKey, StoreError> {
+    let name: String = get(row, "name")?;
+    let algorithm: String = get(row, "algorithm")?;
+    let secret: String = get(row, "secret")?;
+    TsigKey::new(&name, &algorithm, &secret, get(row, "created_at")?)
+        .map_err(|e| corrupt("tsig_keys", e))
 }
 
 pub(crate) fn project_from_row(row: &AnyRow) -> Result<Project, StoreError> {

@@ -129,6 +129,30 @@ async fn organisations_and_projects() {
 }
 
 #[tokio::test]
+async fn tsig_keys_round_trip() {
+    each_engine(|env| async move {
+        let db = &env.db;
+        let key = tern_core::TsigKey::new(
+            "Xfr.Example.",
+            "hmac-sha384",
+            "qpRmVv4Ck2+b4SVzbxRg4v4RbX0aRDsOyn0wxvb8S0E=",
+            now_millis(),
+        )
+        .unwrap();
+        db.create_tsig_key(&key).await.unwrap();
+        assert_eq!(db.tsig_keys().await.unwrap(), vec![key.clone()]);
+        match db.create_tsig_key(&key).await {
+            Err(StoreError::Duplicate(m)) => assert!(m.contains("xfr.example."), "{m}"),
+            other => panic!("{}: duplicate key gave {other:?}", env.label),
+        }
+        assert!(db.delete_tsig_key(&key.name).await.unwrap());
+        assert!(!db.delete_tsig_key(&key.name).await.unwrap());
+        assert!(db.tsig_keys().await.unwrap().is_empty());
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn create_zone_and_read_it_back() {
     each_engine(|env| async move {
         let db = &env.db;

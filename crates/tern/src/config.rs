@@ -44,6 +44,31 @@ pub enum Command {
     /// Manage zones directly in the configured database.
     #[command(subcommand)]
     Zone(ZoneCommand),
+    /// Manage TSIG keys for zone transfers (RFC 8945).
+    #[command(subcommand)]
+    Tsig(TsigCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TsigCommand {
+    /// Create a key and print it as a BIND/NSD/Knot `key` clause.
+    Create {
+        /// Key name, e.g. transfer.example.net
+        name: String,
+        /// hmac-sha256, hmac-sha384, hmac-sha512 or hmac-sha1
+        #[arg(long, default_value = "hmac-sha256")]
+        algorithm: String,
+        /// Base64 secret to use instead of a generated one (from a peer's config)
+        #[arg(long)]
+        secret: Option<String>,
+    },
+    /// List keys (names and algorithms; secrets only with --show-secrets).
+    List {
+        #[arg(long)]
+        show_secrets: bool,
+    },
+    /// Delete a key; zones naming it in transfer_keys then refuse it.
+    Delete { name: String },
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -66,6 +91,10 @@ pub struct ServeArgs {
     /// Networks allowed to transfer every zone (AXFR/IXFR), comma-separated CIDRs [default: none]
     #[arg(long, env = "TERN_ALLOW_TRANSFER", value_delimiter = ',')]
     pub allow_transfer: Vec<String>,
+    /// TSIG keys allowed to transfer every zone, comma-separated key names
+    /// (see `tern tsig create`); with keys set, transfers must be signed [default: none]
+    #[arg(long, env = "TERN_ALLOW_TRANSFER_KEY", value_delimiter = ',')]
+    pub allow_transfer_key: Vec<String>,
     /// Secondaries notified of every zone's changes, comma-separated address[:port]
     #[arg(long, env = "TERN_ALSO_NOTIFY", value_delimiter = ',')]
     pub also_notify: Vec<String>,
@@ -123,6 +152,7 @@ pub struct FileConfig {
     pub chaos: Option<bool>,
     pub server_id: Option<String>,
     pub allow_transfer: Option<Vec<String>>,
+    pub allow_transfer_key: Option<Vec<String>>,
     pub also_notify: Option<Vec<String>>,
     pub edns_udp_size: Option<u16>,
 }
@@ -225,6 +255,7 @@ impl Settings {
         };
         let transfer = TransferSettings::from_settings(&serde_json::json!({
             "transfer_allow": pick(&serve.allow_transfer, file.allow_transfer),
+            "transfer_keys": pick(&serve.allow_transfer_key, file.allow_transfer_key),
             "also_notify": pick(&serve.also_notify, file.also_notify),
         }))
         .map_err(|(field, reason)| {
@@ -232,6 +263,7 @@ impl Settings {
                 "{}: {reason}",
                 field
                     .replace("settings.transfer_allow", "--allow-transfer")
+                    .replace("settings.transfer_keys", "--allow-transfer-key")
                     .replace("settings.also_notify", "--also-notify")
             )
         })?;

@@ -2,6 +2,7 @@
 //! one `ZoneService`, and runs either the server or a one-shot zone command.
 
 mod config;
+mod tsig_cmd;
 mod zone_cmd;
 
 use std::sync::Arc;
@@ -15,6 +16,9 @@ use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
 use crate::config::{Cli, Command, ServeArgs, Settings};
+
+/// How soon a TSIG key created or deleted elsewhere takes effect.
+const TSIG_KEY_REFRESH: std::time::Duration = std::time::Duration::from_secs(2);
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
@@ -36,6 +40,14 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Serve(args) => {
             let settings = Settings::resolve(&cli.global, &args)?;
             serve(settings).await
+        }
+        Command::Tsig(cmd) => {
+            let settings = Settings::resolve(&cli.global, &ServeArgs::default())?;
+            let (database, service) = open(&settings).await?;
+            let result = tsig_cmd::run(service.store().as_ref(), cmd).await;
+            drop(service);
+            database.close().await;
+            result
         }
         Command::Zone(cmd) => {
             let settings = Settings::resolve(&cli.global, &ServeArgs::default())?;
@@ -91,6 +103,7 @@ async fn serve(settings: Settings) -> Result<()> {
     index.set_also_notify(settings.transfer.notify.clone());
     let answer_config = AnswerConfig {
         transfer_allow: settings.transfer.allow.clone(),
+        transfer_keys: settings.transfer.keys.clone(),
         max_udp_payload: settings.edns_udp_size,
         chaos: settings.chaos_id.clone().map(|id| ChaosIdentity {
             id,
@@ -109,6 +122,19 @@ async fn serve(settings: Settings) -> Result<()> {
             follower_service.publish(entry);
         }
         tracing::warn!("journal follower stopped");
+    });
+
+    // TSIG keys change outside the zone journal (`tern tsig` in another
+    // process, later the API): re-read them every few seconds.
+    let key_index = index.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(TSIG_KEY_REFRESH);
+        loop {
+            tick.tick().await;
+            if let Err(e) = key_index.reload_tsig_keys().await {
+                tracing::warn!(error = %e, "re-reading TSIG keys");
+            }
+        }
     });
 
     let listener = TcpListener::bind(settings.api_listen)

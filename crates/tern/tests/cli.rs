@@ -146,6 +146,76 @@ fn strict_import_fails_with_lines_and_skip_invalid_reports() {
     );
 }
 
+#[test]
+fn tsig_keys_are_created_listed_and_deleted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path();
+    let out = tern(
+        data,
+        &[
+            "tsig",
+            "create",
+            "xfr.example.net",
+            "--algorithm",
+            "hmac-sha512",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let clause = text(&out.stdout);
+    assert!(
+        clause.contains("key \"xfr.example.net\"") && clause.contains("algorithm hmac-sha512;"),
+        "{clause}"
+    );
+    // A generated secret is as long as the hash: 64 octets, 88 base64 chars.
+    let secret = clause
+        .split("secret \"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_default();
+    assert_eq!(secret.len(), 88, "{clause}");
+
+    let out = tern(data, &["tsig", "create", "xfr.example.net"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("already exists"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = tern(data, &["tsig", "create", "k2", "--algorithm", "hmac-md5"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("unsupported TSIG algorithm 'hmac-md5'"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = tern(data, &["tsig", "create", "k2", "--secret", "c2hvcnQ="]);
+    assert!(
+        text(&out.stderr).contains("secret: 5 octets is too short"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let list = text(&tern(data, &["tsig", "list"]).stdout);
+    assert_eq!(list.trim(), "xfr.example.net.\thmac-sha512", "{list}");
+    let list = text(&tern(data, &["tsig", "list", "--show-secrets"]).stdout);
+    assert!(list.contains(secret), "{list}");
+
+    let out = tern(data, &["tsig", "delete", "XFR.example.net."]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&tern(data, &["tsig", "list"]).stdout)
+            .trim()
+            .is_empty()
+    );
+    let out = tern(data, &["tsig", "delete", "xfr.example.net"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("no TSIG key named"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
 fn free_port() -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     listener.local_addr().expect("addr")

@@ -195,15 +195,25 @@ impl Drop for Nsd {
 /// Whether `nsd` is installed; in CI (`CI=true`) its absence is a failure,
 /// elsewhere a visible SKIP line.
 pub fn nsd_available(test: &str) -> bool {
-    if std::process::Command::new("nsd").arg("-v").output().is_ok() {
+    tool_available("nsd", "-v", test)
+}
+
+/// Whether `tool` runs (`tool probe_arg`); in CI its absence is a failure,
+/// elsewhere a visible SKIP line.
+pub fn tool_available(tool: &str, probe_arg: &str, test: &str) -> bool {
+    if std::process::Command::new(tool)
+        .arg(probe_arg)
+        .output()
+        .is_ok()
+    {
         return true;
     }
     if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("nsd is required in CI");
+        panic!("{tool} is required in CI");
     }
     let _ = std::io::Write::write_all(
         &mut std::io::stderr(),
-        format!("SKIP: nsd not installed; {test} skipped\n").as_bytes(),
+        format!("SKIP: {tool} not installed; {test} skipped\n").as_bytes(),
     );
     false
 }
