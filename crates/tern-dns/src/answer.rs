@@ -569,9 +569,9 @@ fn resolve(
             match wildcard_for(zone, &name) {
                 Some(source) => source,
                 None => {
-                    if response.answer.is_empty() {
-                        response.rcode = rcode::NXDOMAIN;
-                    }
+                    // Also at the end of a CNAME/DNAME chain: the RCODE is
+                    // the last name's (RFC 6604 §2.1).
+                    response.rcode = rcode::NXDOMAIN;
                     negative(zone, response);
                     return;
                 }
@@ -677,8 +677,10 @@ fn referral(zone: &ZoneSnapshot, cut: &Name, response: &mut Response<'_>) {
             ns,
             zone.ttl_of(ns),
         );
+        // Glue below the cut, and addresses of targets elsewhere in this
+        // zone (sibling glue and in-zone servers, RFC 9471 §2), as Knot does.
         for target in &ns.targets {
-            if target.is_subdomain_of(cut) {
+            if target.is_subdomain_of(&zone.name) {
                 glue(zone, target, response);
             }
         }

@@ -17,7 +17,7 @@ use tokio::net::TcpStream;
 
 mod common;
 
-use common::{Reply, parse, query, udp};
+use common::{Reply, parse, query, tcp, udp};
 
 struct Fixture {
     service: Arc<ZoneService>,
@@ -68,27 +68,6 @@ async fn ask(addr: SocketAddr, name: &str, qtype: RecordType) -> Reply {
             .await
             .expect("an answer"),
     )
-}
-
-async fn tcp(addr: SocketAddr, messages: &[Vec<u8>]) -> Vec<Vec<u8>> {
-    let mut stream = TcpStream::connect(addr).await.expect("connect");
-    // Pipelined: every query is sent before any answer is read.
-    for msg in messages {
-        stream
-            .write_all(&(msg.len() as u16).to_be_bytes())
-            .await
-            .expect("write");
-        stream.write_all(msg).await.expect("write");
-    }
-    let mut out = Vec::new();
-    for _ in messages {
-        let mut len = [0u8; 2];
-        stream.read_exact(&mut len).await.expect("read length");
-        let mut body = vec![0u8; u16::from_be_bytes(len) as usize];
-        stream.read_exact(&mut body).await.expect("read body");
-        out.push(body);
-    }
-    out
 }
 
 fn types(rrs: &[(String, u16, String)]) -> Vec<u16> {

@@ -179,13 +179,35 @@ pub async fn udp(addr: SocketAddr, msg: &[u8]) -> Option<Vec<u8>> {
     }
 }
 
-/// An NSD process serving from a temp dir, killed on drop.
-pub struct Nsd {
+/// Sends `messages` pipelined on one TCP connection (every query before any
+/// answer is read) and returns the answers in order.
+pub async fn tcp(addr: SocketAddr, messages: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let mut framed = Vec::new();
+    for msg in messages {
+        framed.extend_from_slice(&(msg.len() as u16).to_be_bytes());
+        framed.extend_from_slice(msg);
+    }
+    stream.write_all(&framed).await.expect("write");
+    let mut out = Vec::new();
+    for _ in messages {
+        let mut len = [0u8; 2];
+        stream.read_exact(&mut len).await.expect("read length");
+        let mut body = vec![0u8; u16::from_be_bytes(len) as usize];
+        stream.read_exact(&mut body).await.expect("read body");
+        out.push(body);
+    }
+    out
+}
+
+/// An NSD or Knot process serving from a temp dir, killed on drop.
+pub struct PeerServer {
     child: std::process::Child,
     pub addr: SocketAddr,
 }
 
-impl Drop for Nsd {
+impl Drop for PeerServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -228,7 +250,7 @@ pub fn free_port() -> u16 {
 /// Starts NSD in the foreground on a free loopback port with the given
 /// `zone:` clauses (zone files relative to `dir`), and waits until it
 /// answers `probe` (a zone it must be authoritative for, or any answer).
-pub async fn start_nsd(dir: &std::path::Path, zones: &str, probe: &str) -> Nsd {
+pub async fn start_nsd(dir: &std::path::Path, zones: &str, probe: &str) -> PeerServer {
     let port = free_port();
     let conf = dir.join("nsd.conf");
     let d = dir.display();
@@ -251,7 +273,7 @@ pub async fn start_nsd(dir: &std::path::Path, zones: &str, probe: &str) -> Nsd {
         .spawn()
         .expect("start nsd");
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
-    let nsd = Nsd { child, addr };
+    let nsd = PeerServer { child, addr };
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while udp(addr, &query(probe, 6, None)).await.is_none() {
         assert!(
@@ -262,6 +284,58 @@ pub async fn start_nsd(dir: &std::path::Path, zones: &str, probe: &str) -> Nsd {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     nsd
+}
+
+/// Starts Knot in the foreground on a free loopback port serving `zones`
+/// (name, zone file path) and waits until it answers `probe`'s SOA.
+pub async fn start_knot(
+    dir: &std::path::Path,
+    zones: &[(String, std::path::PathBuf)],
+    probe: &str,
+) -> PeerServer {
+    let port = free_port();
+    let d = dir.display();
+    let mut conf = format!(
+        "server:\n  rundir: \"{d}\"\n  listen: 127.0.0.1@{port}\n  udp-workers: 1\n  \
+         tcp-workers: 1\n  background-workers: 1\n\
+         log:\n  - target: \"{d}/knot.log\"\n    any: info\n\
+         database:\n  storage: \"{d}/db\"\n\
+         template:\n  - id: default\n    storage: \"{d}\"\n    zonefile-sync: -1\n    \
+         zonefile-load: whole\n    journal-content: none\n\
+         zone:\n"
+    );
+    for (name, file) in zones {
+        conf.push_str(&format!(
+            "  - domain: \"{name}\"\n    file: \"{}\"\n",
+            file.display()
+        ));
+    }
+    let path = dir.join("knot.conf");
+    std::fs::write(&path, conf).expect("knot.conf");
+    let child = std::process::Command::new("knotd")
+        .arg("-c")
+        .arg(&path)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start knotd");
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
+    let knot = PeerServer { child, addr };
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(reply) = udp(addr, &query(probe, 6, None)).await
+            && parse(&reply).rcode == 0
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "knotd did not start: {}",
+            std::fs::read_to_string(dir.join("knot.log")).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    knot
 }
 
 /// The core a nameserver test needs: a SQLite store in a temp dir, the
@@ -313,6 +387,11 @@ impl Core {
             env!("CARGO_MANIFEST_DIR")
         ))
         .expect("fixture");
+        self.import_text(zone, &text).await
+    }
+
+    /// Imports master-file text (invalid records skipped), as a new zone.
+    pub async fn import_text(&self, zone: &str, text: &str) -> tern_core::Zone {
         let options = tern_core::ImportOptions {
             mode: tern_core::ImportMode::Replace,
             skip_invalid: true,
