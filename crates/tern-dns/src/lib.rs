@@ -12,6 +12,7 @@ pub mod server;
 pub mod snapshot;
 pub mod transfer;
 pub mod tsig;
+mod udp_batch;
 
 pub use answer::{AnswerConfig, ChaosIdentity, Transport};
 pub use index::{IndexListener, ZoneIndex};

@@ -1,4 +1,4 @@
-//! UDP and TCP listeners. UDP: one receive loop per socket. TCP (RFC 7766):
+//! UDP and TCP listeners. UDP: blocking receive loops (batched, `udp_batch`). TCP (RFC 7766):
 //! length-prefixed messages, several queries per connection answered in
 //! order, an idle timeout and a cap on open connections.
 
@@ -10,7 +10,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::Semaphore;
 
-use crate::answer::{AnswerConfig, Transport, answer};
+use crate::answer::{AnswerConfig, Transport, answer, error_response, rcode};
 use crate::index::ZoneIndex;
 
 const TCP_IDLE: Duration = Duration::from_secs(10);
@@ -116,22 +116,20 @@ impl DnsServer {
 }
 
 fn serve_udp(socket: &std::net::UdpSocket, index: &ZoneIndex, config: &AnswerConfig) {
-    let mut buf = vec![0u8; 65535];
-    loop {
-        let (len, peer) = match socket.recv_from(&mut buf) {
-            Ok(received) => received,
-            Err(e) => {
-                // ICMP errors from earlier sends surface here; keep serving.
-                tracing::debug!(error = %e, "udp receive");
-                continue;
-            }
-        };
-        if let Some(response) = answer(index, &buf[..len], Transport::Udp, config)
-            && let Err(e) = socket.send_to(&response, peer)
-        {
-            tracing::debug!(error = %e, %peer, "udp send");
+    crate::udp_batch::serve(socket, |query, truncated| {
+        if truncated {
+            // Longer than any real query: FORMERR from the header alone.
+            return match query {
+                [a, b, c, d, ..] if c & 0x80 == 0 => Some(error_response(
+                    u16::from_be_bytes([*a, *b]),
+                    u16::from_be_bytes([*c, *d]),
+                    rcode::FORMERR,
+                )),
+                _ => None,
+            };
         }
-    }
+        answer(index, query, Transport::Udp, config)
+    });
 }
 
 async fn serve_tcp(

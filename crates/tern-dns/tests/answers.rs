@@ -476,3 +476,34 @@ async fn zone_transfer_needs_an_acl() {
     );
     assert_eq!(reply.answer[3].0, "ixfr-new.example.com.");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batched_udp_answers_bursts_and_refuses_oversize_datagrams() {
+    let f = fixture(&["example.com"]).await;
+    // A burst from one socket: the batched receive takes several per call
+    // and every query still gets its own answer, to its own id.
+    let socket = tokio::net::UdpSocket::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    for id in 0..64u16 {
+        let mut q = query("example.com", 6, None);
+        q[..2].copy_from_slice(&id.to_be_bytes());
+        socket.send_to(&q, f.addr).await.expect("send");
+    }
+    let mut ids = std::collections::BTreeSet::new();
+    let mut buf = vec![0u8; 4096];
+    while ids.len() < 64 {
+        let n = tokio::time::timeout(Duration::from_secs(2), socket.recv(&mut buf))
+            .await
+            .expect("every query answered")
+            .expect("recv");
+        assert_eq!(parse(&buf[..n]).rcode, 0);
+        ids.insert(u16::from_be_bytes([buf[0], buf[1]]));
+    }
+    // Longer than any query the server reads whole: FORMERR, not silence.
+    let mut huge = query("example.com", 1, None);
+    huge.resize(6000, 0);
+    let reply = udp(f.addr, &huge).await.expect("answer");
+    assert_eq!(reply[3] & 0x0f, 1, "FORMERR");
+    assert_eq!(reply[..2], huge[..2]);
+}
