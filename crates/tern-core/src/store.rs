@@ -76,6 +76,17 @@ pub trait Store: Send + Sync + 'static {
     // ---- records (reads) ----
     /// All records of a zone, ordered by name, type, then id.
     async fn records(&self, zone_id: Uuid) -> Result<Vec<Record>, StoreError>;
+    /// All records of a zone, in chunks of unspecified order and size, so a
+    /// caller that builds its own structure (the nameserver's index) never
+    /// holds the whole zone twice. The default reads everything at once.
+    async fn records_chunked(
+        &self,
+        zone_id: Uuid,
+        sink: &mut (dyn FnMut(Vec<Record>) + Send),
+    ) -> Result<(), StoreError> {
+        sink(self.records(zone_id).await?);
+        Ok(())
+    }
     async fn records_at(&self, zone_id: Uuid, names: &[Name]) -> Result<Vec<Record>, StoreError>;
     /// Records strictly below `name`.
     async fn records_below(&self, zone_id: Uuid, name: &Name) -> Result<Vec<Record>, StoreError>;

@@ -16,6 +16,7 @@ const CLASSIC_UDP: usize = 512;
 
 const TYPE_OPT: u16 = 41;
 const TYPE_TSIG: u16 = 250;
+const OPCODE_NOTIFY: u8 = 4;
 const TYPE_ANY: u16 = 255;
 pub(crate) const TYPE_AXFR: u16 = 252;
 pub(crate) const TYPE_IXFR: u16 = 251;
@@ -197,6 +198,14 @@ fn respond(
     }
     .saturating_sub(reserve);
     let mut response = Response::new(&query, config.max_udp_payload);
+    if opcode == OPCODE_NOTIFY {
+        // Tern is primary for every zone it serves: a NOTIFY cannot make it
+        // refresh anything. REFUSED (as BIND and Knot answer a NOTIFY for a
+        // zone they are not secondary for), not NOTIMP: NOTIFY is understood.
+        tracing::debug!(zone = %query.qname, "NOTIFY refused: not a secondary zone");
+        response.rcode = rcode::REFUSED;
+        return Some(response.finish(limit));
+    }
     if opcode != 0 {
         response.rcode = rcode::NOTIMP;
         return Some(response.finish(limit));

@@ -52,11 +52,14 @@ impl ZoneIndex {
             .await?;
         let mut map = ZoneMap::new();
         for zone in zones {
-            let records = self.store.records(zone.id).await?;
-            map.insert(
-                zone.name.clone(),
-                Arc::new(ZoneSnapshot::build(&zone, &records)),
-            );
+            // Chunk by chunk: the records never sit in memory beside the
+            // snapshot built from them.
+            let count = self.store.record_count(zone.id).await?;
+            let mut snapshot = ZoneSnapshot::sized_for(&zone, count as usize);
+            self.store
+                .records_chunked(zone.id, &mut |chunk| snapshot.extend(&chunk))
+                .await?;
+            map.insert(zone.name.clone(), Arc::new(snapshot));
         }
         let _guard = self.write.lock();
         self.zones.store(Arc::new(map));

@@ -136,11 +136,21 @@ impl<V: Clone> Sharded<V> {
 
 impl ZoneSnapshot {
     pub fn build(zone: &Zone, records: &[Record]) -> ZoneSnapshot {
-        let mut snapshot = ZoneSnapshot::empty(zone, shards_for(records.len()));
-        for record in records {
-            snapshot.insert(record);
-        }
+        let mut snapshot = ZoneSnapshot::sized_for(zone, records.len());
+        snapshot.extend(records);
         snapshot
+    }
+
+    /// An empty snapshot sharded for about `records` records, to be filled
+    /// with `extend` chunk by chunk (the start-up load).
+    pub fn sized_for(zone: &Zone, records: usize) -> ZoneSnapshot {
+        ZoneSnapshot::empty(zone, shards_for(records))
+    }
+
+    pub fn extend(&mut self, records: &[Record]) {
+        for record in records {
+            self.insert(record);
+        }
     }
 
     fn empty(zone: &Zone, shards: usize) -> ZoneSnapshot {

@@ -188,10 +188,16 @@ async fn edns_errors_and_tcp() {
     assert!(udp(a, &response).await.is_none());
     assert!(udp(a, &[1, 2, 3]).await.is_none());
 
-    // NOTIMP for UPDATE (opcode 5); REFUSED for class CH and for AXFR.
+    // NOTIMP for UPDATE (opcode 5); REFUSED for NOTIFY, class CH and AXFR.
     let mut update = query("example.com", 6, None);
     update[2] = 5 << 3;
     assert_eq!(udp(a, &update).await.expect("answer")[3] & 0x0f, 4);
+    // NOTIFY is understood (no NOTIMP) but refused: no zone here is a
+    // secondary; the answer keeps the opcode.
+    let mut notify = query("example.com", 6, None);
+    notify[2] = (4 << 3) | 0x04;
+    let reply = udp(a, &notify).await.expect("answer");
+    assert_eq!((reply[3] & 0x0f, reply[2] >> 3 & 0x0f), (5, 4));
     let mut chaos = query("version.bind", 16, None);
     let n = chaos.len();
     chaos[n - 1] = 3;
