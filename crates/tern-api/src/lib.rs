@@ -1,6 +1,15 @@
-//! tern-api: the HTTP face of Tern. For now the health endpoints a process
-//! supervisor or load balancer probes and `/metrics`; the native API and the
-//! seed dialects are built on the same router by the API issues.
+//! tern-api: the HTTP face of Tern. The native API (`/api/v1/…`: tenancy
+//! in `admin`, zones in `domains`, records in `records`), authenticated by
+//! bearer tokens (`auth`), with one error body (`error`); plus the health
+//! endpoints a supervisor or load balancer probes and `/metrics`.
+
+pub mod admin;
+pub mod auth;
+mod domains;
+pub mod error;
+mod extract;
+mod records;
+mod views;
 
 use std::sync::Arc;
 
@@ -18,14 +27,39 @@ pub type MetricsSource = Arc<dyn Fn() -> String + Send + Sync>;
 pub struct ApiState {
     pub service: Arc<ZoneService>,
     pub metrics: MetricsSource,
+    pub touched: Arc<auth::TouchLog>,
 }
+
+impl ApiState {
+    pub fn new(service: Arc<ZoneService>, metrics: MetricsSource) -> ApiState {
+        ApiState {
+            service,
+            metrics,
+            touched: Arc::default(),
+        }
+    }
+}
+
+/// Largest request body accepted; zone imports have their own limit.
+const BODY_LIMIT: usize = 1024 * 1024;
+/// Largest zone file an import accepts.
+pub const IMPORT_LIMIT: usize = 64 * 1024 * 1024;
 
 pub fn router(state: ApiState) -> Router {
     Router::new()
+        .merge(admin::routes())
+        .merge(domains::routes())
+        .merge(records::routes())
+        .fallback(not_found)
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .with_state(state)
+}
+
+async fn not_found() -> error::ApiError {
+    error::ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
 }
 
 /// The process is up and serving HTTP.

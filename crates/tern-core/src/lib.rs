@@ -1,6 +1,7 @@
 //! tern-core: the DNS data model, zone files, zone rules and `ZoneService`, the
 //! only writer of zone data. No I/O of its own: storage is behind `Store`.
 
+pub mod auth;
 pub mod error;
 pub mod model;
 pub mod name;
@@ -14,6 +15,7 @@ pub mod transfer;
 pub mod tsig;
 pub mod zonefile;
 
+pub use auth::{ApiToken, Scope, TokenRejection};
 pub use error::CoreError;
 pub use model::*;
 pub use name::{Name, NameError};

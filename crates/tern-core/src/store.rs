@@ -5,6 +5,8 @@
 use async_trait::async_trait;
 use uuid::Uuid;
 
+use crate::auth::ApiToken;
+use crate::model::Timestamp;
 use crate::model::{JournalEntry, Organisation, Project, Record, Zone, ZoneKind, ZoneStatus};
 use crate::name::Name;
 use crate::tsig::TsigKey;
@@ -67,6 +69,20 @@ pub trait Store: Send + Sync + 'static {
         org_id: Uuid,
         slug: &str,
     ) -> Result<Option<Project>, StoreError>;
+
+    async fn project(&self, id: Uuid) -> Result<Option<Project>, StoreError>;
+    /// Projects of an organisation, ordered by slug.
+    async fn list_projects(&self, org_id: Uuid) -> Result<Vec<Project>, StoreError>;
+
+    // ---- API tokens ----
+    async fn create_token(&self, token: &ApiToken) -> Result<(), StoreError>;
+    async fn token(&self, id: Uuid) -> Result<Option<ApiToken>, StoreError>;
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<ApiToken>, StoreError>;
+    /// Tokens of one organisation (every one when `None`), newest first.
+    async fn list_tokens(&self, org_id: Option<Uuid>) -> Result<Vec<ApiToken>, StoreError>;
+    /// Whether a token that was not yet revoked is now.
+    async fn revoke_token(&self, id: Uuid, at: Timestamp) -> Result<bool, StoreError>;
+    async fn touch_token(&self, id: Uuid, at: Timestamp) -> Result<(), StoreError>;
 
     // ---- zones ----
     async fn zone(&self, id: Uuid) -> Result<Option<Zone>, StoreError>;

@@ -24,13 +24,15 @@ use futures_util::TryStreamExt;
 use sqlx::any::{AnyArguments, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Executor, Transaction};
 use tern_core::store::{Commit, Store, StoreError, ZoneFilter};
-use tern_core::{JournalEntry, Name, Organisation, Project, Record, TsigKey, Zone};
+use tern_core::{
+    ApiToken, JournalEntry, Name, Organisation, Project, Record, Timestamp, TsigKey, Zone,
+};
 use uuid::Uuid;
 
 pub use follow::JournalFollower;
 use rows::{
-    journal_from_row, org_from_row, project_from_row, record_from_row, tsig_key_from_row,
-    zone_from_row,
+    TOKEN_COLUMNS, journal_from_row, org_from_row, project_from_row, record_from_row,
+    token_from_row, tsig_key_from_row, zone_from_row,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -621,6 +623,21 @@ fn sort_records(mut records: Vec<Record>) -> Vec<Record> {
 
 impl Database {
     /// The organisation whose unique `column` (id or slug) is `value`.
+    async fn token_where(
+        &self,
+        column: &str,
+        value: String,
+    ) -> Result<Option<ApiToken>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE {column} = $1"
+        ))
+        .bind(value)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend_error)?;
+        row.as_ref().map(token_from_row).transpose()
+    }
+
     async fn organisation_where(
         &self,
         column: &str,
@@ -777,6 +794,123 @@ impl Store for Database {
             .await
             .map_err(backend_error)?;
         row.as_ref().map(project_from_row).transpose()
+    }
+
+    async fn project(&self, id: Uuid) -> Result<Option<Project>, StoreError> {
+        let row =
+            sqlx::query("SELECT id, org_id, slug, name, created_at FROM projects WHERE id = $1")
+                .bind(id.to_string())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(backend_error)?;
+        row.as_ref().map(project_from_row).transpose()
+    }
+
+    async fn list_projects(&self, org_id: Uuid) -> Result<Vec<Project>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, org_id, slug, name, created_at FROM projects WHERE org_id = $1",
+        )
+        .bind(org_id.to_string())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend_error)?;
+        let mut projects = rows
+            .iter()
+            .map(project_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        projects.sort_by(|a, b| a.slug.cmp(&b.slug));
+        Ok(projects)
+    }
+
+    async fn create_token(&self, token: &ApiToken) -> Result<(), StoreError> {
+        let scopes =
+            serde_json::to_string(&token.scopes).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let networks: Vec<String> = token
+            .allowed_networks
+            .iter()
+            .map(|n| format!("{}/{}", n.network, n.prefix))
+            .collect();
+        let networks =
+            serde_json::to_string(&networks).map_err(|e| StoreError::Backend(e.to_string()))?;
+        sqlx::query(&format!(
+            "INSERT INTO api_tokens ({TOKEN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        ))
+        .bind(token.id.to_string())
+        .bind(token.org_id.to_string())
+        .bind(token.project_id.map(|p| p.to_string()))
+        .bind(token.name.clone())
+        .bind(scopes)
+        .bind(token.hash.clone())
+        .bind(token.expires_at)
+        .bind(networks)
+        .bind(token.last_used_at)
+        .bind(token.revoked_at)
+        .bind(token.created_at)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| match backend_error(e) {
+            StoreError::NotFound(_) => StoreError::NotFound(format!(
+                "organisation {} or project of the token",
+                token.org_id
+            )),
+            other => other,
+        })?;
+        Ok(())
+    }
+
+    async fn token(&self, id: Uuid) -> Result<Option<ApiToken>, StoreError> {
+        self.token_where("id", id.to_string()).await
+    }
+
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<ApiToken>, StoreError> {
+        self.token_where("hash", hash.to_string()).await
+    }
+
+    async fn list_tokens(&self, org_id: Option<Uuid>) -> Result<Vec<ApiToken>, StoreError> {
+        let rows = match org_id {
+            Some(org) => {
+                sqlx::query(&format!(
+                    "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE org_id = $1"
+                ))
+                .bind(org.to_string())
+                .fetch_all(&self.pool)
+                .await
+            }
+            None => {
+                sqlx::query(&format!("SELECT {TOKEN_COLUMNS} FROM api_tokens"))
+                    .fetch_all(&self.pool)
+                    .await
+            }
+        }
+        .map_err(backend_error)?;
+        let mut tokens = rows
+            .iter()
+            .map(token_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        tokens.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.id.cmp(&b.id)));
+        Ok(tokens)
+    }
+
+    async fn revoke_token(&self, id: Uuid, at: Timestamp) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+        )
+        .bind(at)
+        .bind(id.to_string())
+        .execute(&self.pool)
+        .await
+        .map_err(backend_error)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn touch_token(&self, id: Uuid, at: Timestamp) -> Result<(), StoreError> {
+        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(backend_error)?;
+        Ok(())
     }
 
     async fn zone(&self, id: Uuid) -> Result<Option<Zone>, StoreError> {

@@ -5,9 +5,10 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use tern_core::store::StoreError;
+use tern_core::transfer::Cidr;
 use tern_core::{
-    ChangeSource, JournalEntry, Name, Organisation, Principal, Project, Rdata, Record, RecordType,
-    SoaSettings, TsigKey, Zone, ZoneKind, ZoneStatus,
+    ApiToken, ChangeSource, JournalEntry, Name, Organisation, Principal, Project, Rdata, Record,
+    RecordType, SoaSettings, TsigKey, Zone, ZoneKind, ZoneStatus,
 };
 use uuid::Uuid;
 
@@ -160,6 +161,31 @@ pub(crate) fn tsig_key_from_row(row: &AnyRow) -> Result<TsigKey, StoreError> {
     let secret: String = get(row, "secret")?;
     TsigKey::new(&name, &algorithm, &secret, get(row, "created_at")?)
         .map_err(|e| corrupt("tsig_keys", e))
+}
+
+pub(crate) const TOKEN_COLUMNS: &str = "id, org_id, project_id, name, scopes, hash, expires_at, allowed_networks, last_used_at, revoked_at, created_at";
+
+pub(crate) fn token_from_row(row: &AnyRow) -> Result<ApiToken, StoreError> {
+    let scopes: String = get(row, "scopes")?;
+    let networks: String = get(row, "allowed_networks")?;
+    let networks: Vec<String> =
+        serde_json::from_str(&networks).map_err(|e| corrupt("allowed_networks", e))?;
+    Ok(ApiToken {
+        id: uuid(row, "id")?,
+        org_id: uuid(row, "org_id")?,
+        project_id: opt_uuid(row, "project_id")?,
+        name: get(row, "name")?,
+        scopes: serde_json::from_str(&scopes).map_err(|e| corrupt("scopes", e))?,
+        hash: get(row, "hash")?,
+        expires_at: get(row, "expires_at")?,
+        allowed_networks: networks
+            .iter()
+            .map(|n| Cidr::parse(n).map_err(|e| corrupt("allowed_networks", e)))
+            .collect::<Result<_, _>>()?,
+        last_used_at: get(row, "last_used_at")?,
+        revoked_at: get(row, "revoked_at")?,
+        created_at: get(row, "created_at")?,
+    })
 }
 
 pub(crate) fn project_from_row(row: &AnyRow) -> Result<Project, StoreError> {

@@ -47,6 +47,31 @@ pub enum Command {
     /// Manage TSIG keys for zone transfers (RFC 8945).
     #[command(subcommand)]
     Tsig(TsigCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Create a token and print it (it is shown only this once).
+    Create {
+        /// Organisation slug
+        #[arg(long, default_value = "default")]
+        org: String,
+        #[arg(long)]
+        name: String,
+        /// Comma-separated: dns:list, dns:read, dns:create, dns:update,
+        /// dns:delete, dns:*, dnssec:manage, tokens:manage, admin
+        #[arg(long, value_delimiter = ',', required = true)]
+        scopes: Vec<String>,
+        /// Bind the token to a project of the organisation (slug)
+        #[arg(long)]
+        project: Option<String>,
+        /// Lifetime, e.g. 30d, 12h [default: no expiry]
+        #[arg(long)]
+        expires_in: Option<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]

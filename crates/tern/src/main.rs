@@ -2,6 +2,7 @@
 //! one `ZoneService`, and runs either the server or a one-shot zone command.
 
 mod config;
+mod token_cmd;
 mod tsig_cmd;
 mod zone_cmd;
 
@@ -40,6 +41,14 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Serve(args) => {
             let settings = Settings::resolve(&cli.global, &args)?;
             serve(settings).await
+        }
+        Command::Token(cmd) => {
+            let settings = Settings::resolve(&cli.global, &ServeArgs::default())?;
+            let (database, service) = open(&settings).await?;
+            let result = token_cmd::run(service.store().as_ref(), cmd).await;
+            drop(service);
+            database.close().await;
+            result
         }
         Command::Tsig(cmd) => {
             let settings = Settings::resolve(&cli.global, &ServeArgs::default())?;
@@ -142,16 +151,78 @@ async fn serve(settings: Settings) -> Result<()> {
         .await
         .with_context(|| format!("binding the API listener on {}", settings.api_listen))?;
     tracing::info!(address = %settings.api_listen, "API listening");
-    let app = tern_api::router(tern_api::ApiState {
+    bootstrap(&service, &settings).await?;
+    let app = tern_api::router(tern_api::ApiState::new(
         service,
-        metrics: Arc::new(move || index.render_metrics()),
-    });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving the API")?;
+        Arc::new(move || index.render_metrics()),
+    ));
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("serving the API")?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// First start on an empty database: organisation `default` (features `dns`
+/// and `kms`) and an admin token, printed once to stderr and written to
+/// `<data-dir>/admin-token` (mode 0600). `TERN_BOOTSTRAP_TOKEN`, when set,
+/// is that token.
+async fn bootstrap(service: &ZoneService, settings: &Settings) -> Result<()> {
+    let store = service.store();
+    if !store.list_organisations().await?.is_empty() {
+        return Ok(());
+    }
+    let org = tern_core::Organisation {
+        id: tern_core::new_id(),
+        slug: "default".into(),
+        name: "Default".into(),
+        features: vec!["dns".into(), "kms".into()],
+        created_at: tern_core::now_millis(),
+    };
+    store.create_organisation(&org).await?;
+    let chosen = std::env::var("TERN_BOOTSTRAP_TOKEN")
+        .ok()
+        .filter(|t| !t.is_empty());
+    let (_, secret) = tern_api::admin::issue_token(
+        store.as_ref(),
+        tern_api::admin::TokenRequest {
+            org_id: org.id,
+            project_id: None,
+            name: "bootstrap admin".into(),
+            scopes: vec![tern_core::Scope::Admin],
+            expires_in_secs: None,
+            allowed_networks: Vec::new(),
+        },
+        chosen.clone(),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("creating the admin token: {}", e.detail))?;
+    let path = settings.data_dir.join("admin-token");
+    write_private(&path, &format!("{secret}\n"))
+        .with_context(|| format!("writing {}", path.display()))?;
+    if chosen.is_none() {
+        eprintln!(
+            "Created organisation 'default' and an admin API token (also in {}):\n\n    {secret}\n",
+            path.display()
+        );
+    } else {
+        eprintln!("Created organisation 'default'; the admin token is TERN_BOOTSTRAP_TOKEN.");
+    }
+    Ok(())
+}
+
+/// Writes a file only its owner can read.
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(text.as_bytes())
 }
 
 /// The start-up load frees millions of small allocations (the records read

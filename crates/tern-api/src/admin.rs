@@ -1,0 +1,446 @@
+//! Tenancy endpoints: `/api/v1/me`, organisations and their projects, and
+//! API tokens (`/api/v1/tokens`). Also the token issuing the CLI and the
+//! first start use, so every token is made the same way.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{delete, get};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tern_core::auth::{token_from_random, token_hash};
+use tern_core::transfer::Cidr;
+use tern_core::{ApiToken, Organisation, Project, Scope, Store, new_id, now_millis};
+use uuid::Uuid;
+
+use crate::ApiState;
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::ApiJson;
+use crate::views::iso;
+
+pub fn routes() -> Router<ApiState> {
+    Router::new()
+        .route("/api/v1/me", get(me))
+        .route(
+            "/api/v1/organisations",
+            get(list_organisations).post(create_organisation),
+        )
+        .route("/api/v1/organisations/{org_id}", get(organisation))
+        .route(
+            "/api/v1/organisations/{org_id}/projects",
+            get(list_projects).post(create_project),
+        )
+        .route("/api/v1/tokens", get(list_tokens).post(create_token))
+        .route("/api/v1/tokens/{token_id}", delete(revoke_token).get(token))
+}
+
+/// What to issue a token for.
+pub struct TokenRequest {
+    pub org_id: Uuid,
+    pub project_id: Option<Uuid>,
+    pub name: String,
+    pub scopes: Vec<Scope>,
+    pub expires_in_secs: Option<u64>,
+    pub allowed_networks: Vec<Cidr>,
+}
+
+/// Makes and stores a token; returns it with its secret, which exists only
+/// here (the store keeps the hash).
+pub async fn issue_token(
+    store: &dyn Store,
+    request: TokenRequest,
+    secret: Option<String>,
+) -> ApiResult<(ApiToken, String)> {
+    if request.name.trim().is_empty() {
+        return Err(ApiError::validation("name", "must not be empty"));
+    }
+    if request.scopes.is_empty() {
+        return Err(ApiError::validation(
+            "scopes",
+            "at least one scope is required",
+        ));
+    }
+    let secret = match secret {
+        Some(secret) => {
+            if secret.len() < 20 {
+                return Err(ApiError::validation(
+                    "token",
+                    "a chosen token must be at least 20 characters",
+                ));
+            }
+            secret
+        }
+        None => {
+            let mut random = [0u8; 32];
+            getrandom::fill(&mut random).map_err(|e| {
+                tracing::error!(error = %e, "no randomness for a token");
+                ApiError::internal()
+            })?;
+            token_from_random(&random)
+        }
+    };
+    let now = now_millis();
+    let token = ApiToken {
+        id: new_id(),
+        org_id: request.org_id,
+        project_id: request.project_id,
+        name: request.name.trim().to_string(),
+        scopes: request.scopes,
+        hash: token_hash(&secret),
+        expires_at: request
+            .expires_in_secs
+            .map(|s| now.saturating_add(i64::try_from(s.saturating_mul(1000)).unwrap_or(i64::MAX))),
+        allowed_networks: request.allowed_networks,
+        last_used_at: None,
+        revoked_at: None,
+        created_at: now,
+    };
+    store.create_token(&token).await?;
+    Ok((token, secret))
+}
+
+/// `30d`, `12h`, `90m`, `3600s`, `2w` or plain seconds.
+pub fn parse_duration(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let (number, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("'{text}' is not a duration like 30d, 12h or 3600s"))?;
+    let factor = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 604_800,
+        _ => return Err(format!("'{text}': the unit must be s, m, h, d or w")),
+    };
+    number
+        .checked_mul(factor)
+        .filter(|s| *s > 0)
+        .ok_or_else(|| format!("'{text}' is not a usable duration"))
+}
+
+pub fn token_view(token: &ApiToken) -> Value {
+    json!({
+        "id": token.id,
+        "name": token.name,
+        "organisation_id": token.org_id,
+        "project_id": token.project_id,
+        "scopes": token.scopes,
+        "expires_at": token.expires_at.map(iso),
+        "allowed_networks": token.allowed_networks.iter().map(|n| format!("{}/{}", n.network, n.prefix)).collect::<Vec<_>>(),
+        "last_used_at": token.last_used_at.map(iso),
+        "revoked_at": token.revoked_at.map(iso),
+        "created_at": iso(token.created_at),
+    })
+}
+
+fn organisation_view(org: &Organisation) -> Value {
+    json!({
+        "id": org.id,
+        "slug": org.slug,
+        "name": org.name,
+        "features": org.features,
+        "created_at": iso(org.created_at),
+    })
+}
+
+fn project_view(project: &Project) -> Value {
+    json!({
+        "id": project.id,
+        "organisation_id": project.org_id,
+        "slug": project.slug,
+        "name": project.name,
+        "created_at": iso(project.created_at),
+    })
+}
+
+async fn me(caller: Caller) -> Json<Value> {
+    let mut view = token_view(&caller.token);
+    if let Some(map) = view.as_object_mut() {
+        map.insert("organisation".into(), organisation_view(&caller.org));
+    }
+    Json(view)
+}
+
+async fn list_organisations(
+    State(state): State<ApiState>,
+    caller: Caller,
+) -> ApiResult<Json<Value>> {
+    let orgs = if caller.is_admin() {
+        state.service.store().list_organisations().await?
+    } else {
+        vec![caller.org.clone()]
+    };
+    Ok(Json(
+        json!({"data": orgs.iter().map(organisation_view).collect::<Vec<_>>()}),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewOrganisation {
+    slug: String,
+    name: String,
+    features: Option<Vec<String>>,
+}
+
+fn check_slug(slug: &str) -> ApiResult<()> {
+    let ok = !slug.is_empty()
+        && slug.len() <= 63
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !slug.starts_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::validation(
+            "slug",
+            "1-63 characters: lower-case letters, digits and '-', not starting with '-'",
+        ))
+    }
+}
+
+async fn create_organisation(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<NewOrganisation>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    caller.require(Scope::Admin)?;
+    check_slug(&body.slug)?;
+    let features = body.features.unwrap_or_else(|| vec!["dns".into()]);
+    if let Some(bad) = features
+        .iter()
+        .find(|f| !matches!(f.as_str(), "dns" | "kms"))
+    {
+        return Err(ApiError::validation(
+            "features",
+            format!("unknown feature '{bad}'; features are dns and kms"),
+        ));
+    }
+    let org = Organisation {
+        id: new_id(),
+        slug: body.slug,
+        name: body.name,
+        features,
+        created_at: now_millis(),
+    };
+    state.service.store().create_organisation(&org).await?;
+    Ok((StatusCode::CREATED, Json(organisation_view(&org))))
+}
+
+/// The organisation `id` if the caller belongs to it (or is admin); 404
+/// otherwise.
+async fn visible_org(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<Organisation> {
+    let not_found = || ApiError::not_found(format!("organisation {id}"));
+    let id = Uuid::parse_str(id).map_err(|_| not_found())?;
+    if !caller.in_org(id) {
+        return Err(not_found());
+    }
+    state
+        .service
+        .store()
+        .organisation(id)
+        .await?
+        .ok_or_else(not_found)
+}
+
+async fn organisation(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(organisation_view(
+        &visible_org(&state, &caller, &id).await?,
+    )))
+}
+
+async fn list_projects(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let org = visible_org(&state, &caller, &id).await?;
+    let projects = state.service.store().list_projects(org.id).await?;
+    let projects = projects
+        .iter()
+        .filter(|p| caller.token.project_id.is_none_or(|bound| bound == p.id))
+        .map(project_view)
+        .collect::<Vec<_>>();
+    Ok(Json(json!({"data": projects})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewProject {
+    slug: String,
+    name: String,
+}
+
+async fn create_project(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<NewProject>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let org = visible_org(&state, &caller, &id).await?;
+    caller.require(Scope::TokensManage)?;
+    if caller.token.project_id.is_some() {
+        return Err(ApiError::forbidden(
+            "a project-bound token cannot create projects",
+        ));
+    }
+    check_slug(&body.slug)?;
+    let project = Project {
+        id: new_id(),
+        org_id: org.id,
+        slug: body.slug,
+        name: body.name,
+        created_at: now_millis(),
+    };
+    state.service.store().create_project(&project).await?;
+    Ok((StatusCode::CREATED, Json(project_view(&project))))
+}
+
+async fn list_tokens(State(state): State<ApiState>, caller: Caller) -> ApiResult<Json<Value>> {
+    caller.require(Scope::TokensManage)?;
+    let tokens = state
+        .service
+        .store()
+        .list_tokens((!caller.is_admin()).then_some(caller.org.id))
+        .await?;
+    Ok(Json(
+        json!({"data": tokens.iter().map(token_view).collect::<Vec<_>>()}),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewToken {
+    name: String,
+    scopes: Vec<Scope>,
+    project_id: Option<Uuid>,
+    /// Another organisation (admin tokens only).
+    organisation_id: Option<Uuid>,
+    expires_in: Option<String>,
+    allowed_networks: Option<Vec<String>>,
+}
+
+async fn create_token(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<NewToken>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    caller.require(Scope::TokensManage)?;
+    // No escalation: a token can only hand out what it holds itself.
+    if let Some(scope) = body.scopes.iter().find(|s| !caller.token.allows(**s)) {
+        return Err(ApiError::forbidden(format!(
+            "cannot grant '{scope}', which this token does not hold"
+        )));
+    }
+    let org_id = match body.organisation_id {
+        Some(org) if !caller.in_org(org) => {
+            return Err(ApiError::not_found(format!("organisation {org}")));
+        }
+        Some(org) => org,
+        None => caller.org.id,
+    };
+    let project_id = match (body.project_id, caller.token.project_id) {
+        (Some(p), Some(bound)) if p != bound => {
+            return Err(ApiError::forbidden(
+                "this token is bound to another project",
+            ));
+        }
+        (None, Some(bound)) => Some(bound),
+        (project, _) => project,
+    };
+    if let Some(project) = project_id {
+        let found = state.service.store().project(project).await?;
+        if found.is_none_or(|p| p.org_id != org_id) {
+            return Err(ApiError::validation(
+                "project_id",
+                "no such project in the organisation",
+            ));
+        }
+    }
+    let expires_in_secs = body
+        .expires_in
+        .as_deref()
+        .map(parse_duration)
+        .transpose()
+        .map_err(|e| ApiError::validation("expires_in", e))?;
+    let allowed_networks = body
+        .allowed_networks
+        .unwrap_or_default()
+        .iter()
+        .map(|n| Cidr::parse(n).map_err(|e| ApiError::validation("allowed_networks", e)))
+        .collect::<ApiResult<Vec<_>>>()?;
+    let (token, secret) = issue_token(
+        state.service.store().as_ref(),
+        TokenRequest {
+            org_id,
+            project_id,
+            name: body.name,
+            scopes: body.scopes,
+            expires_in_secs,
+            allowed_networks,
+        },
+        None,
+    )
+    .await?;
+    let mut view = token_view(&token);
+    if let Some(map) = view.as_object_mut() {
+        map.insert("token".into(), Value::String(secret));
+    }
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+async fn visible_token(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<ApiToken> {
+    let not_found = || ApiError::not_found(format!("token {id}"));
+    let id = Uuid::parse_str(id).map_err(|_| not_found())?;
+    let token = state
+        .service
+        .store()
+        .token(id)
+        .await?
+        .ok_or_else(not_found)?;
+    if caller.in_org(token.org_id) {
+        Ok(token)
+    } else {
+        Err(not_found())
+    }
+}
+
+async fn token(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    caller.require(Scope::TokensManage)?;
+    Ok(Json(token_view(
+        &visible_token(&state, &caller, &id).await?,
+    )))
+}
+
+async fn revoke_token(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    // Any token may revoke itself; others need tokens:manage.
+    let token = visible_token(&state, &caller, &id).await?;
+    if token.id != caller.token.id {
+        caller.require(Scope::TokensManage)?;
+    }
+    state
+        .service
+        .store()
+        .revoke_token(token.id, now_millis())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

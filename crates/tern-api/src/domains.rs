@@ -1,0 +1,478 @@
+//! `/api/v1/domains`: zones of the caller's organisation (ScaiDNS's Domains
+//! reference): list with paging and filters, create, detail, metadata
+//! update, soft and hard delete, restore, structured SOA, export and import.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tern_core::{
+    Actor, ChangeSource, ImportMode, ImportOptions, Name, NewZone, Scope, Zone, ZoneFilter,
+    ZoneKind, ZoneStatus, ZoneUpdate,
+};
+use uuid::Uuid;
+
+use crate::ApiState;
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, ApiQuery, parse_json};
+use crate::views::{Page, SoaView, ZoneDetailView, ZoneView, paging, zone_name};
+
+pub fn routes() -> Router<ApiState> {
+    Router::new()
+        .route("/api/v1/domains", get(list).post(create))
+        .route("/api/v1/domains/", get(list).post(create))
+        .route(
+            "/api/v1/domains/{domain_id}",
+            get(detail).patch(update).delete(delete),
+        )
+        .route("/api/v1/domains/{domain_id}/restore", post(restore))
+        .route("/api/v1/domains/{domain_id}/soa", get(soa))
+        .route("/api/v1/domains/{domain_id}/export", get(export))
+        .route(
+            "/api/v1/domains/{domain_id}/import",
+            post(import).layer(axum::extract::DefaultBodyLimit::max(crate::IMPORT_LIMIT)),
+        )
+}
+
+pub fn actor(caller: &Caller) -> Actor {
+    Actor::new(caller.principal(), ChangeSource::Api)
+}
+
+/// The zone `id` if the caller may see it; 404 otherwise (also for a zone
+/// of another organisation: its existence is not revealed).
+pub async fn visible_zone(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<Zone> {
+    let not_found = || ApiError::not_found(format!("domain {id}"));
+    let id = Uuid::parse_str(id).map_err(|_| not_found())?;
+    let zone = state
+        .service
+        .store()
+        .zone(id)
+        .await?
+        .ok_or_else(not_found)?;
+    if caller.sees(&zone) {
+        Ok(zone)
+    } else {
+        Err(not_found())
+    }
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    page: Option<usize>,
+    page_size: Option<usize>,
+    status: Option<String>,
+    domain_type: Option<String>,
+    dnssec_enabled: Option<bool>,
+    search: Option<String>,
+    include_deleted: Option<bool>,
+}
+
+async fn list(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> ApiResult<Json<Page<ZoneView>>> {
+    caller.dns(Scope::DnsList)?;
+    let (page, page_size) = paging(query.page, query.page_size)?;
+    let status = query
+        .status
+        .as_deref()
+        .map(|s| {
+            ZoneStatus::parse(s).ok_or_else(|| {
+                ApiError::validation(
+                    "status",
+                    "must be one of pending_validation, active, inactive, deleted",
+                )
+            })
+        })
+        .transpose()?;
+    let kind = query
+        .domain_type
+        .as_deref()
+        .map(|k| {
+            ZoneKind::parse(k).ok_or_else(|| {
+                ApiError::validation(
+                    "domain_type",
+                    "must be one of primary, secondary, reverse_ipv4, reverse_ipv6",
+                )
+            })
+        })
+        .transpose()?;
+    let filter = ZoneFilter {
+        org_id: (!caller.is_admin()).then_some(caller.org.id),
+        project_id: caller.token.project_id,
+        status,
+        kind,
+        include_deleted: query.include_deleted.unwrap_or(false)
+            || status == Some(ZoneStatus::Deleted),
+        ..ZoneFilter::default()
+    };
+    let search = query.search.map(|s| s.trim().to_ascii_lowercase());
+    let zones: Vec<Zone> = state
+        .service
+        .store()
+        .list_zones(&filter)
+        .await?
+        .into_iter()
+        .filter(|z| query.dnssec_enabled.is_none_or(|d| z.dnssec_enabled == d))
+        .filter(|z| {
+            search
+                .as_deref()
+                .is_none_or(|s| z.name.as_str().contains(s))
+        })
+        .collect();
+    Ok(Json(Page::of(zones, page, page_size, |z| ZoneView::of(&z))))
+}
+
+async fn detail_view(state: &ApiState, zone: Zone) -> ApiResult<ZoneDetailView> {
+    let record_count = state.service.store().record_count(zone.id).await?;
+    Ok(ZoneDetailView {
+        pdns_zone_id: zone.name.to_string(),
+        settings: zone.settings.clone(),
+        record_count,
+        current_validation: None,
+        zone: ZoneView::of(&zone),
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateZone {
+    name: String,
+    domain_type: String,
+    default_ttl: Option<u32>,
+    description: Option<String>,
+    cidr: Option<String>,
+    template_id: Option<String>,
+    template_variables: Option<Value>,
+    /// Tern extension: the project the zone belongs to.
+    project_id: Option<Uuid>,
+    /// Tern extension: initial settings (transfer ACLs, …).
+    settings: Option<Value>,
+}
+
+async fn create(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<CreateZone>,
+) -> ApiResult<(StatusCode, Json<ZoneDetailView>)> {
+    caller.dns(Scope::DnsCreate)?;
+    let name = Name::parse_absolute(body.name.trim())
+        .map_err(|e| ApiError::validation("name", e.to_string()))?;
+    if name.is_root() || name.label_count() < 1 {
+        return Err(ApiError::validation(
+            "name",
+            "the root zone cannot be hosted here",
+        ));
+    }
+    let kind = ZoneKind::parse(&body.domain_type).ok_or_else(|| {
+        ApiError::validation(
+            "domain_type",
+            "must be one of primary, secondary, reverse_ipv4, reverse_ipv6",
+        )
+    })?;
+    match kind {
+        ZoneKind::Secondary => {
+            return Err(ApiError::validation(
+                "domain_type",
+                "secondary zones (transferred in from another primary) are not supported yet",
+            ));
+        }
+        ZoneKind::ReverseIpv4 | ZoneKind::ReverseIpv6 if ZoneKind::for_name(&name) != kind => {
+            return Err(ApiError::validation(
+                "name",
+                format!(
+                    "a {} zone must be named under {}",
+                    kind.as_str(),
+                    if kind == ZoneKind::ReverseIpv4 {
+                        "in-addr.arpa"
+                    } else {
+                        "ip6.arpa"
+                    }
+                ),
+            ));
+        }
+        _ => {}
+    }
+    if let Some(cidr) = &body.cidr {
+        if !matches!(kind, ZoneKind::ReverseIpv4 | ZoneKind::ReverseIpv6) {
+            return Err(ApiError::validation(
+                "cidr",
+                "only reverse zones take a cidr",
+            ));
+        }
+        tern_core::transfer::Cidr::parse(cidr).map_err(|e| ApiError::validation("cidr", e))?;
+    }
+    if let Some(template) = &body.template_id {
+        return Err(ApiError::validation(
+            "template_id",
+            format!("unknown template '{template}'"),
+        ));
+    }
+    if body.template_variables.is_some() {
+        return Err(ApiError::validation(
+            "template_variables",
+            "template_variables need a template_id",
+        ));
+    }
+    let project_id = match (body.project_id, caller.token.project_id) {
+        (Some(wanted), Some(bound)) if wanted != bound => {
+            return Err(ApiError::forbidden(
+                "this token is bound to another project",
+            ));
+        }
+        (Some(wanted), _) => {
+            let project = state.service.store().project(wanted).await?;
+            if project.is_none_or(|p| p.org_id != caller.org.id) {
+                return Err(ApiError::validation("project_id", "no such project"));
+            }
+            Some(wanted)
+        }
+        (None, bound) => bound,
+    };
+    let mut new = NewZone::new(name, caller.org.id);
+    new.kind = kind;
+    new.project_id = project_id;
+    new.default_ttl = body.default_ttl;
+    new.description = body.description;
+    if let Some(settings) = body.settings {
+        new.settings = settings;
+    }
+    let zone = state.service.create_zone(new, &actor(&caller)).await?;
+    Ok((StatusCode::CREATED, Json(detail_view(&state, zone).await?)))
+}
+
+async fn detail(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ZoneDetailView>> {
+    let zone = visible_zone(&state, &caller, &id).await?;
+    caller.dns(Scope::DnsRead)?;
+    Ok(Json(detail_view(&state, zone).await?))
+}
+
+async fn update(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Json<ZoneDetailView>> {
+    let zone = visible_zone(&state, &caller, &id).await?;
+    caller.dns(Scope::DnsUpdate)?;
+    let fields: serde_json::Map<String, Value> = parse_json(&body)?;
+    let mut update = ZoneUpdate::default();
+    for (key, value) in fields {
+        match key.as_str() {
+            "description" => {
+                update.description = Some(match value {
+                    Value::Null => None,
+                    Value::String(s) => Some(s),
+                    _ => {
+                        return Err(ApiError::validation(
+                            "description",
+                            "must be a string or null",
+                        ));
+                    }
+                });
+            }
+            "default_ttl" => {
+                let ttl = value
+                    .as_u64()
+                    .and_then(|t| u32::try_from(t).ok())
+                    .ok_or_else(|| {
+                        ApiError::validation("default_ttl", "must be a whole number of seconds")
+                    })?;
+                update.default_ttl = Some(ttl);
+            }
+            "settings" => {
+                if !value.is_object() {
+                    return Err(ApiError::validation("settings", "must be an object"));
+                }
+                update.settings = Some(value);
+            }
+            other => {
+                return Err(ApiError::validation(
+                    other,
+                    "cannot be changed here; only description, default_ttl and settings are editable",
+                ));
+            }
+        }
+    }
+    let outcome = state
+        .service
+        .apply_zone_update(zone.id, update, &actor(&caller))
+        .await?;
+    Ok(Json(detail_view(&state, outcome.zone).await?))
+}
+
+#[derive(Deserialize)]
+struct DeleteQuery {
+    hard: Option<bool>,
+}
+
+async fn delete(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiQuery(query): ApiQuery<DeleteQuery>,
+) -> ApiResult<StatusCode> {
+    let zone = visible_zone(&state, &caller, &id).await?;
+    caller.dns(Scope::DnsDelete)?;
+    state
+        .service
+        .delete_zone(zone.id, query.hard.unwrap_or(false), &actor(&caller))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn restore(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ZoneDetailView>> {
+    let zone = visible_zone(&state, &caller, &id).await?;
+    caller.dns(Scope::DnsUpdate)?;
+    let zone = state.service.restore_zone(zone.id, &actor(&caller)).await?;
+    Ok(Json(detail_view(&state, zone).await?))
+}
+
+async fn soa(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<SoaView>> {
+    let zone = visible_zone(&state, &caller, &id).await?;
+    caller.dns(Scope::DnsRead)?;
+    Ok(Json(SoaView::of(&zone)))
+}
+
+/// The JSON wrapper of the seed, or the zone file itself for
+/// `Accept: text/dns` (or `text/plain`).
+async fn export(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let zone = visible_zone(&state, &caller, &id).await?;
+    caller.dns(Scope::DnsRead)?;
+    let text = state.service.export(zone.id).await?;
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|a| a.to_str().ok())
+        .unwrap_or_default();
+    if accept.contains("text/dns") || accept.contains("text/plain") {
+        let content_type = if accept.contains("text/dns") {
+            "text/dns"
+        } else {
+            "text/plain; charset=utf-8"
+        };
+        return Ok(([(header::CONTENT_TYPE, content_type)], text).into_response());
+    }
+    Ok(Json(json!({
+        "domain_id": zone.id,
+        "domain_name": zone_name(&zone.name),
+        "format": "bind",
+        "zone_file": text,
+    }))
+    .into_response())
+}
+
+#[derive(Deserialize, Default)]
+struct ImportQuery {
+    mode: Option<String>,
+    dry_run: Option<bool>,
+    skip_invalid: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImportBody {
+    zone_file: String,
+    mode: Option<String>,
+    dry_run: Option<bool>,
+    skip_invalid: Option<bool>,
+}
+
+/// A zone file as the body (any text type), or JSON `{"zone_file", "mode",
+/// "dry_run", "skip_invalid"}`; query parameters of the same names too.
+async fn import(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiQuery(query): ApiQuery<ImportQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let zone = visible_zone(&state, &caller, &id).await?;
+    caller.dns(Scope::DnsCreate)?;
+    caller.dns(Scope::DnsUpdate)?;
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|c| c.to_str().ok())
+        .is_some_and(|c| c.starts_with("application/json"));
+    let (text, mode, dry_run, skip_invalid) = if is_json {
+        let body: ImportBody = parse_json(&body)?;
+        (
+            body.zone_file.into_bytes(),
+            body.mode.or(query.mode),
+            body.dry_run.or(query.dry_run),
+            body.skip_invalid.or(query.skip_invalid),
+        )
+    } else {
+        (body.to_vec(), query.mode, query.dry_run, query.skip_invalid)
+    };
+    let mode = match mode.as_deref() {
+        None | Some("merge") => ImportMode::Merge,
+        Some("replace") => ImportMode::Replace,
+        Some(_) => return Err(ApiError::validation("mode", "must be merge or replace")),
+    };
+    let dry_run = dry_run.unwrap_or(false);
+    let options = ImportOptions {
+        mode,
+        skip_invalid: skip_invalid.unwrap_or(false),
+        dry_run,
+        allowed_types: None,
+    };
+    let mut actor = actor(&caller);
+    actor.source = ChangeSource::Import;
+    let report = state
+        .service
+        .import(zone.id, text.as_slice(), &options, &actor)
+        .await?;
+    let records = |list: &[tern_core::Record]| -> Vec<Value> {
+        list.iter()
+            .map(|r| {
+                json!({
+                    "name": r.name.to_string(),
+                    "type": r.rtype.to_string(),
+                    "ttl": r.effective_ttl(report.zone.default_ttl),
+                    "content": r.rdata.to_string(),
+                })
+            })
+            .collect()
+    };
+    Ok(Json(json!({
+        "domain_id": zone.id,
+        "dry_run": dry_run,
+        "mode": if mode == ImportMode::Merge { "merge" } else { "replace" },
+        "changed": report.changed,
+        "serial_before": report.serial_before,
+        "serial_after": report.serial_after,
+        "records_in_file": report.records_in_file,
+        "unchanged": report.unchanged,
+        "updated": report.updated_count(),
+        "added": records(report.added()),
+        "removed": records(report.removed()),
+        "skipped": report.skipped.iter().map(|p| json!({
+            "line": p.line, "owner": p.owner, "type": p.rtype, "reason": p.reason,
+        })).collect::<Vec<_>>(),
+        "warnings": report.warnings,
+    })))
+}

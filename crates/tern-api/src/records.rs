@@ -1,0 +1,739 @@
+//! Records of a zone: one by one (`/records`), as RRsets
+//! (`/rrsets/{name}/{type}`), as an atomic ordered batch (`/changes`), and
+//! the zone's history from the journal (`GET /changes`, revert). Every
+//! write is one `ChangeSet` through `ZoneService`.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tern_core::{
+    Change, ChangeSet, CommitOutcome, JournalEntry, NewRecord, Record, RecordType, RecordUpdate,
+    Scope, Zone,
+};
+use uuid::Uuid;
+
+use crate::ApiState;
+use crate::auth::Caller;
+use crate::domains::{actor, visible_zone};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, ApiQuery};
+use crate::views::{
+    Page, RecordView, iso, owner_name, paging, rdata_from_api, record_type, relative_name,
+};
+
+pub fn routes() -> Router<ApiState> {
+    Router::new()
+        .route(
+            "/api/v1/domains/{domain_id}/records",
+            get(list).post(create),
+        )
+        .route(
+            "/api/v1/domains/{domain_id}/records/{record_id}",
+            get(detail).patch(patch).put(put).delete(delete),
+        )
+        .route(
+            "/api/v1/domains/{domain_id}/rrsets/{name}/{rtype}",
+            get(rrset).put(replace_rrset).delete(delete_rrset),
+        )
+        .route(
+            "/api/v1/domains/{domain_id}/changes",
+            get(history).post(batch),
+        )
+        .route(
+            "/api/v1/domains/{domain_id}/changes/{serial}/revert",
+            post(revert),
+        )
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    page: Option<usize>,
+    page_size: Option<usize>,
+    name: Option<String>,
+    #[serde(rename = "type")]
+    rtype: Option<String>,
+    search: Option<String>,
+}
+
+async fn list(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> ApiResult<Json<Page<RecordView>>> {
+    let zone = visible_zone(&state, &caller, &id).await?;
+    caller.dns(Scope::DnsRead)?;
+    let (page, page_size) = paging(query.page, query.page_size)?;
+    let name = query
+        .name
+        .as_deref()
+        .map(|n| owner_name(n, &zone.name, "name"))
+        .transpose()?;
+    let rtype = query
+        .rtype
+        .as_deref()
+        .map(|t| record_type(t, "type"))
+        .transpose()?;
+    let search = query.search.map(|s| s.to_ascii_lowercase());
+    let records = match &name {
+        Some(name) => {
+            state
+                .service
+                .store()
+                .records_at(zone.id, std::slice::from_ref(name))
+                .await?
+        }
+        None => state.service.store().records(zone.id).await?,
+    };
+    let records: Vec<Record> = records
+        .into_iter()
+        .filter(|r| rtype.is_none_or(|t| r.rtype == t))
+        .filter(|r| {
+            search.as_deref().is_none_or(|s| {
+                r.name.as_str().contains(s) || r.rdata.to_string().to_ascii_lowercase().contains(s)
+            })
+        })
+        .collect();
+    Ok(Json(Page::of(records, page, page_size, |r| {
+        RecordView::of(&r, &zone)
+    })))
+}
+
+/// A record as the API takes it. For PATCH every field is optional; `ttl`
+/// null means "inherit the zone default".
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecordInput {
+    name: Option<String>,
+    #[serde(rename = "type")]
+    rtype: Option<String>,
+    content: Option<String>,
+    #[serde(default, with = "double_option")]
+    ttl: Option<Option<u32>>,
+    priority: Option<u32>,
+    #[serde(default, with = "double_option")]
+    description: Option<Option<String>>,
+}
+
+/// Tells a missing field (`None`) from an explicit null (`Some(None)`).
+mod double_option {
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
+    }
+}
+
+fn required<'a>(value: &'a Option<String>, field: &str) -> ApiResult<&'a str> {
+    value
+        .as_deref()
+        .ok_or_else(|| ApiError::validation(field, "is required"))
+}
+
+/// A new record from input; `prefix` locates errors inside a batch.
+fn new_record(zone: &Zone, input: &RecordInput, prefix: &str) -> ApiResult<NewRecord> {
+    let rtype = record_type(
+        required(&input.rtype, &format!("{prefix}type"))?,
+        &format!("{prefix}type"),
+    )?;
+    let name = owner_name(
+        input.name.as_deref().unwrap_or("@"),
+        &zone.name,
+        &format!("{prefix}name"),
+    )?;
+    let content = required(&input.content, &format!("{prefix}content"))?;
+    Ok(NewRecord {
+        name,
+        ttl: input.ttl.flatten(),
+        rdata: rdata_from_api(rtype, content, input.priority, prefix)?,
+        description: input.description.clone().flatten(),
+    })
+}
+
+/// The change an update makes to `record` (only the given fields).
+fn record_update(
+    zone: &Zone,
+    record: &Record,
+    input: &RecordInput,
+    prefix: &str,
+) -> ApiResult<RecordUpdate> {
+    if let Some(rtype) = &input.rtype
+        && record_type(rtype, &format!("{prefix}type"))? != record.rtype
+    {
+        return Err(ApiError::validation(
+            format!("{prefix}type"),
+            "a record's type cannot change; delete it and create another",
+        ));
+    }
+    let name = input
+        .name
+        .as_deref()
+        .map(|n| owner_name(n, &zone.name, &format!("{prefix}name")))
+        .transpose()?;
+    let rdata = match (&input.content, input.priority) {
+        (None, None) => None,
+        (content, priority) => {
+            // A new priority alone keeps the content, and the other way round.
+            let (old_priority, old_content) = crate::views::split_priority(&record.rdata);
+            let content = content.clone().unwrap_or(old_content);
+            Some(rdata_from_api(
+                record.rtype,
+                &content,
+                priority.or(old_priority),
+                prefix,
+            )?)
+        }
+    };
+    Ok(RecordUpdate {
+        name,
+        ttl: input.ttl,
+        rdata,
+        description: input.description.clone(),
+    })
+}
+
+/// Commits one change set; 412 when `If-Match` names another serial.
+async fn commit(
+    state: &ApiState,
+    caller: &Caller,
+    zone: &Zone,
+    changes: Vec<Change>,
+    headers: &HeaderMap,
+    expected_serial: Option<u32>,
+) -> ApiResult<CommitOutcome> {
+    let if_match = headers
+        .get(axum::http::header::IF_MATCH)
+        .map(|v| {
+            v.to_str()
+                .ok()
+                .map(|t| t.trim().trim_start_matches("W/").trim_matches('"'))
+                .and_then(|t| t.parse::<u32>().ok())
+                .ok_or_else(|| {
+                    ApiError::validation("If-Match", "must be the zone serial, e.g. \"2026112301\"")
+                })
+        })
+        .transpose()?;
+    let set = ChangeSet {
+        changes,
+        expected_serial: if_match.or(expected_serial),
+    };
+    Ok(state.service.apply(zone.id, set, &actor(caller)).await?)
+}
+
+async fn create(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<RecordInput>,
+) -> ApiResult<(StatusCode, Json<RecordView>)> {
+    let zone = visible_zone(&state, &caller, &id).await?;
+    caller.dns(Scope::DnsCreate)?;
+    let record = new_record(&zone, &input, "")?;
+    let outcome = commit(
+        &state,
+        &caller,
+        &zone,
+        vec![Change::Add(record)],
+        &headers,
+        None,
+    )
+    .await?;
+    let created = outcome
+        .added()
+        .first()
+        .cloned()
+        .ok_or_else(|| ApiError::conflict("the record already exists"))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(RecordView::of(&created, &outcome.zone)),
+    ))
+}
+
+async fn find_record(state: &ApiState, zone: &Zone, record_id: &str) -> ApiResult<Record> {
+    let not_found = || ApiError::not_found(format!("record {record_id}"));
+    let id = Uuid::parse_str(record_id).map_err(|_| not_found())?;
+    state
+        .service
+        .store()
+        .records_by_id(zone.id, &[id])
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(not_found)
+}
+
+async fn detail(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((id, record_id)): Path<(String, String)>,
+) -> ApiResult<Json<RecordView>> {
+    let zone = visible_zone(&state, &caller, &id).await?;
+    caller.dns(Scope::DnsRead)?;
+    let record = find_record(&state, &zone, &record_id).await?;
+    Ok(Json(RecordView::of(&record, &zone)))
+}
+
+async fn updated(
+    state: &ApiState,
+    caller: &Caller,
+    zone: &Zone,
+    record: &Record,
+    update: RecordUpdate,
+    headers: &HeaderMap,
+) -> ApiResult<Json<RecordView>> {
+    let outcome = commit(
+        state,
+        caller,
+        zone,
+        vec![Change::Update {
+            id: record.id,
+            update,
+        }],
+        headers,
+        None,
+    )
+    .await?;
+    let after = outcome
+        .added()
+        .iter()
+        .find(|r| r.id == record.id)
+        .cloned()
+        .unwrap_or_else(|| record.clone());
+    Ok(Json(RecordView::of(&after, &outcome.zone)))
+}
+
+async fn patch(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((id, record_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<RecordInput>,
+) -> ApiResult<Json<RecordView>> {
+    let zone = visible_zone(&state, &caller, &id).await?;
+    caller.dns(Scope::DnsUpdate)?;
+    let record = find_record(&state, &zone, &record_id).await?;
+    let update = record_update(&zone, &record, &input, "")?;
+    updated(&state, &caller, &zone, &record, update, &headers).await
+}
+
+/// PUT replaces the record: what is not given returns to its default (TTL
+/// inherited, no description).
+async fn put(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((id, record_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<RecordInput>,
+) -> ApiResult<Json<RecordView>> {
+    let zone = visible_zone(&state, &caller, &id).await?;
+    caller.dns(Scope::DnsUpdate)?;
+    let record = find_record(&state, &zone, &record_id).await?;
+    required(&input.content, "content")?;
+    let mut update = record_update(&zone, &record, &input, "")?;
+    update.name = Some(owner_name(
+        input.name.as_deref().unwrap_or("@"),
+        &zone.name,
+        "name",
+    )?);
+    update.ttl = Some(input.ttl.flatten());
+    update.description = Some(input.description.clone().flatten());
+    updated(&state, &caller, &zone, &record, update, &headers).await
+}
+
+async fn delete(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((id, record_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<StatusCode> {
+    let zone = visible_zone(&state, &caller, &id).await?;
+    caller.dns(Scope::DnsDelete)?;
+    let record = find_record(&state, &zone, &record_id).await?;
+    commit(
+        &state,
+        &caller,
+        &zone,
+        vec![Change::Delete { id: record.id }],
+        &headers,
+        None,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn rrset_records(
+    state: &ApiState,
+    zone: &Zone,
+    name: &str,
+    rtype: &str,
+) -> ApiResult<(tern_core::Name, RecordType, Vec<Record>)> {
+    let name = owner_name(name, &zone.name, "name")?;
+    let rtype = record_type(rtype, "type")?;
+    let records = state
+        .service
+        .store()
+        .records_at(zone.id, std::slice::from_ref(&name))
+        .await?
+        .into_iter()
+        .filter(|r| r.rtype == rtype)
+        .collect();
+    Ok((name, rtype, records))
+}
+
+fn rrset_view(zone: &Zone, name: &tern_core::Name, rtype: RecordType, records: &[Record]) -> Value {
+    json!({
+        "name": relative_name(name, &zone.name),
+        "fqdn": name.to_string(),
+        "type": rtype.to_string(),
+        "ttl": records.first().map(|r| r.effective_ttl(zone.default_ttl)),
+        "records": records.iter().map(|r| RecordView::of(r, zone)).collect::<Vec<_>>(),
+    })
+}
+
+async fn rrset(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((id, name, rtype)): Path<(String, String, String)>,
+) -> ApiResult<Json<Value>> {
+    let zone = visible_zone(&state, &caller, &id).await?;
+    caller.dns(Scope::DnsRead)?;
+    let (name, rtype, records) = rrset_records(&state, &zone, &name, &rtype).await?;
+    if records.is_empty() {
+        return Err(ApiError::not_found(format!("RRset {name} {rtype}")));
+    }
+    Ok(Json(rrset_view(&zone, &name, rtype, &records)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RrsetInput {
+    ttl: Option<u32>,
+    records: Vec<RrsetRecord>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RrsetRecord {
+    content: String,
+    priority: Option<u32>,
+    description: Option<String>,
+}
+
+async fn replace_rrset(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((id, name, rtype)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<RrsetInput>,
+) -> ApiResult<Json<Value>> {
+    let zone = visible_zone(&state, &caller, &id).await?;
+    caller.dns(Scope::DnsUpdate)?;
+    let name = owner_name(&name, &zone.name, "name")?;
+    let rtype = record_type(&rtype, "type")?;
+    let records = input
+        .records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            Ok((
+                rdata_from_api(rtype, &r.content, r.priority, &format!("records[{i}]."))?,
+                r.description.clone(),
+            ))
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
+    let change = Change::ReplaceRrset {
+        name: name.clone(),
+        rtype,
+        ttl: input.ttl,
+        records,
+    };
+    let outcome = commit(&state, &caller, &zone, vec![change], &headers, None).await?;
+    let (_, _, now) =
+        rrset_records(&state, &outcome.zone, name.as_str(), &rtype.to_string()).await?;
+    Ok(Json(rrset_view(&outcome.zone, &name, rtype, &now)))
+}
+
+async fn delete_rrset(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((id, name, rtype)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<StatusCode> {
+    let zone = visible_zone(&state, &caller, &id).await?;
+    caller.dns(Scope::DnsDelete)?;
+    let (name, rtype, records) = rrset_records(&state, &zone, &name, &rtype).await?;
+    if records.is_empty() {
+        return Err(ApiError::not_found(format!("RRset {name} {rtype}")));
+    }
+    commit(
+        &state,
+        &caller,
+        &zone,
+        vec![Change::DeleteRrset { name, rtype }],
+        &headers,
+        None,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BatchInput {
+    changes: Vec<BatchOp>,
+    expected_serial: Option<u32>,
+}
+
+/// One operation of a batch: `{"op": "create", …record}`,
+/// `{"op": "update", "id", …fields}`, `{"op": "delete", "id"}`,
+/// `{"op": "replace", "name", "type", "ttl", "records"}`.
+#[derive(Deserialize)]
+struct BatchOp {
+    op: String,
+    id: Option<Uuid>,
+    #[serde(flatten)]
+    fields: serde_json::Map<String, Value>,
+}
+
+async fn batch(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<BatchInput>,
+) -> ApiResult<Json<Value>> {
+    let zone = visible_zone(&state, &caller, &id).await?;
+    caller.require_feature("dns")?;
+    if input.changes.is_empty() {
+        return Err(ApiError::validation(
+            "changes",
+            "at least one change is required",
+        ));
+    }
+    let ids: Vec<Uuid> = input.changes.iter().filter_map(|c| c.id).collect();
+    let existing = state.service.store().records_by_id(zone.id, &ids).await?;
+    let mut changes = Vec::with_capacity(input.changes.len());
+    for (i, op) in input.changes.iter().enumerate() {
+        let prefix = format!("changes[{i}].");
+        let fields = || -> ApiResult<RecordInput> {
+            crate::extract::parse_json(&serde_json::to_vec(&op.fields).unwrap_or_default()).map_err(
+                |e| ApiError {
+                    field: e.field.map(|f| format!("{prefix}{f}")),
+                    ..e
+                },
+            )
+        };
+        let record_of = |id: Option<Uuid>| -> ApiResult<&Record> {
+            let id =
+                id.ok_or_else(|| ApiError::validation(format!("{prefix}id"), "is required"))?;
+            existing
+                .iter()
+                .find(|r| r.id == id)
+                .ok_or_else(|| ApiError::not_found(format!("record {id} ({prefix}id)")))
+        };
+        changes.push(match op.op.as_str() {
+            "create" => {
+                caller.require(Scope::DnsCreate)?;
+                Change::Add(new_record(&zone, &fields()?, &prefix)?)
+            }
+            "update" => {
+                caller.require(Scope::DnsUpdate)?;
+                let record = record_of(op.id)?;
+                Change::Update {
+                    id: record.id,
+                    update: record_update(&zone, record, &fields()?, &prefix)?,
+                }
+            }
+            "delete" => {
+                caller.require(Scope::DnsDelete)?;
+                Change::Delete {
+                    id: record_of(op.id)?.id,
+                }
+            }
+            "replace" => {
+                caller.require(Scope::DnsUpdate)?;
+                let rrset: ReplaceOp =
+                    crate::extract::parse_json(&serde_json::to_vec(&op.fields).unwrap_or_default())
+                        .map_err(|e| ApiError {
+                            field: e.field.map(|f| format!("{prefix}{f}")),
+                            ..e
+                        })?;
+                let rtype = record_type(&rrset.rtype, &format!("{prefix}type"))?;
+                let records = rrset
+                    .records
+                    .iter()
+                    .enumerate()
+                    .map(|(j, r)| {
+                        Ok((
+                            rdata_from_api(
+                                rtype,
+                                &r.content,
+                                r.priority,
+                                &format!("{prefix}records[{j}]."),
+                            )?,
+                            r.description.clone(),
+                        ))
+                    })
+                    .collect::<ApiResult<Vec<_>>>()?;
+                Change::ReplaceRrset {
+                    name: owner_name(&rrset.name, &zone.name, &format!("{prefix}name"))?,
+                    rtype,
+                    ttl: rrset.ttl,
+                    records,
+                }
+            }
+            other => {
+                return Err(ApiError::validation(
+                    format!("{prefix}op"),
+                    format!("unknown operation '{other}'; use create, update, delete or replace"),
+                ));
+            }
+        });
+    }
+    let outcome = commit(
+        &state,
+        &caller,
+        &zone,
+        changes,
+        &headers,
+        input.expected_serial,
+    )
+    .await?;
+    Ok(Json(json!({
+        "domain_id": zone.id,
+        "changed": outcome.changed,
+        "serial_before": outcome.serial_before,
+        "serial_after": outcome.serial_after,
+        "added": outcome.added().iter().map(|r| RecordView::of(r, &outcome.zone)).collect::<Vec<_>>(),
+        "removed": outcome.removed().iter().map(|r| RecordView::of(r, &outcome.zone)).collect::<Vec<_>>(),
+        "warnings": outcome.warnings,
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReplaceOp {
+    name: String,
+    #[serde(rename = "type")]
+    rtype: String,
+    ttl: Option<u32>,
+    records: Vec<RrsetRecord>,
+}
+
+#[derive(Deserialize)]
+struct HistoryQuery {
+    page: Option<usize>,
+    page_size: Option<usize>,
+}
+
+fn entry_view(entry: &JournalEntry, zone: &Zone) -> Value {
+    json!({
+        "seq": entry.seq,
+        "serial_before": entry.serial_before,
+        "serial_after": entry.serial_after,
+        "principal": entry.principal.0,
+        "source": entry.source.to_string(),
+        "at": iso(entry.at),
+        "added": entry.added.iter().map(|r| RecordView::of(r, zone)).collect::<Vec<_>>(),
+        "removed": entry.removed.iter().map(|r| RecordView::of(r, zone)).collect::<Vec<_>>(),
+    })
+}
+
+/// The zone's journal, newest first.
+async fn history(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiQuery(query): ApiQuery<HistoryQuery>,
+) -> ApiResult<Json<Value>> {
+    let zone = visible_zone(&state, &caller, &id).await?;
+    caller.dns(Scope::DnsRead)?;
+    let (page, page_size) = paging(query.page, query.page_size)?;
+    let offset = u32::try_from((page - 1) * page_size).unwrap_or(u32::MAX);
+    let entries = state
+        .service
+        .store()
+        .zone_journal(zone.id, offset, page_size as u32)
+        .await?;
+    Ok(Json(json!({
+        "data": entries.iter().map(|e| entry_view(e, &zone)).collect::<Vec<_>>(),
+        "page": page,
+        "page_size": page_size,
+    })))
+}
+
+/// Applies the inverse of the change that produced `serial`: what it added
+/// is removed, what it removed is put back (records updated in place go
+/// back to their old content).
+async fn revert(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((id, serial)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Value>> {
+    let zone = visible_zone(&state, &caller, &id).await?;
+    caller.dns(Scope::DnsUpdate)?;
+    let serial: u32 = serial
+        .parse()
+        .map_err(|_| ApiError::validation("serial", "must be a zone serial"))?;
+    let mut offset = 0;
+    let entry = loop {
+        let page = state
+            .service
+            .store()
+            .zone_journal(zone.id, offset, 200)
+            .await?;
+        if page.is_empty() {
+            return Err(ApiError::not_found(format!("change to serial {serial}")));
+        }
+        if let Some(entry) = page.iter().find(|e| e.serial_after == serial) {
+            break entry.clone();
+        }
+        offset += 200;
+    };
+    let mut changes = Vec::new();
+    for removed in &entry.removed {
+        if entry.added.iter().any(|a| a.id == removed.id) {
+            changes.push(Change::Update {
+                id: removed.id,
+                update: RecordUpdate {
+                    name: Some(removed.name.clone()),
+                    ttl: Some(removed.ttl),
+                    rdata: Some(removed.rdata.clone()),
+                    description: Some(removed.description.clone()),
+                },
+            });
+        } else {
+            changes.push(Change::Add(NewRecord {
+                name: removed.name.clone(),
+                ttl: removed.ttl,
+                rdata: removed.rdata.clone(),
+                description: removed.description.clone(),
+            }));
+        }
+    }
+    for added in &entry.added {
+        if !entry.removed.iter().any(|r| r.id == added.id) {
+            changes.push(Change::Delete { id: added.id });
+        }
+    }
+    if changes.is_empty() {
+        return Err(ApiError::validation(
+            "serial",
+            "that change touched no records (zone settings are changed back with PATCH)",
+        ));
+    }
+    let outcome = commit(&state, &caller, &zone, changes, &headers, None).await?;
+    Ok(Json(json!({
+        "domain_id": zone.id,
+        "reverted_serial": serial,
+        "serial_before": outcome.serial_before,
+        "serial_after": outcome.serial_after,
+    })))
+}

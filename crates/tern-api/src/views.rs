@@ -1,0 +1,267 @@
+//! JSON shapes of the native API (ScaiDNS's, extended) and the helpers that
+//! derive presentation forms from canonical data: ISO 8601 times, names
+//! relative to their zone (`@` for the apex), content without the priority.
+
+use serde::Serialize;
+use serde_json::Value;
+use tern_core::{Name, Rdata, Record, RecordType, Timestamp, Zone};
+use uuid::Uuid;
+
+use crate::error::ApiError;
+
+/// RFC 3339 / ISO 8601 in UTC, seconds precision ("2026-04-01T10:00:00Z").
+pub fn iso(at: Timestamp) -> String {
+    jiff::Timestamp::from_millisecond(at)
+        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_default()
+}
+
+/// The zone name as users write it: no trailing dot.
+pub fn zone_name(name: &Name) -> String {
+    name.as_str().trim_end_matches('.').to_string()
+}
+
+#[derive(Serialize)]
+pub struct ZoneView {
+    pub id: Uuid,
+    pub name: String,
+    pub domain_type: &'static str,
+    pub status: &'static str,
+    pub default_ttl: u32,
+    pub description: Option<String>,
+    pub dnssec_enabled: bool,
+    pub tenant_id: Uuid,
+    pub project_id: Option<Uuid>,
+    pub serial: u32,
+    pub created_at: String,
+    pub updated_at: String,
+    pub deleted_at: Option<String>,
+}
+
+impl ZoneView {
+    pub fn of(zone: &Zone) -> ZoneView {
+        ZoneView {
+            id: zone.id,
+            name: zone_name(&zone.name),
+            domain_type: zone.kind.as_str(),
+            status: zone.status.as_str(),
+            default_ttl: zone.default_ttl,
+            description: zone.description.clone(),
+            dnssec_enabled: zone.dnssec_enabled,
+            tenant_id: zone.org_id,
+            project_id: zone.project_id,
+            serial: zone.serial,
+            created_at: iso(zone.created_at),
+            updated_at: iso(zone.updated_at),
+            deleted_at: zone.deleted_at.map(iso),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct ZoneDetailView {
+    #[serde(flatten)]
+    pub zone: ZoneView,
+    /// The zone as PowerDNS names it (FQDN with the dot): scripts written
+    /// against ScaiDNS read it.
+    pub pdns_zone_id: String,
+    pub settings: Value,
+    pub record_count: u64,
+    pub current_validation: Option<Value>,
+}
+
+#[derive(Serialize)]
+pub struct SoaView {
+    pub primary_ns: String,
+    pub hostmaster: String,
+    pub serial: u32,
+    pub refresh: u32,
+    pub retry: u32,
+    pub expire: u32,
+    pub minimum: u32,
+    pub ttl: u32,
+}
+
+impl SoaView {
+    pub fn of(zone: &Zone) -> SoaView {
+        SoaView {
+            primary_ns: zone.soa.mname.to_string(),
+            hostmaster: zone.soa.rname.to_string(),
+            serial: zone.serial,
+            refresh: zone.soa.refresh,
+            retry: zone.soa.retry,
+            expire: zone.soa.expire,
+            minimum: zone.soa.minimum,
+            ttl: zone.soa.ttl,
+        }
+    }
+}
+
+/// A record as the native API shows it.
+#[derive(Serialize)]
+pub struct RecordView {
+    pub id: Uuid,
+    pub name: String,
+    pub fqdn: String,
+    #[serde(rename = "type")]
+    pub rtype: String,
+    pub ttl: u32,
+    /// Whether the TTL is the zone default (no TTL of its own).
+    pub ttl_inherited: bool,
+    pub content: String,
+    pub priority: Option<u32>,
+    pub description: Option<String>,
+    /// Records Tern manages for the zone (the apex NS set).
+    pub managed: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl RecordView {
+    pub fn of(record: &Record, zone: &Zone) -> RecordView {
+        let (priority, content) = split_priority(&record.rdata);
+        RecordView {
+            id: record.id,
+            name: relative_name(&record.name, &zone.name),
+            fqdn: record.name.to_string(),
+            rtype: record.rtype.to_string(),
+            ttl: record.effective_ttl(zone.default_ttl),
+            ttl_inherited: record.ttl.is_none(),
+            content,
+            priority,
+            description: record.description.clone(),
+            managed: record.is_managed(&zone.name),
+            created_at: iso(record.created_at),
+            updated_at: iso(record.updated_at),
+        }
+    }
+}
+
+/// `@` for the apex, else the labels below the zone.
+pub fn relative_name(name: &Name, zone: &Name) -> String {
+    name.relative_to(zone)
+}
+
+/// Types whose first RDATA field the APIs carry as a separate `priority`.
+pub fn has_priority(rtype: RecordType) -> bool {
+    matches!(rtype, RecordType::MX | RecordType::SRV)
+}
+
+/// The presentation RDATA split into (priority, the rest) for MX and SRV.
+pub fn split_priority(rdata: &Rdata) -> (Option<u32>, String) {
+    let text = rdata.to_string();
+    if has_priority(rdata.rtype())
+        && let Some((first, rest)) = text.split_once(' ')
+        && let Ok(priority) = first.parse::<u32>()
+    {
+        return (Some(priority), rest.to_string());
+    }
+    (None, text)
+}
+
+/// RDATA from API fields: `content` plus, for MX and SRV, `priority` in
+/// front. `field_prefix` locates errors (e.g. `changes[2].`).
+pub fn rdata_from_api(
+    rtype: RecordType,
+    content: &str,
+    priority: Option<u32>,
+    field_prefix: &str,
+) -> Result<Rdata, ApiError> {
+    let content = content.trim();
+    if content.is_empty() {
+        return Err(ApiError::validation(
+            format!("{field_prefix}content"),
+            "must not be empty",
+        ));
+    }
+    let text = match (has_priority(rtype), priority) {
+        (true, Some(priority)) => {
+            if priority > u32::from(u16::MAX) {
+                return Err(ApiError::validation(
+                    format!("{field_prefix}priority"),
+                    "must be between 0 and 65535",
+                ));
+            }
+            format!("{priority} {content}")
+        }
+        // The whole RDATA in `content` (as a zone file writes it) is
+        // accepted too.
+        (true, None) => content.to_string(),
+        (false, Some(_)) => {
+            return Err(ApiError::validation(
+                format!("{field_prefix}priority"),
+                format!("{rtype} records have no priority"),
+            ));
+        }
+        (false, None) => content.to_string(),
+    };
+    // Names in API content are absolute with or without the final dot, as
+    // PowerDNS and the seeds write them.
+    Rdata::parse_text(rtype, &text).map_err(|e| {
+        if has_priority(rtype) && priority.is_none() {
+            ApiError::validation(
+                format!("{field_prefix}priority"),
+                format!("{rtype} records require a priority ({e})"),
+            )
+        } else {
+            ApiError::validation(format!("{field_prefix}content"), e.to_string())
+        }
+    })
+}
+
+/// A record type from the API (`type`), upper or lower case.
+pub fn record_type(text: &str, field: &str) -> Result<RecordType, ApiError> {
+    RecordType::parse(&text.trim().to_ascii_uppercase())
+        .map_err(|e| ApiError::validation(field, e.to_string()))
+}
+
+/// An owner name from the API: `@`, relative to the zone, or a FQDN inside it.
+pub fn owner_name(text: &str, zone: &Name, field: &str) -> Result<Name, ApiError> {
+    Name::parse_owner(text, zone).map_err(|e| ApiError::validation(field, e.to_string()))
+}
+
+/// The standard page envelope.
+#[derive(Serialize)]
+pub struct Page<T> {
+    pub data: Vec<T>,
+    pub total: usize,
+    pub page: usize,
+    pub page_size: usize,
+    pub total_pages: usize,
+}
+
+impl<T> Page<T> {
+    /// Cuts page `page` (1-based) of `page_size` out of `items`.
+    pub fn of<S>(items: Vec<S>, page: usize, page_size: usize, view: impl Fn(S) -> T) -> Page<T> {
+        let total = items.len();
+        let data = items
+            .into_iter()
+            .skip((page - 1).saturating_mul(page_size))
+            .take(page_size)
+            .map(view)
+            .collect();
+        Page {
+            data,
+            total,
+            page,
+            page_size,
+            total_pages: total.div_ceil(page_size),
+        }
+    }
+}
+
+/// Checks `page` (≥ 1) and `page_size` (1–100, default 50).
+pub fn paging(page: Option<usize>, page_size: Option<usize>) -> Result<(usize, usize), ApiError> {
+    let page = page.unwrap_or(1);
+    if page == 0 {
+        return Err(ApiError::validation("page", "pages are numbered from 1"));
+    }
+    let page_size = page_size.unwrap_or(50);
+    if !(1..=100).contains(&page_size) {
+        return Err(ApiError::validation(
+            "page_size",
+            "must be between 1 and 100",
+        ));
+    }
+    Ok((page, page_size))
+}

@@ -1,0 +1,561 @@
+//! The native API end to end over HTTP: authentication, zones, records,
+//! RRsets, batches, history, import/export, and the tenancy rules (another
+//! organisation's things are 404, missing scopes 403 naming the scope).
+
+mod common;
+
+use common::{Api, assert_error, each_engine};
+use reqwest::Method;
+use serde_json::{Value, json};
+use tern_core::Scope;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authentication_is_required_and_checked() {
+    each_engine(|api| async move {
+        let (s, b) = api.call(Method::GET, "/api/v1/domains", None, None).await;
+        assert_error(s, &b, 401, "unauthorized", None);
+        let (s, b) = api
+            .call(
+                Method::GET,
+                "/api/v1/domains",
+                Some("tern_not-a-token-at-all"),
+                None,
+            )
+            .await;
+        assert_error(s, &b, 401, "unauthorized", None);
+        let response = api
+            .client
+            .get(format!("{}/api/v1/domains", api.base))
+            .header("Authorization", "Basic Zm9vOmJhcg==")
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 401);
+
+        let (s, me) = api.get("/api/v1/me", &api.acme_token).await;
+        assert_eq!(s, 200, "{me}");
+        assert_eq!(me["organisation"]["slug"], "acme");
+        assert_eq!(me["scopes"], json!(["dns:*", "tokens:manage"]));
+
+        // A token created through the API works, and stops working once
+        // revoked; an expired one never works.
+        let (s, created) = api
+            .post(
+                "/api/v1/tokens",
+                &api.acme_token,
+                json!({"name": "ci", "scopes": ["dns:read", "dns:list"], "expires_in": "1d"}),
+            )
+            .await;
+        assert_eq!(s, 201, "{created}");
+        let secret = created["token"].as_str().expect("token").to_string();
+        assert!(
+            secret.starts_with("tern_") && secret.len() >= 48,
+            "{secret}"
+        );
+        assert_eq!(api.get("/api/v1/domains", &secret).await.0, 200);
+        let id = created["id"].as_str().expect("id");
+        let (s, listed) = api.get("/api/v1/tokens", &api.acme_token).await;
+        assert_eq!(s, 200);
+        assert!(listed.to_string().contains(id) && !listed.to_string().contains(&secret));
+        assert_eq!(
+            api.delete(&format!("/api/v1/tokens/{id}"), &api.acme_token)
+                .await
+                .0,
+            204
+        );
+        let (s, b) = api.get("/api/v1/domains", &secret).await;
+        assert_error(s, &b, 401, "unauthorized", None);
+
+        let expired = tern_api::admin::issue_token(
+            api.service.store().as_ref(),
+            tern_api::admin::TokenRequest {
+                org_id: api.acme.id,
+                project_id: None,
+                name: "old".into(),
+                scopes: vec![Scope::DnsAll],
+                expires_in_secs: Some(1),
+                allowed_networks: Vec::new(),
+            },
+            None,
+        )
+        .await
+        .expect("token")
+        .1;
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        assert_eq!(api.get("/api/v1/domains", &expired).await.0, 401);
+
+        // No escalation: a dns token cannot mint an admin one.
+        let (s, b) = api
+            .post(
+                "/api/v1/tokens",
+                &api.acme_token,
+                json!({"name": "x", "scopes": ["admin"]}),
+            )
+            .await;
+        assert_error(s, &b, 403, "forbidden", None);
+        let (s, b) = api
+            .post(
+                "/api/v1/tokens",
+                &api.acme_token,
+                json!({"name": "x", "scopes": ["dns:write"]}),
+            )
+            .await;
+        assert_error(s, &b, 400, "validation_error", Some("scopes[0]"));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zones_lifecycle() {
+    each_engine(|api| async move {
+        let t = &api.acme_token;
+        let (s, zone) = api
+            .post(
+                "/api/v1/domains/",
+                t,
+                json!({"name": "Example.COM", "domain_type": "primary", "default_ttl": 600, "description": "main"}),
+            )
+            .await;
+        assert_eq!(s, 201, "{zone}");
+        assert_eq!(zone["name"], "example.com");
+        assert_eq!(zone["pdns_zone_id"], "example.com.");
+        assert_eq!(zone["status"], "active");
+        assert_eq!(zone["default_ttl"], 600);
+        assert_eq!(zone["tenant_id"], api.acme.id.to_string());
+        assert_eq!(zone["record_count"], 1, "the apex NS set (one server by default): {zone}");
+        assert!(zone["created_at"].as_str().is_some_and(|t| t.ends_with('Z')));
+        let id = zone["id"].as_str().expect("id").to_string();
+
+        let (s, b) = api
+            .post("/api/v1/domains", t, json!({"name": "example.com", "domain_type": "primary"}))
+            .await;
+        assert_error(s, &b, 409, "conflict", Some("name"));
+        let (s, b) = api
+            .post("/api/v1/domains", t, json!({"name": "bad..name", "domain_type": "primary"}))
+            .await;
+        assert_error(s, &b, 400, "validation_error", Some("name"));
+        let (s, b) = api.post("/api/v1/domains", t, json!({"name": "x.com"})).await;
+        assert_error(s, &b, 400, "validation_error", Some("domain_type"));
+        let (s, b) = api
+            .post("/api/v1/domains", t, json!({"name": "x.com", "domain_type": "primary", "default_ttl": -5}))
+            .await;
+        assert_error(s, &b, 400, "validation_error", Some("default_ttl"));
+        let (s, b) = api
+            .post("/api/v1/domains", t, json!({"name": "x.com", "domain_type": "reverse_ipv4"}))
+            .await;
+        assert_error(s, &b, 400, "validation_error", Some("name"));
+
+        api.zone("second.org", t).await;
+        api.zone("third.net", t).await;
+        let (s, page) = api.get("/api/v1/domains?page=1&page_size=2", t).await;
+        assert_eq!(s, 200);
+        assert_eq!((page["total"].as_u64(), page["total_pages"].as_u64()), (Some(3), Some(2)));
+        assert_eq!(page["data"].as_array().map(Vec::len), Some(2));
+        let (_, found) = api.get("/api/v1/domains?search=econd", t).await;
+        assert_eq!(found["data"][0]["name"], "second.org", "{found}");
+        let (s, b) = api.get("/api/v1/domains?page_size=101", t).await;
+        assert_error(s, &b, 400, "validation_error", Some("page_size"));
+        let (s, b) = api.get("/api/v1/domains?status=bogus", t).await;
+        assert_error(s, &b, 400, "validation_error", Some("status"));
+
+        let path = format!("/api/v1/domains/{id}");
+        let (s, patched) = api
+            .patch(&path, t, json!({"description": "changed", "default_ttl": 1200}))
+            .await;
+        assert_eq!(s, 200, "{patched}");
+        assert_eq!((patched["description"].as_str(), patched["default_ttl"].as_u64()), (Some("changed"), Some(1200)));
+        let (s, b) = api.patch(&path, t, json!({"name": "other.com"})).await;
+        assert_error(s, &b, 400, "validation_error", Some("name"));
+
+        let (s, soa) = api.get(&format!("{path}/soa"), t).await;
+        assert_eq!(s, 200);
+        assert_eq!(soa["hostmaster"], "hostmaster.example.com.");
+        assert!(soa["serial"].as_u64().is_some_and(|s| s > 2026000000), "{soa}");
+
+        // Import: dry run changes nothing; merge adds; replace removes.
+        let file = "$ORIGIN example.com.\n@ 3600 IN SOA ns1.example.com. hostmaster.example.com. 1 3600 600 604800 600\nwww 300 IN A 192.0.2.1\nmail 300 IN A 192.0.2.2\n@ 300 IN MX 10 mail.example.com.\n";
+        let import = |query: &'static str| {
+            let api = api.clone();
+            let id = id.clone();
+            async move {
+                let response = api
+                    .client
+                    .post(format!("{}/api/v1/domains/{id}/import{query}", api.base))
+                    .bearer_auth(&api.acme_token)
+                    .header("Content-Type", "text/dns")
+                    .body(file)
+                    .send()
+                    .await
+                    .expect("import");
+                (response.status(), response.json::<Value>().await.expect("json"))
+            }
+        };
+        let (s, dry) = import("?dry_run=true").await;
+        assert_eq!(s, 200, "{dry}");
+        assert_eq!(dry["added"].as_array().map(Vec::len), Some(3), "{dry}");
+        let (_, detail) = api.get(&path, t).await;
+        assert_eq!(detail["record_count"], 1, "dry run changed nothing");
+        let (s, merged) = import("").await;
+        assert_eq!(s, 200, "{merged}");
+        assert!(merged["serial_after"].as_u64() > merged["serial_before"].as_u64());
+        let (_, detail) = api.get(&path, t).await;
+        assert_eq!(detail["record_count"], 4);
+
+        let (s, export) = api.get(&format!("{path}/export"), t).await;
+        assert_eq!(s, 200);
+        assert_eq!((export["format"].as_str(), export["domain_name"].as_str()), (Some("bind"), Some("example.com")));
+        assert!(export["zone_file"].as_str().is_some_and(|z| z.contains("192.0.2.2")), "{export}");
+        let text = api
+            .client
+            .get(format!("{}{path}/export", api.base))
+            .bearer_auth(t)
+            .header("Accept", "text/dns")
+            .send()
+            .await
+            .expect("export");
+        assert_eq!(text.headers()["content-type"], "text/dns");
+        assert!(text.text().await.expect("text").contains("MX\t10 mail.example.com."));
+
+        let bad = api
+            .client
+            .post(format!("{}{path}/import", api.base))
+            .bearer_auth(t)
+            .body("www IN A 999.1.1.1\n")
+            .send()
+            .await
+            .expect("import");
+        assert_eq!(bad.status(), 422);
+        let body: Value = bad.json().await.expect("json");
+        assert!(body["detail"].as_str().is_some_and(|d| d.contains("line 1")), "{body}");
+
+        // Soft delete hides the zone; restore brings it back; hard delete ends it.
+        assert_eq!(api.delete(&path, t).await.0, 204);
+        let (_, listed) = api.get("/api/v1/domains", t).await;
+        assert_eq!(listed["total"], 2);
+        let (_, with_deleted) = api.get("/api/v1/domains?include_deleted=true", t).await;
+        assert_eq!(with_deleted["total"], 3);
+        let (s, restored) = api.post(&format!("{path}/restore"), t, json!({})).await;
+        assert_eq!((s.as_u16(), restored["status"].as_str()), (200, Some("active")), "{restored}");
+        assert_eq!(api.delete(&format!("{path}?hard=true"), t).await.0, 204);
+        let (s, b) = api.get(&path, t).await;
+        assert_error(s, &b, 404, "not_found", None);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_rrsets_batches_and_history() {
+    each_engine(|api| async move {
+        let t = &api.acme_token;
+        let id = api.zone("rec.test", t).await;
+        let records = format!("/api/v1/domains/{id}/records");
+
+        let (s, www) = api
+            .post(&records, t, json!({"name": "www", "type": "A", "content": "192.0.2.10", "ttl": 300}))
+            .await;
+        assert_eq!(s, 201, "{www}");
+        assert_eq!((www["name"].as_str(), www["fqdn"].as_str()), (Some("www"), Some("www.rec.test.")));
+        assert_eq!(www["ttl"], 300);
+        let (s, mx) = api
+            .post(&records, t, json!({"name": "@", "type": "MX", "content": "mail.rec.test", "priority": 10}))
+            .await;
+        assert_eq!(s, 201, "{mx}");
+        assert_eq!((mx["priority"].as_u64(), mx["content"].as_str()), (Some(10), Some("mail.rec.test.")));
+        assert_eq!(mx["ttl"], 3600, "inherits the zone default: {mx}");
+
+        let (s, b) = api.post(&records, t, json!({"name": "x", "type": "MX", "content": "mail.rec.test"})).await;
+        assert_error(s, &b, 400, "validation_error", Some("priority"));
+        let (s, b) = api.post(&records, t, json!({"name": "x", "type": "A", "content": "300.1.1.1"})).await;
+        assert_error(s, &b, 400, "validation_error", Some("content"));
+        let (s, b) = api.post(&records, t, json!({"name": "x", "type": "BOGUS", "content": "1"})).await;
+        assert_error(s, &b, 400, "validation_error", Some("type"));
+        let (s, b) = api.post(&records, t, json!({"name": "www", "type": "CNAME", "content": "other.test"})).await;
+        assert_error(s, &b, 422, "unprocessable_entity", None);
+        let (s, b) = api.post(&records, t, json!({"name": "x", "type": "A", "content": "192.0.2.1", "colour": "red"})).await;
+        assert_error(s, &b, 400, "validation_error", None);
+        let (s, b) = api.post(&records, t, json!({"name": "x", "type": "A", "content": "192.0.2.1", "ttl": "ten"})).await;
+        assert_error(s, &b, 400, "validation_error", Some("ttl"));
+
+        let (_, list) = api.get(&format!("{records}?type=A"), t).await;
+        assert_eq!(list["total"], 1, "{list}");
+        let (_, list) = api.get(&format!("{records}?name=@"), t).await;
+        assert_eq!(list["total"], 2, "apex NS + MX: {list}");
+
+        let rid = www["id"].as_str().expect("id");
+        let record = format!("{records}/{rid}");
+        let (s, patched) = api.patch(&record, t, json!({"content": "192.0.2.11"})).await;
+        assert_eq!((s.as_u16(), patched["content"].as_str(), patched["ttl"].as_u64()), (200, Some("192.0.2.11"), Some(300)), "{patched}");
+        let (s, put) = api.put(&record, t, json!({"name": "www", "type": "A", "content": "192.0.2.12"})).await;
+        assert_eq!((s.as_u16(), put["ttl_inherited"].as_bool()), (200, Some(true)), "{put}");
+        assert_eq!(api.get(&record, t).await.1["content"], "192.0.2.12");
+
+        // RRset view.
+        let rrset = format!("/api/v1/domains/{id}/rrsets/api/TXT");
+        let (s, set) = api
+            .put(&rrset, t, json!({"ttl": 120, "records": [{"content": "\"a\""}, {"content": "\"b\""}]}))
+            .await;
+        assert_eq!(s, 200, "{set}");
+        assert_eq!(set["records"].as_array().map(Vec::len), Some(2));
+        assert_eq!(set["ttl"], 120);
+        assert_eq!(api.get(&rrset, t).await.0, 200);
+        assert_eq!(api.delete(&rrset, t).await.0, 204);
+        assert_eq!(api.get(&rrset, t).await.0, 404);
+
+        // A batch is all or nothing; the failing operation is named.
+        let changes = format!("/api/v1/domains/{id}/changes");
+        let (_, zone) = api.get(&format!("/api/v1/domains/{id}"), t).await;
+        let serial = zone["serial"].as_u64().expect("serial");
+        let (s, b) = api
+            .post(&changes, t, json!({"changes": [
+                {"op": "create", "name": "b1", "type": "A", "content": "192.0.2.20"},
+                {"op": "create", "name": "b2", "type": "A", "content": "not-an-ip"},
+            ]}))
+            .await;
+        assert_error(s, &b, 400, "validation_error", Some("changes[1].content"));
+        assert_eq!(api.get(&format!("{records}?name=b1"), t).await.1["total"], 0);
+        // If-Match with a stale serial: 412, nothing applied.
+        let stale = api
+            .client
+            .post(format!("{}{changes}", api.base))
+            .bearer_auth(t)
+            .header("If-Match", format!("\"{}\"", serial - 1))
+            .json(&json!({"changes": [{"op": "create", "name": "b1", "type": "A", "content": "192.0.2.20"}]}))
+            .send()
+            .await
+            .expect("batch");
+        assert_eq!(stale.status(), 412);
+        let (s, done) = api
+            .post(&changes, t, json!({"expected_serial": serial, "changes": [
+                {"op": "create", "name": "b1", "type": "A", "content": "192.0.2.20"},
+                {"op": "update", "id": rid, "content": "192.0.2.13"},
+                {"op": "replace", "name": "mx2", "type": "MX", "ttl": 60, "records": [{"content": "mx.rec.test", "priority": 5}]},
+            ]}))
+            .await;
+        assert_eq!(s, 200, "{done}");
+        let after = done["serial_after"].as_u64().expect("serial");
+        assert!(after > serial);
+
+        // History lists it; reverting it undoes exactly that change.
+        let (s, history) = api.get(&changes, t).await;
+        assert_eq!(s, 200);
+        assert_eq!(history["data"][0]["serial_after"].as_u64(), Some(after), "{history}");
+        assert_eq!(history["data"][0]["source"], "api");
+        let (s, reverted) = api.post(&format!("{changes}/{after}/revert"), t, json!({})).await;
+        assert_eq!(s, 200, "{reverted}");
+        assert_eq!(api.get(&format!("{records}?name=b1"), t).await.1["total"], 0);
+        assert_eq!(api.get(&record, t).await.1["content"], "192.0.2.12");
+        assert_eq!(api.get(&format!("{records}?name=mx2"), t).await.1["total"], 0);
+
+        assert_eq!(api.delete(&record, t).await.0, 204);
+        assert_eq!(api.get(&record, t).await.0, 404);
+    })
+    .await;
+}
+
+/// Every call on another organisation's zone, record or token is 404 and
+/// changes nothing; scopes and feature gates are 403 naming what is missing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenants_are_isolated() {
+    each_engine(|api| async move {
+        let zone = api.zone("acme.test", &api.acme_token).await;
+        let (_, record) = api
+            .post(
+                &format!("/api/v1/domains/{zone}/records"),
+                &api.acme_token,
+                json!({"name": "www", "type": "A", "content": "192.0.2.1"}),
+            )
+            .await;
+        let rid = record["id"].as_str().expect("id").to_string();
+        let b = &api.beta_token;
+        let zp = format!("/api/v1/domains/{zone}");
+        let rp = format!("{zp}/records/{rid}");
+        let probes: Vec<(Method, String, Option<Value>)> = vec![
+            (Method::GET, zp.clone(), None),
+            (
+                Method::PATCH,
+                zp.clone(),
+                Some(json!({"description": "pwned"})),
+            ),
+            (Method::DELETE, zp.clone(), None),
+            (Method::POST, format!("{zp}/restore"), Some(json!({}))),
+            (Method::GET, format!("{zp}/soa"), None),
+            (Method::GET, format!("{zp}/export"), None),
+            (Method::GET, format!("{zp}/records"), None),
+            (
+                Method::POST,
+                format!("{zp}/records"),
+                Some(json!({"name": "x", "type": "A", "content": "192.0.2.9"})),
+            ),
+            (Method::GET, rp.clone(), None),
+            (
+                Method::PATCH,
+                rp.clone(),
+                Some(json!({"content": "192.0.2.66"})),
+            ),
+            (
+                Method::PUT,
+                rp.clone(),
+                Some(json!({"name": "www", "type": "A", "content": "192.0.2.66"})),
+            ),
+            (Method::DELETE, rp.clone(), None),
+            (Method::GET, format!("{zp}/rrsets/www/A"), None),
+            (Method::DELETE, format!("{zp}/rrsets/www/A"), None),
+            (Method::GET, format!("{zp}/changes"), None),
+            (
+                Method::POST,
+                format!("{zp}/changes"),
+                Some(json!({"changes": [{"op": "delete", "id": rid}]})),
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/organisations/{}", api.acme.id),
+                None,
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/organisations/{}/projects", api.acme.id),
+                None,
+            ),
+        ];
+        for (method, path, body) in probes {
+            let (s, b) = api.call(method.clone(), &path, Some(b), body).await;
+            assert_error(s, &b, 404, "not_found", None);
+            let _ = (method, path);
+        }
+        let (_, listed) = api.get("/api/v1/domains", b).await;
+        assert_eq!(listed["total"], 0);
+        // Nothing changed.
+        let (_, after) = api.get(&rp, &api.acme_token).await;
+        assert_eq!(after["content"], "192.0.2.1");
+        let (_, zone_after) = api.get(&zp, &api.acme_token).await;
+        assert_eq!(
+            (
+                zone_after["status"].as_str(),
+                zone_after["description"].as_str()
+            ),
+            (Some("active"), None)
+        );
+
+        // The admin sees everything.
+        assert_eq!(api.get(&zp, &api.admin).await.0, 200);
+
+        // Scopes: a read-only token reads but cannot write, told which scope.
+        let r = &api.acme_reader;
+        assert_eq!(api.get(&zp, r).await.0, 200);
+        let (s, body) = api
+            .post(
+                &format!("{zp}/records"),
+                r,
+                json!({"name": "y", "type": "A", "content": "192.0.2.3"}),
+            )
+            .await;
+        assert_error(s, &body, 403, "forbidden", None);
+        assert!(
+            body["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("dns:create")),
+            "{body}"
+        );
+        let (s, body) = api.delete(&zp, r).await;
+        assert!(
+            s == 403
+                && body["detail"]
+                    .as_str()
+                    .is_some_and(|d| d.contains("dns:delete")),
+            "{body}"
+        );
+
+        // Feature gate: an organisation without `dns`.
+        let (s, org) = api
+            .post(
+                "/api/v1/organisations",
+                &api.admin,
+                json!({"slug": "nodns", "name": "No DNS", "features": ["kms"]}),
+            )
+            .await;
+        assert_eq!(s, 201, "{org}");
+        let nodns: tern_core::Organisation = tern_core::Organisation {
+            id: org["id"].as_str().and_then(|i| i.parse().ok()).expect("id"),
+            slug: "nodns".into(),
+            name: "No DNS".into(),
+            features: vec!["kms".into()],
+            created_at: 0,
+        };
+        let token = api.token(&nodns, &[Scope::DnsAll], None).await;
+        let (s, body) = api.get("/api/v1/domains", &token).await;
+        assert!(
+            s == 403
+                && body["detail"]
+                    .as_str()
+                    .is_some_and(|d| d.contains("'dns' feature")),
+            "{body}"
+        );
+
+        // A project-bound token sees only its project's zones.
+        let (s, project) = api
+            .post(
+                &format!("/api/v1/organisations/{}/projects", api.acme.id),
+                &api.acme_token,
+                json!({"slug": "web", "name": "Web"}),
+            )
+            .await;
+        assert_eq!(s, 201, "{project}");
+        let project_id: uuid::Uuid = project["id"]
+            .as_str()
+            .and_then(|p| p.parse().ok())
+            .expect("id");
+        let bound = api
+            .token(&api.acme, &[Scope::DnsAll], Some(project_id))
+            .await;
+        assert_eq!(
+            api.get(&zp, &bound).await.0,
+            404,
+            "zone outside the project"
+        );
+        let inside = api.zone("web.acme.test", &bound).await;
+        let (_, listed) = api.get("/api/v1/domains", &bound).await;
+        assert_eq!(listed["total"], 1, "{listed}");
+        assert_eq!(listed["data"][0]["id"].as_str(), Some(inside.as_str()));
+        assert_eq!(
+            listed["data"][0]["project_id"].as_str(),
+            Some(project_id.to_string().as_str())
+        );
+        let (_, all) = api.get("/api/v1/domains", &api.acme_token).await;
+        assert_eq!(all["total"], 2);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_have_one_shape() {
+    each_engine(|api: std::sync::Arc<Api>| async move {
+        let (s, b) = api.get("/api/v1/nothing-here", &api.acme_token).await;
+        assert_error(s, &b, 404, "not_found", None);
+        let response = api
+            .client
+            .post(format!("{}/api/v1/domains", api.base))
+            .bearer_auth(&api.acme_token)
+            .header("Content-Type", "application/json")
+            .body("{not json")
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 400);
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(body["error_code"], "validation_error");
+        let (s, b) = api.get("/api/v1/domains/not-a-uuid", &api.acme_token).await;
+        assert_error(s, &b, 404, "not_found", None);
+        let big = "x".repeat(2 * 1024 * 1024);
+        let response = api
+            .client
+            .post(format!("{}/api/v1/domains", api.base))
+            .bearer_auth(&api.acme_token)
+            .header("Content-Type", "application/json")
+            .body(big)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 413);
+    })
+    .await;
+}
