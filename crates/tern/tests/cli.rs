@@ -330,6 +330,170 @@ fn serve_answers_health_checks() {
 }
 
 /// (RCODE, ANCOUNT) of an A query over UDP, or `None` without an answer.
+/// One HTTP/1.1 request with a bearer token and a JSON body; returns the
+/// status code and the body.
+fn http(addr: SocketAddr, method: &str, path: &str, token: &str, body: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("write");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    let status = response
+        .get(9..12)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// `tern serve` on free ports with `env`; stderr goes to `<dir>/serve.log`.
+fn serve(dir: &Path, env: &[(&str, &str)]) -> (Server, SocketAddr, SocketAddr) {
+    let api = free_port();
+    let dns = free_port();
+    let log = std::fs::File::create(dir.join("serve.log")).expect("log");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tern"));
+    command
+        .args([
+            "serve",
+            "--api-listen",
+            &api.to_string(),
+            "--dns-listen",
+            &dns.to_string(),
+        ])
+        .env("TERN_DATA_DIR", dir)
+        .env_remove("TERN_DATABASE_URL")
+        .env_remove("TERN_BOOTSTRAP_TOKEN")
+        .stdout(Stdio::null())
+        .stderr(log);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let server = Server(command.spawn().expect("start tern serve"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while http_get(api, "/healthz").is_none() {
+        assert!(Instant::now() < deadline, "tern serve did not come up");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (server, api, dns)
+}
+
+#[test]
+fn first_start_creates_an_admin_token() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (server, api, _) = serve(dir.path(), &[]);
+    let token_file = dir.path().join("admin-token");
+    let token = std::fs::read_to_string(&token_file).expect("admin-token written");
+    let token = token.trim();
+    assert!(token.starts_with("tern_"), "{token}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&token_file)
+            .expect("meta")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let log = std::fs::read_to_string(dir.path().join("serve.log")).unwrap_or_default();
+    assert!(log.contains(token), "printed once to stderr: {log}");
+    let (status, me) = http(api, "GET", "/api/v1/me", token, "");
+    assert_eq!(status, 200, "{me}");
+    assert!(
+        me.contains("\"admin\"") && me.contains("\"default\""),
+        "{me}"
+    );
+    drop(server);
+
+    // The second start does not make another.
+    let (server, _, _) = serve(dir.path(), &[]);
+    assert_eq!(
+        std::fs::read_to_string(&token_file).expect("file").trim(),
+        token
+    );
+    drop(server);
+
+    // `tern token create` issues one from the command line.
+    let out = tern(
+        dir.path(),
+        &[
+            "token",
+            "create",
+            "--name",
+            "ci",
+            "--scopes",
+            "dns:read,dns:list",
+            "--expires-in",
+            "30d",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).trim().starts_with("tern_"));
+    let out = tern(
+        dir.path(),
+        &["token", "create", "--name", "x", "--scopes", "dns:write"],
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("unknown scope 'dns:write'"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// Read-your-writes through the whole binary: when the API answers a
+/// write, the nameserver already serves it.
+#[test]
+fn api_changes_are_answered_by_the_nameserver() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let token = "tern_test-bootstrap-token-0123456789";
+    let (server, api, dns) = serve(dir.path(), &[("TERN_BOOTSTRAP_TOKEN", token)]);
+    let (status, zone) = http(
+        api,
+        "POST",
+        "/api/v1/domains",
+        token,
+        r#"{"name": "live.test", "domain_type": "primary"}"#,
+    );
+    assert_eq!(status, 201, "{zone}");
+    let id = zone
+        .split("\"id\":\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("zone id");
+    let (status, record) = http(
+        api,
+        "POST",
+        &format!("/api/v1/domains/{id}/records"),
+        token,
+        r#"{"name": "www", "type": "A", "content": "192.0.2.80"}"#,
+    );
+    assert_eq!(status, 201, "{record}");
+    assert_eq!(
+        dns_answer_count(dns, "www.live.test"),
+        Some((0, 1)),
+        "answered at once"
+    );
+    let (status, _) = http(api, "DELETE", &format!("/api/v1/domains/{id}"), token, "");
+    assert_eq!(status, 204);
+    assert_eq!(
+        dns_answer_count(dns, "www.live.test"),
+        Some((5, 0)),
+        "a deleted zone is not served"
+    );
+    drop(server);
+}
+
 fn dns_answer_count(server: SocketAddr, name: &str) -> Option<(u8, u16)> {
     let socket = std::net::UdpSocket::bind("127.0.0.1:0").ok()?;
     socket
