@@ -208,18 +208,26 @@ async fn create(
         }
         tern_core::transfer::Cidr::parse(cidr).map_err(|e| ApiError::validation("cidr", e))?;
     }
-    if let Some(template) = &body.template_id {
-        return Err(ApiError::validation(
-            "template_id",
-            format!("unknown template '{template}'"),
-        ));
-    }
-    if body.template_variables.is_some() {
-        return Err(ApiError::validation(
-            "template_variables",
-            "template_variables need a template_id",
-        ));
-    }
+    // A template is checked and rendered before the zone exists, so bad
+    // variables create nothing.
+    let template = match &body.template_id {
+        Some(id) => {
+            let template = crate::templates::find_template(&state, &caller, id)
+                .await
+                .map_err(|e| e.with_field("template_id"))?;
+            let variables =
+                crate::templates::variables_of(body.template_variables, "template_variables")?;
+            crate::templates::render_for_zone(&template, &variables, &name, None)?;
+            Some((template, variables))
+        }
+        None if body.template_variables.is_some() => {
+            return Err(ApiError::validation(
+                "template_variables",
+                "template_variables need a template_id",
+            ));
+        }
+        None => None,
+    };
     let project_id = match (body.project_id, caller.token.project_id) {
         (Some(wanted), Some(bound)) if wanted != bound => {
             return Err(ApiError::forbidden(
@@ -243,7 +251,25 @@ async fn create(
     if let Some(settings) = body.settings {
         new.settings = settings;
     }
-    let zone = state.service.create_zone(new, &actor(&caller)).await?;
+    let mut zone = state.service.create_zone(new, &actor(&caller)).await?;
+    if let Some((template, variables)) = template {
+        match crate::templates::apply_template(&state, &caller, &zone, &template, &variables).await
+        {
+            Ok((after, _)) => zone = after,
+            Err(e) => {
+                // The template clashed with the new zone's own records: the
+                // request fails as a whole, so the zone goes again.
+                if let Err(undo) = state
+                    .service
+                    .delete_zone(zone.id, true, &actor(&caller))
+                    .await
+                {
+                    tracing::error!(zone = %zone.name, error = %undo, "removing a zone whose template failed");
+                }
+                return Err(e);
+            }
+        }
+    }
     Ok((StatusCode::CREATED, Json(detail_view(&state, zone).await?)))
 }
 

@@ -9,6 +9,7 @@ mod domains;
 pub mod error;
 mod extract;
 mod records;
+mod templates;
 mod views;
 
 use std::sync::Arc;
@@ -50,6 +51,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(admin::routes())
         .merge(domains::routes())
         .merge(records::routes())
+        .merge(templates::routes())
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .route("/healthz", get(healthz))

@@ -559,3 +559,74 @@ async fn errors_have_one_shape() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn templates_at_creation_and_later() {
+    each_engine(|api| async move {
+        let t = &api.acme_token;
+        let (s, list) = api.get("/api/v1/templates", t).await;
+        assert_eq!(s, 200);
+        assert!(list.to_string().contains("tpl_website_basic"), "{list}");
+
+        // At creation: the zone comes with the template's records.
+        let (s, zone) = api
+            .post(
+                "/api/v1/domains",
+                t,
+                json!({"name": "site.test", "domain_type": "primary", "template_id": "tpl_website_basic",
+                       "template_variables": {"ip_address": "192.0.2.1", "mail_server": "mail.site.test"}}),
+            )
+            .await;
+        assert_eq!(s, 201, "{zone}");
+        assert_eq!(zone["record_count"], 4, "NS + @ A + www A + MX: {zone}");
+        // Bad variables create nothing, and say which variable.
+        let (s, b) = api
+            .post(
+                "/api/v1/domains",
+                t,
+                json!({"name": "bad.test", "domain_type": "primary", "template_id": "tpl_website_basic",
+                       "template_variables": {"ip_address": "not-an-ip"}}),
+            )
+            .await;
+        assert_error(s, &b, 400, "validation_error", Some("template.records[0].content"));
+        let (s, b) = api
+            .post("/api/v1/domains", t, json!({"name": "bad.test", "domain_type": "primary", "template_id": "tpl_website_basic"}))
+            .await;
+        assert_error(s, &b, 400, "validation_error", Some("variables.ip_address"));
+        let (s, b) = api
+            .post("/api/v1/domains", t, json!({"name": "bad.test", "domain_type": "primary", "template_id": "tpl_nope"}))
+            .await;
+        assert_error(s, &b, 404, "not_found", Some("template_id"));
+        let (_, listed) = api.get("/api/v1/domains?search=bad", t).await;
+        assert_eq!(listed["total"], 0);
+
+        // An organisation's own template, applied later in one batch.
+        let (s, own) = api
+            .post(
+                "/api/v1/templates",
+                t,
+                json!({"name": "api host", "variables": [{"name": "target", "required": true}],
+                       "records": [{"name": "api", "type": "CNAME", "content": "{{target}}"},
+                                   {"name": "_acme-challenge.api", "type": "TXT", "content": "\"x\"", "ttl": 60}]}),
+            )
+            .await;
+        assert_eq!(s, 201, "{own}");
+        let tid = own["id"].as_str().expect("id");
+        let zid = zone["id"].as_str().expect("id");
+        let (s, applied) = api
+            .post(&format!("/api/v1/domains/{zid}/apply-template"), t, json!({"template_id": tid, "variables": {"target": "lb.example.net"}}))
+            .await;
+        assert_eq!(s, 200, "{applied}");
+        assert_eq!(applied["records_created"].as_array().map(Vec::len), Some(2), "{applied}");
+        // Other organisations cannot see or use it; built-ins are read-only.
+        assert_eq!(api.get(&format!("/api/v1/templates/{tid}"), &api.beta_token).await.0, 404);
+        let (s, b) = api.delete("/api/v1/templates/tpl_website_basic", t).await;
+        assert_error(s, &b, 403, "forbidden", None);
+        let (s, b) = api
+            .post("/api/v1/templates", t, json!({"name": "x", "records": [{"name": "@", "type": "A", "content": "{{ip}}"}]}))
+            .await;
+        assert_error(s, &b, 400, "validation_error", Some("records[0].content"));
+        assert_eq!(api.delete(&format!("/api/v1/templates/{tid}"), t).await.0, 204);
+    })
+    .await;
+}

@@ -10,6 +10,7 @@ pub mod rules;
 pub mod serial;
 pub mod service;
 pub mod store;
+pub mod template;
 pub mod text;
 pub mod transfer;
 pub mod tsig;

@@ -9,6 +9,7 @@ use crate::auth::ApiToken;
 use crate::model::Timestamp;
 use crate::model::{JournalEntry, Organisation, Project, Record, Zone, ZoneKind, ZoneStatus};
 use crate::name::Name;
+use crate::template::Template;
 use crate::tsig::TsigKey;
 
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +84,13 @@ pub trait Store: Send + Sync + 'static {
     /// Whether a token that was not yet revoked is now.
     async fn revoke_token(&self, id: Uuid, at: Timestamp) -> Result<bool, StoreError>;
     async fn touch_token(&self, id: Uuid, at: Timestamp) -> Result<(), StoreError>;
+
+    // ---- templates (organisations' own; built-ins are in code) ----
+    /// Inserts, or replaces the template of the same id.
+    async fn put_template(&self, template: &Template) -> Result<(), StoreError>;
+    async fn template(&self, id: &str) -> Result<Option<Template>, StoreError>;
+    async fn list_templates(&self, org_id: Uuid) -> Result<Vec<Template>, StoreError>;
+    async fn delete_template(&self, id: &str) -> Result<bool, StoreError>;
 
     // ---- zones ----
     async fn zone(&self, id: Uuid) -> Result<Option<Zone>, StoreError>;

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use tern_core::store::StoreError;
+use tern_core::template::{Template, TemplateRecord, TemplateVariable};
 use tern_core::transfer::Cidr;
 use tern_core::{
     ApiToken, ChangeSource, JournalEntry, Name, Organisation, Principal, Project, Rdata, Record,
@@ -161,6 +162,29 @@ pub(crate) fn tsig_key_from_row(row: &AnyRow) -> Result<TsigKey, StoreError> {
     let secret: String = get(row, "secret")?;
     TsigKey::new(&name, &algorithm, &secret, get(row, "created_at")?)
         .map_err(|e| corrupt("tsig_keys", e))
+}
+
+pub(crate) const TEMPLATE_COLUMNS: &str =
+    "id, org_id, name, description, body, created_at, updated_at";
+
+pub(crate) fn template_from_row(row: &AnyRow) -> Result<Template, StoreError> {
+    #[derive(Deserialize)]
+    struct Body {
+        variables: Vec<TemplateVariable>,
+        records: Vec<TemplateRecord>,
+    }
+    let body: String = get(row, "body")?;
+    let body: Body = serde_json::from_str(&body).map_err(|e| corrupt("templates.body", e))?;
+    Ok(Template {
+        id: get(row, "id")?,
+        org_id: Some(uuid(row, "org_id")?),
+        name: get(row, "name")?,
+        description: get(row, "description")?,
+        variables: body.variables,
+        records: body.records,
+        created_at: get(row, "created_at")?,
+        updated_at: get(row, "updated_at")?,
+    })
 }
 
 pub(crate) const TOKEN_COLUMNS: &str = "id, org_id, project_id, name, scopes, hash, expires_at, allowed_networks, last_used_at, revoked_at, created_at";
