@@ -8,6 +8,8 @@ pub mod auth;
 mod domains;
 pub mod error;
 mod extract;
+mod idempotency;
+pub mod limits;
 mod records;
 mod templates;
 mod views;
@@ -29,6 +31,8 @@ pub struct ApiState {
     pub service: Arc<ZoneService>,
     pub metrics: MetricsSource,
     pub touched: Arc<auth::TouchLog>,
+    pub limits: limits::RateLimits,
+    pub limiter: Arc<limits::Limiter>,
 }
 
 impl ApiState {
@@ -37,7 +41,14 @@ impl ApiState {
             service,
             metrics,
             touched: Arc::default(),
+            limits: limits::RateLimits::default(),
+            limiter: Arc::default(),
         }
+    }
+
+    pub fn with_limits(mut self, limits: limits::RateLimits) -> ApiState {
+        self.limits = limits;
+        self
     }
 }
 
@@ -54,6 +65,14 @@ pub fn router(state: ApiState) -> Router {
         .merge(templates::routes())
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::idempotency,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limits::rate_limit,
+        ))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))

@@ -630,3 +630,108 @@ async fn templates_at_creation_and_later() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limits_per_token_and_class() {
+    let limits = tern_api::limits::RateLimits {
+        read: 3,
+        create: 2,
+        ..Default::default()
+    };
+    common::each_engine_limited(limits, |api| async move {
+        for remaining in [2, 1, 0] {
+            let response = api
+                .client
+                .get(format!("{}/api/v1/domains", api.base))
+                .bearer_auth(&api.acme_token)
+                .send()
+                .await
+                .expect("request");
+            assert_eq!(response.status(), 200);
+            assert_eq!(response.headers()["x-ratelimit-limit"], "3");
+            assert_eq!(
+                response.headers()["x-ratelimit-remaining"],
+                remaining.to_string().as_str()
+            );
+        }
+        let response = api
+            .client
+            .get(format!("{}/api/v1/domains", api.base))
+            .bearer_auth(&api.acme_token)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 429);
+        let retry: u64 = response.headers()["retry-after"]
+            .to_str()
+            .ok()
+            .and_then(|r| r.parse().ok())
+            .expect("Retry-After");
+        assert!((1..=60).contains(&retry));
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(body["error_code"], "rate_limit_exceeded");
+        // Another token, and another class of the same token, have their own budget.
+        assert_eq!(api.get("/api/v1/domains", &api.beta_token).await.0, 200);
+        api.zone("limited.test", &api.acme_token).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idempotency_keys_make_retries_safe() {
+    each_engine(|api| async move {
+        let zone = api.zone("idem.test", &api.acme_token).await;
+        let records = format!("{}/api/v1/domains/{zone}/records", api.base);
+        let send = |key: &'static str, content: &'static str| {
+            let api = api.clone();
+            let records = records.clone();
+            async move {
+                let response = api
+                    .client
+                    .post(&records)
+                    .bearer_auth(&api.acme_token)
+                    .header("Idempotency-Key", key)
+                    .json(&json!({"name": "www", "type": "A", "content": content}))
+                    .send()
+                    .await
+                    .expect("request");
+                let replayed = response.headers().contains_key("idempotent-replayed");
+                (
+                    response.status().as_u16(),
+                    replayed,
+                    response.json::<Value>().await.expect("json"),
+                )
+            }
+        };
+        let (s1, replayed1, first) = send("create-www-1", "192.0.2.1").await;
+        let (s2, replayed2, second) = send("create-www-1", "192.0.2.1").await;
+        assert_eq!((s1, replayed1, s2, replayed2), (201, false, 201, true));
+        assert_eq!(first["id"], second["id"], "the same record, created once");
+        let (_, list) = api
+            .get(
+                &format!("/api/v1/domains/{zone}/records?name=www"),
+                &api.acme_token,
+            )
+            .await;
+        assert_eq!(list["total"], 1);
+        let (s3, _, body) = send("create-www-1", "192.0.2.2").await;
+        assert_eq!(s3, 422, "{body}");
+        assert_eq!(body["field"], "Idempotency-Key");
+        // Another token's key of the same text is its own.
+        let response = api
+            .client
+            .post(&records)
+            .bearer_auth(&api.beta_token)
+            .header("Idempotency-Key", "create-www-1")
+            .json(&json!({"name": "www", "type": "A", "content": "192.0.2.1"}))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(
+            response.status(),
+            404,
+            "beta cannot see the zone, and gets no replay"
+        );
+    })
+    .await;
+}

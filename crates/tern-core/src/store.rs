@@ -29,6 +29,21 @@ pub enum StoreError {
     Backend(String),
 }
 
+/// What the store knows of an idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyClaim {
+    /// First use: the caller handles the request and completes the key.
+    Claimed,
+    /// A request with this key is being handled now.
+    InProgress { fingerprint: String },
+    /// Handled before: the response to repeat.
+    Done {
+        fingerprint: String,
+        status: u16,
+        body: String,
+    },
+}
+
 /// Filters for listing zones; `None` means "any".
 #[derive(Debug, Clone, Default)]
 pub struct ZoneFilter {
@@ -91,6 +106,27 @@ pub trait Store: Send + Sync + 'static {
     async fn template(&self, id: &str) -> Result<Option<Template>, StoreError>;
     async fn list_templates(&self, org_id: Uuid) -> Result<Vec<Template>, StoreError>;
     async fn delete_template(&self, id: &str) -> Result<bool, StoreError>;
+
+    // ---- idempotency keys ----
+    /// Claims `key` for a request with `fingerprint`, or reports who has it.
+    /// Claims older than `stale_before` that never completed are taken over;
+    /// entries older than `expire_before` are forgotten.
+    async fn claim_idempotency_key(
+        &self,
+        key: &str,
+        fingerprint: &str,
+        now: Timestamp,
+        stale_before: Timestamp,
+        expire_before: Timestamp,
+    ) -> Result<IdempotencyClaim, StoreError>;
+    async fn complete_idempotency_key(
+        &self,
+        key: &str,
+        status: u16,
+        body: &str,
+    ) -> Result<(), StoreError>;
+    /// Forgets a claim (the request failed in a way a retry may fix).
+    async fn release_idempotency_key(&self, key: &str) -> Result<(), StoreError>;
 
     // ---- zones ----
     async fn zone(&self, id: Uuid) -> Result<Option<Zone>, StoreError>;

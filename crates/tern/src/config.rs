@@ -123,6 +123,11 @@ pub struct ServeArgs {
     /// Secondaries notified of every zone's changes, comma-separated address[:port]
     #[arg(long, env = "TERN_ALSO_NOTIFY", value_delimiter = ',')]
     pub also_notify: Vec<String>,
+    /// API rate limit per token and minute, CLASS=N, comma-separated; classes
+    /// read, create, update, delete, bulk; 0 = none
+    /// [default: read=1000,create=300,update=300,delete=300,bulk=60]
+    #[arg(long, env = "TERN_RATE_LIMIT", value_delimiter = ',')]
+    pub rate_limit: Vec<String>,
     /// Answer CHAOS TXT id.server / version.bind (default: refused)
     #[arg(long, env = "TERN_CHAOS")]
     pub chaos: bool,
@@ -179,6 +184,7 @@ pub struct FileConfig {
     pub allow_transfer: Option<Vec<String>>,
     pub allow_transfer_key: Option<Vec<String>>,
     pub also_notify: Option<Vec<String>>,
+    pub rate_limit: Option<Vec<String>>,
     pub edns_udp_size: Option<u16>,
 }
 
@@ -202,6 +208,7 @@ pub struct Settings {
     pub chaos_id: Option<String>,
     pub transfer: TransferSettings,
     pub edns_udp_size: u16,
+    pub rate_limits: tern_api::limits::RateLimits,
 }
 
 impl Settings {
@@ -299,7 +306,14 @@ impl Settings {
         if dns_listen.is_empty() {
             bail!("at least one --dns-listen address is needed");
         }
+        let mut rate_limits = tern_api::limits::RateLimits::default();
+        for spec in pick(&serve.rate_limit, file.rate_limit) {
+            rate_limits
+                .set(&spec)
+                .map_err(|e| anyhow::anyhow!("--rate-limit: {e}"))?;
+        }
         Ok(Settings {
+            rate_limits,
             data_dir,
             database_url,
             api_listen,

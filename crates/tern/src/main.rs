@@ -152,10 +152,10 @@ async fn serve(settings: Settings) -> Result<()> {
         .with_context(|| format!("binding the API listener on {}", settings.api_listen))?;
     tracing::info!(address = %settings.api_listen, "API listening");
     bootstrap(&service, &settings).await?;
-    let app = tern_api::router(tern_api::ApiState::new(
-        service,
-        Arc::new(move || index.render_metrics()),
-    ));
+    let app = tern_api::router(
+        tern_api::ApiState::new(service, Arc::new(move || index.render_metrics()))
+            .with_limits(settings.rate_limits),
+    );
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use tern_api::admin::{TokenRequest, issue_token};
+use tern_api::limits::RateLimits;
 use tern_core::{Organisation, Scope, Store, ZoneService, new_id, now_millis};
 use tern_store::Database;
 use tern_store::testing::FreshPostgres;
@@ -148,7 +149,7 @@ async fn org(store: &dyn Store, slug: &str, features: &[&str]) -> Organisation {
     org
 }
 
-async fn start(label: &'static str, url: &str) -> (Api, Arc<Database>) {
+async fn start(label: &'static str, url: &str, limits: RateLimits) -> (Api, Arc<Database>) {
     let database = Arc::new(Database::connect(url).await.expect("database"));
     let store: Arc<dyn Store> = database.clone();
     let service = Arc::new(ZoneService::new(
@@ -157,10 +158,9 @@ async fn start(label: &'static str, url: &str) -> (Api, Arc<Database>) {
     ));
     let acme = org(store.as_ref(), "acme", &["dns", "kms"]).await;
     let beta = org(store.as_ref(), "beta", &["dns"]).await;
-    let app = tern_api::router(tern_api::ApiState::new(
-        service.clone(),
-        Arc::new(String::new),
-    ));
+    let app = tern_api::router(
+        tern_api::ApiState::new(service.clone(), Arc::new(String::new)).with_limits(limits),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -203,13 +203,22 @@ where
     F: Fn(Arc<Api>) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    each_engine_limited(RateLimits::default(), body).await;
+}
+
+/// `each_engine` with the server's rate limits set to `limits`.
+pub async fn each_engine_limited<F, Fut>(limits: RateLimits, body: F)
+where
+    F: Fn(Arc<Api>) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     let dir = tempfile::tempdir().expect("tempdir");
     let mut runs = vec![("sqlite", tern_store::sqlite_url_for_dir(dir.path()), None)];
     if let Some(pg) = FreshPostgres::create("tern_api").await {
         runs.push(("postgres", pg.url.clone(), Some(pg)));
     }
     for (label, url, pg) in runs {
-        let (api, database) = start(label, &url).await;
+        let (api, database) = start(label, &url, limits).await;
         let result = tokio::spawn(body(Arc::new(api))).await;
         database.close().await;
         if let Some(pg) = pg {
