@@ -12,6 +12,7 @@ mod idempotency;
 pub mod limits;
 mod records;
 mod templates;
+mod tsig_keys;
 mod views;
 
 use std::sync::Arc;
@@ -63,6 +64,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(domains::routes())
         .merge(records::routes())
         .merge(templates::routes())
+        .merge(tsig_keys::routes())
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(

@@ -735,3 +735,69 @@ async fn idempotency_keys_make_retries_safe() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tsig_keys_are_admin_only() {
+    each_engine(|api| async move {
+        let (s, key) = api
+            .post(
+                "/api/v1/tsig-keys",
+                &api.admin,
+                json!({"name": "xfr.example.net", "algorithm": "hmac-sha512"}),
+            )
+            .await;
+        assert_eq!(s, 201, "{key}");
+        assert_eq!(key["name"], "xfr.example.net.");
+        assert!(
+            key["secret"].as_str().is_some_and(|s| s.len() == 88),
+            "{key}"
+        );
+        assert!(
+            key["config"]
+                .as_str()
+                .is_some_and(|c| c.contains("algorithm hmac-sha512;"))
+        );
+        let (s, list) = api.get("/api/v1/tsig-keys", &api.admin).await;
+        assert_eq!(s, 200);
+        assert!(
+            !list
+                .to_string()
+                .contains(key["secret"].as_str().unwrap_or("-")),
+            "secrets are shown once"
+        );
+        let (s, b) = api
+            .post(
+                "/api/v1/tsig-keys",
+                &api.admin,
+                json!({"name": "xfr.example.net"}),
+            )
+            .await;
+        assert_error(s, &b, 409, "conflict", None);
+        let (s, b) = api
+            .post(
+                "/api/v1/tsig-keys",
+                &api.admin,
+                json!({"name": "k", "algorithm": "hmac-md5"}),
+            )
+            .await;
+        assert_error(s, &b, 400, "validation_error", Some("algorithm"));
+        let (s, b) = api.get("/api/v1/tsig-keys", &api.acme_token).await;
+        assert!(
+            s == 403 && b["detail"].as_str().is_some_and(|d| d.contains("admin")),
+            "{b}"
+        );
+        assert_eq!(
+            api.delete("/api/v1/tsig-keys/xfr.example.net", &api.admin)
+                .await
+                .0,
+            204
+        );
+        assert_eq!(
+            api.get("/api/v1/tsig-keys/xfr.example.net", &api.admin)
+                .await
+                .0,
+            404
+        );
+    })
+    .await;
+}
