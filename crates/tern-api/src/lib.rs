@@ -11,6 +11,7 @@ mod extract;
 mod idempotency;
 pub mod limits;
 mod records;
+mod reverse_zones;
 mod templates;
 mod tsig_keys;
 mod views;
@@ -63,6 +64,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(admin::routes())
         .merge(domains::routes())
         .merge(records::routes())
+        .merge(reverse_zones::routes())
         .merge(templates::routes())
         .merge(tsig_keys::routes())
         .fallback(not_found)

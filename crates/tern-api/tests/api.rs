@@ -801,3 +801,97 @@ async fn tsig_keys_are_admin_only() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reverse_zones_and_ptr_records() {
+    each_engine(|api| async move {
+        let t = &api.acme_token;
+        let (s, z) = api
+            .post("/api/v1/reverse-zones/", t, json!({"cidr": "192.0.2.0/24"}))
+            .await;
+        assert_eq!(s, 201, "{z}");
+        assert_eq!(
+            (
+                z["zone"]["name"].as_str(),
+                z["zone"]["domain_type"].as_str()
+            ),
+            (Some("2.0.192.in-addr.arpa"), Some("reverse_ipv4"))
+        );
+        let (s, v6) = api
+            .post("/api/v1/reverse-zones", t, json!({"cidr": "2001:db8::/48"}))
+            .await;
+        assert_eq!(s, 201, "{v6}");
+        assert_eq!(v6["zone"]["name"], "0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa");
+        let (s, b) = api
+            .post("/api/v1/reverse-zones", t, json!({"cidr": "192.0.16.0/20"}))
+            .await;
+        assert_error(s, &b, 400, "validation_error", Some("cidr"));
+
+        // RFC 2317: the /24 above is ours, so it gets the CNAMEs and NS.
+        let (s, classless) = api
+            .post("/api/v1/reverse-zones", t, json!({"cidr": "192.0.2.64/26"}))
+            .await;
+        assert_eq!(s, 201, "{classless}");
+        assert_eq!(
+            classless["parent_records"].as_array().map(Vec::len),
+            Some(65),
+            "1 NS + 64 CNAMEs: {classless}"
+        );
+        assert!(classless["parent_zone_id"].is_string());
+
+        // PTRs land in the most specific zone: the classless child for .70.
+        let (s, ptr) = api
+            .post(
+                "/api/v1/reverse-zones/ptr",
+                t,
+                json!({"address": "192.0.2.70", "target": "host70.example.com"}),
+            )
+            .await;
+        assert_eq!(s, 201, "{ptr}");
+        assert_eq!(ptr["domain_id"], classless["zone"]["id"]);
+        assert_eq!(ptr["record"]["content"], "host70.example.com.");
+        let (s, ptr) = api
+            .post(
+                "/api/v1/reverse-zones/ptr",
+                t,
+                json!({"address": "192.0.2.5", "target": "host5.example.com"}),
+            )
+            .await;
+        assert_eq!(s, 201, "{ptr}");
+        assert_eq!(ptr["record"]["fqdn"], "5.2.0.192.in-addr.arpa.");
+        let (s, ptr) = api
+            .post(
+                "/api/v1/reverse-zones/ptr",
+                t,
+                json!({"address": "2001:db8::1", "target": "v6.example.com"}),
+            )
+            .await;
+        assert_eq!(s, 201, "{ptr}");
+        let (s, b) = api
+            .post(
+                "/api/v1/reverse-zones/ptr",
+                t,
+                json!({"address": "198.51.100.1", "target": "x.example.com"}),
+            )
+            .await;
+        assert_error(s, &b, 404, "not_found", Some("address"));
+        let (s, b) = api
+            .post(
+                "/api/v1/reverse-zones/ptr",
+                t,
+                json!({"address": "nope", "target": "x.example.com"}),
+            )
+            .await;
+        assert_error(s, &b, 400, "validation_error", Some("address"));
+        // Another organisation's reverse zones are not a home for its PTRs.
+        let (s, _) = api
+            .post(
+                "/api/v1/reverse-zones/ptr",
+                &api.beta_token,
+                json!({"address": "192.0.2.9", "target": "x.example.com"}),
+            )
+            .await;
+        assert_eq!(s, 404);
+    })
+    .await;
+}

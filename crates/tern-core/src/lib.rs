@@ -6,6 +6,7 @@ pub mod error;
 pub mod model;
 pub mod name;
 pub mod rdata;
+pub mod reverse;
 pub mod rules;
 pub mod serial;
 pub mod service;
