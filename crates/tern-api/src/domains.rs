@@ -11,8 +11,8 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tern_core::{
-    Actor, ChangeSource, ImportMode, ImportOptions, Name, NewZone, Scope, Zone, ZoneFilter,
-    ZoneKind, ZoneStatus, ZoneUpdate,
+    Actor, ChangeSource, GrantRole, ImportMode, ImportOptions, Name, NewZone, Scope, Zone,
+    ZoneFilter, ZoneKind, ZoneStatus, ZoneUpdate,
 };
 use uuid::Uuid;
 
@@ -54,10 +54,59 @@ pub async fn visible_zone(state: &ApiState, caller: &Caller, id: &str) -> ApiRes
         .zone(id)
         .await?
         .ok_or_else(not_found)?;
-    if caller.sees(&zone) {
+    if caller.sees(&zone) || grant_role(state, caller, &zone).await?.is_some() {
         Ok(zone)
     } else {
         Err(not_found())
+    }
+}
+
+/// The role an access grant gives the caller's organisation on `zone`.
+/// Project-bound tokens see their project only, never shared zones.
+async fn grant_role(
+    state: &ApiState,
+    caller: &Caller,
+    zone: &Zone,
+) -> ApiResult<Option<GrantRole>> {
+    if caller.token.project_id.is_some() || zone.org_id == caller.org.id {
+        return Ok(None);
+    }
+    Ok(state
+        .service
+        .store()
+        .zone_grants(zone.id)
+        .await?
+        .into_iter()
+        .find(|g| g.org_id == caller.org.id)
+        .map(|g| g.role))
+}
+
+/// Changing a zone's records: its owner, or an organisation with an editor
+/// grant.
+pub async fn may_edit(state: &ApiState, caller: &Caller, zone: &Zone) -> ApiResult<()> {
+    if caller.sees(zone) {
+        return Ok(());
+    }
+    match grant_role(state, caller, zone).await? {
+        Some(GrantRole::Editor) => Ok(()),
+        _ => Err(ApiError::forbidden(format!(
+            "organisation '{}' has viewer access to zone {}; changing it needs an editor grant",
+            caller.org.slug,
+            zone_name(&zone.name)
+        ))),
+    }
+}
+
+/// Things only the owning organisation does: zone settings, deletion,
+/// grants.
+pub fn must_own(caller: &Caller, zone: &Zone) -> ApiResult<()> {
+    if caller.sees(zone) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!(
+            "only the organisation that owns zone {} may do this",
+            zone_name(&zone.name)
+        )))
     }
 }
 
@@ -70,6 +119,8 @@ struct ListQuery {
     dnssec_enabled: Option<bool>,
     search: Option<String>,
     include_deleted: Option<bool>,
+    /// Tern extension: also zones other organisations shared with this one.
+    include_shared: Option<bool>,
 }
 
 async fn list(
@@ -113,11 +164,20 @@ async fn list(
         ..ZoneFilter::default()
     };
     let search = query.search.map(|s| s.trim().to_ascii_lowercase());
-    let zones: Vec<Zone> = state
-        .service
-        .store()
-        .list_zones(&filter)
-        .await?
+    let mut zones = state.service.store().list_zones(&filter).await?;
+    if query.include_shared.unwrap_or(false) && caller.token.project_id.is_none() {
+        for grant in state.service.store().org_grants(caller.org.id).await? {
+            if let Some(zone) = state.service.store().zone(grant.zone_id).await?
+                && (filter.include_deleted || zone.status != ZoneStatus::Deleted)
+                && status.is_none_or(|s| zone.status == s)
+                && kind.is_none_or(|k| zone.kind == k)
+            {
+                zones.push(zone);
+            }
+        }
+        zones.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+    }
+    let zones: Vec<Zone> = zones
         .into_iter()
         .filter(|z| query.dnssec_enabled.is_none_or(|d| z.dnssec_enabled == d))
         .filter(|z| {
@@ -291,6 +351,7 @@ async fn update(
 ) -> ApiResult<Json<ZoneDetailView>> {
     let zone = visible_zone(&state, &caller, &id).await?;
     caller.dns(Scope::DnsUpdate)?;
+    must_own(&caller, &zone)?;
     let fields: serde_json::Map<String, Value> = parse_json(&body)?;
     let mut update = ZoneUpdate::default();
     for (key, value) in fields {
@@ -350,6 +411,7 @@ async fn delete(
 ) -> ApiResult<StatusCode> {
     let zone = visible_zone(&state, &caller, &id).await?;
     caller.dns(Scope::DnsDelete)?;
+    must_own(&caller, &zone)?;
     state
         .service
         .delete_zone(zone.id, query.hard.unwrap_or(false), &actor(&caller))
@@ -364,6 +426,7 @@ async fn restore(
 ) -> ApiResult<Json<ZoneDetailView>> {
     let zone = visible_zone(&state, &caller, &id).await?;
     caller.dns(Scope::DnsUpdate)?;
+    must_own(&caller, &zone)?;
     let zone = state.service.restore_zone(zone.id, &actor(&caller)).await?;
     Ok(Json(detail_view(&state, zone).await?))
 }
@@ -439,6 +502,7 @@ async fn import(
     let zone = visible_zone(&state, &caller, &id).await?;
     caller.dns(Scope::DnsCreate)?;
     caller.dns(Scope::DnsUpdate)?;
+    may_edit(&state, &caller, &zone).await?;
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|c| c.to_str().ok())

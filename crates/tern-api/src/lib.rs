@@ -8,6 +8,7 @@ pub mod auth;
 mod domains;
 pub mod error;
 mod extract;
+mod grants;
 mod idempotency;
 pub mod limits;
 mod records;
@@ -63,6 +64,7 @@ pub fn router(state: ApiState) -> Router {
     Router::new()
         .merge(admin::routes())
         .merge(domains::routes())
+        .merge(grants::routes())
         .merge(records::routes())
         .merge(reverse_zones::routes())
         .merge(templates::routes())

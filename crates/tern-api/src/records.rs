@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::ApiState;
 use crate::auth::Caller;
-use crate::domains::{actor, visible_zone};
+use crate::domains::{actor, may_edit, visible_zone};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::views::{
@@ -234,6 +234,7 @@ async fn create(
 ) -> ApiResult<(StatusCode, Json<RecordView>)> {
     let zone = visible_zone(&state, &caller, &id).await?;
     caller.dns(Scope::DnsCreate)?;
+    may_edit(&state, &caller, &zone).await?;
     let record = new_record(&zone, &input, "")?;
     let outcome = commit(
         &state,
@@ -317,6 +318,7 @@ async fn patch(
 ) -> ApiResult<Json<RecordView>> {
     let zone = visible_zone(&state, &caller, &id).await?;
     caller.dns(Scope::DnsUpdate)?;
+    may_edit(&state, &caller, &zone).await?;
     let record = find_record(&state, &zone, &record_id).await?;
     let update = record_update(&zone, &record, &input, "")?;
     updated(&state, &caller, &zone, &record, update, &headers).await
@@ -333,6 +335,7 @@ async fn put(
 ) -> ApiResult<Json<RecordView>> {
     let zone = visible_zone(&state, &caller, &id).await?;
     caller.dns(Scope::DnsUpdate)?;
+    may_edit(&state, &caller, &zone).await?;
     let record = find_record(&state, &zone, &record_id).await?;
     required(&input.content, "content")?;
     let mut update = record_update(&zone, &record, &input, "")?;
@@ -354,6 +357,7 @@ async fn delete(
 ) -> ApiResult<StatusCode> {
     let zone = visible_zone(&state, &caller, &id).await?;
     caller.dns(Scope::DnsDelete)?;
+    may_edit(&state, &caller, &zone).await?;
     let record = find_record(&state, &zone, &record_id).await?;
     commit(
         &state,
@@ -434,6 +438,7 @@ async fn replace_rrset(
 ) -> ApiResult<Json<Value>> {
     let zone = visible_zone(&state, &caller, &id).await?;
     caller.dns(Scope::DnsUpdate)?;
+    may_edit(&state, &caller, &zone).await?;
     let name = owner_name(&name, &zone.name, "name")?;
     let rtype = record_type(&rtype, "type")?;
     let records = input
@@ -467,6 +472,7 @@ async fn delete_rrset(
 ) -> ApiResult<StatusCode> {
     let zone = visible_zone(&state, &caller, &id).await?;
     caller.dns(Scope::DnsDelete)?;
+    may_edit(&state, &caller, &zone).await?;
     let (name, rtype, records) = rrset_records(&state, &zone, &name, &rtype).await?;
     if records.is_empty() {
         return Err(ApiError::not_found(format!("RRset {name} {rtype}")));
@@ -510,6 +516,7 @@ async fn batch(
 ) -> ApiResult<Json<Value>> {
     let zone = visible_zone(&state, &caller, &id).await?;
     caller.require_feature("dns")?;
+    may_edit(&state, &caller, &zone).await?;
     if input.changes.is_empty() {
         return Err(ApiError::validation(
             "changes",
@@ -679,6 +686,7 @@ async fn revert(
 ) -> ApiResult<Json<Value>> {
     let zone = visible_zone(&state, &caller, &id).await?;
     caller.dns(Scope::DnsUpdate)?;
+    may_edit(&state, &caller, &zone).await?;
     let serial: u32 = serial
         .parse()
         .map_err(|_| ApiError::validation("serial", "must be a zone serial"))?;

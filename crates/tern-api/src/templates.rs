@@ -251,6 +251,7 @@ async fn apply(
 ) -> ApiResult<Json<Value>> {
     let zone = visible_zone(&state, &caller, &id).await?;
     caller.dns(Scope::DnsCreate)?;
+    crate::domains::may_edit(&state, &caller, &zone).await?;
     let template = find_template(&state, &caller, &input.template_id)
         .await
         .map_err(|e| e.with_field("template_id"))?;

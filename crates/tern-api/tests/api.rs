@@ -895,3 +895,108 @@ async fn reverse_zones_and_ptr_records() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_grants_share_a_zone() {
+    each_engine(|api| async move {
+        let zone = api.zone("shared.test", &api.acme_token).await;
+        let zp = format!("/api/v1/domains/{zone}");
+        let records = format!("{zp}/records");
+        let b = &api.beta_token;
+        assert_eq!(api.get(&zp, b).await.0, 404, "not shared yet");
+
+        let (s, grant) = api
+            .post(
+                &format!("{zp}/access-grants"),
+                &api.acme_token,
+                json!({"organisation": "beta", "role": "viewer"}),
+            )
+            .await;
+        assert_eq!(s, 201, "{grant}");
+        assert_eq!(api.get(&zp, b).await.0, 200);
+        assert_eq!(api.get(&records, b).await.0, 200);
+        let (s, body) = api
+            .post(
+                &records,
+                b,
+                json!({"name": "x", "type": "A", "content": "192.0.2.1"}),
+            )
+            .await;
+        assert!(
+            s == 403
+                && body["detail"]
+                    .as_str()
+                    .is_some_and(|d| d.contains("viewer")),
+            "{body}"
+        );
+        let (_, listed) = api.get("/api/v1/domains?include_shared=true", b).await;
+        assert_eq!(listed["total"], 1, "{listed}");
+        assert_eq!(
+            api.get("/api/v1/domains", b).await.1["total"],
+            0,
+            "own zones only by default"
+        );
+
+        // Upgrade to editor: records may change, the zone itself may not.
+        let gid = grant["id"].as_str().expect("id");
+        assert_eq!(
+            api.delete(&format!("{zp}/access-grants/{gid}"), &api.acme_token)
+                .await
+                .0,
+            204
+        );
+        let (s, grant) = api
+            .post(
+                &format!("{zp}/access-grants"),
+                &api.acme_token,
+                json!({"organisation_id": api.beta.id, "role": "editor"}),
+            )
+            .await;
+        assert_eq!(s, 201, "{grant}");
+        let (s, created) = api
+            .post(
+                &records,
+                b,
+                json!({"name": "x", "type": "A", "content": "192.0.2.1"}),
+            )
+            .await;
+        assert_eq!(s, 201, "{created}");
+        let (s, body) = api.delete(&zp, b).await;
+        assert!(
+            s == 403 && body["detail"].as_str().is_some_and(|d| d.contains("owns")),
+            "{body}"
+        );
+        let (s, body) = api.get(&format!("{zp}/access-grants"), b).await;
+        assert_eq!(s, 403, "{body}");
+        let (s, body) = api
+            .post(
+                &format!("{zp}/access-grants"),
+                &api.acme_token,
+                json!({"organisation": "beta", "role": "viewer"}),
+            )
+            .await;
+        assert_error(s, &body, 409, "conflict", None);
+        let (s, body) = api
+            .post(
+                &format!("{zp}/access-grants"),
+                &api.acme_token,
+                json!({"organisation": "acme", "role": "viewer"}),
+            )
+            .await;
+        assert_error(s, &body, 400, "validation_error", Some("organisation_id"));
+        let (_, list) = api
+            .get(&format!("{zp}/access-grants"), &api.acme_token)
+            .await;
+        assert_eq!(list["data"][0]["organisation"], "beta");
+        // Revoked: gone again.
+        let gid = grant["id"].as_str().expect("id");
+        assert_eq!(
+            api.delete(&format!("{zp}/access-grants/{gid}"), &api.acme_token)
+                .await
+                .0,
+            204
+        );
+        assert_eq!(api.get(&zp, b).await.0, 404);
+    })
+    .await;
+}

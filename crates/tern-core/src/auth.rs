@@ -166,6 +166,43 @@ impl ApiToken {
     }
 }
 
+/// What a grant lets another organisation do with a zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantRole {
+    /// Read the zone and its records.
+    Viewer,
+    /// Also change its records (not the zone itself, nor its grants).
+    Editor,
+}
+
+impl GrantRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantRole::Viewer => "viewer",
+            GrantRole::Editor => "editor",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<GrantRole> {
+        match text {
+            "viewer" => Some(GrantRole::Viewer),
+            "editor" => Some(GrantRole::Editor),
+            _ => None,
+        }
+    }
+}
+
+/// A zone shared with another organisation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessGrant {
+    pub id: Uuid,
+    pub zone_id: Uuid,
+    pub org_id: Uuid,
+    pub role: GrantRole,
+    pub created_at: Timestamp,
+}
+
 /// The prefix every Tern token starts with (secret scanners look for it).
 pub const TOKEN_PREFIX: &str = "tern_";
 

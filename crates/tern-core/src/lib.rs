@@ -17,7 +17,7 @@ pub mod transfer;
 pub mod tsig;
 pub mod zonefile;
 
-pub use auth::{ApiToken, Scope, TokenRejection};
+pub use auth::{AccessGrant, ApiToken, GrantRole, Scope, TokenRejection};
 pub use error::CoreError;
 pub use model::*;
 pub use name::{Name, NameError};

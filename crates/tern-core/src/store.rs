@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use uuid::Uuid;
 
-use crate::auth::ApiToken;
+use crate::auth::{AccessGrant, ApiToken};
 use crate::model::Timestamp;
 use crate::model::{JournalEntry, Organisation, Project, Record, Zone, ZoneKind, ZoneStatus};
 use crate::name::Name;
@@ -127,6 +127,13 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     /// Forgets a claim (the request failed in a way a retry may fix).
     async fn release_idempotency_key(&self, key: &str) -> Result<(), StoreError>;
+
+    // ---- access grants ----
+    /// `Duplicate` when the organisation already has a grant on the zone.
+    async fn create_grant(&self, grant: &AccessGrant) -> Result<(), StoreError>;
+    async fn zone_grants(&self, zone_id: Uuid) -> Result<Vec<AccessGrant>, StoreError>;
+    async fn org_grants(&self, org_id: Uuid) -> Result<Vec<AccessGrant>, StoreError>;
+    async fn delete_grant(&self, id: Uuid) -> Result<bool, StoreError>;
 
     // ---- zones ----
     async fn zone(&self, id: Uuid) -> Result<Option<Zone>, StoreError>;

@@ -26,14 +26,16 @@ use sqlx::{Any, AnyPool, Executor, Transaction};
 use tern_core::store::{Commit, IdempotencyClaim, Store, StoreError, ZoneFilter};
 use tern_core::template::Template;
 use tern_core::{
-    ApiToken, JournalEntry, Name, Organisation, Project, Record, Timestamp, TsigKey, Zone,
+    AccessGrant, ApiToken, JournalEntry, Name, Organisation, Project, Record, Timestamp, TsigKey,
+    Zone,
 };
 use uuid::Uuid;
 
 pub use follow::JournalFollower;
 use rows::{
-    TEMPLATE_COLUMNS, TOKEN_COLUMNS, journal_from_row, org_from_row, project_from_row,
-    record_from_row, template_from_row, token_from_row, tsig_key_from_row, zone_from_row,
+    TEMPLATE_COLUMNS, TOKEN_COLUMNS, grant_from_row, journal_from_row, org_from_row,
+    project_from_row, record_from_row, template_from_row, token_from_row, tsig_key_from_row,
+    zone_from_row,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -624,6 +626,22 @@ fn sort_records(mut records: Vec<Record>) -> Vec<Record> {
 
 impl Database {
     /// The organisation whose unique `column` (id or slug) is `value`.
+    async fn grants_where(&self, column: &str, id: Uuid) -> Result<Vec<AccessGrant>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT id, zone_id, org_id, role, created_at FROM access_grants WHERE {column} = $1"
+        ))
+        .bind(id.to_string())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend_error)?;
+        let mut grants = rows
+            .iter()
+            .map(grant_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        grants.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
+        Ok(grants)
+    }
+
     async fn token_where(
         &self,
         column: &str,
@@ -1074,6 +1092,43 @@ impl Store for Database {
         Ok(())
     }
 
+    async fn create_grant(&self, grant: &AccessGrant) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO access_grants (id, zone_id, org_id, role, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(grant.id.to_string())
+        .bind(grant.zone_id.to_string())
+        .bind(grant.org_id.to_string())
+        .bind(grant.role.as_str())
+        .bind(grant.created_at)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| match backend_error(e) {
+            StoreError::Duplicate(_) => {
+                StoreError::Duplicate("a grant for that organisation on this zone".into())
+            }
+            other => other,
+        })?;
+        Ok(())
+    }
+
+    async fn zone_grants(&self, zone_id: Uuid) -> Result<Vec<AccessGrant>, StoreError> {
+        self.grants_where("zone_id", zone_id).await
+    }
+
+    async fn org_grants(&self, org_id: Uuid) -> Result<Vec<AccessGrant>, StoreError> {
+        self.grants_where("org_id", org_id).await
+    }
+
+    async fn delete_grant(&self, id: Uuid) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM access_grants WHERE id = $1")
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(backend_error)?;
+        Ok(done.rows_affected() > 0)
+    }
+
     async fn zone(&self, id: Uuid) -> Result<Option<Zone>, StoreError> {
         let row = sqlx::query(&format!("SELECT {ZONE_COLUMNS} FROM zones WHERE id = $1"))
             .bind(id.to_string())
@@ -1310,6 +1365,7 @@ impl Store for Database {
             .map_err(backend_error)?;
         for sql in [
             "DELETE FROM records WHERE zone_id = $1",
+            "DELETE FROM access_grants WHERE zone_id = $1",
             "DELETE FROM zones WHERE id = $1",
         ] {
             sqlx::query(sql)

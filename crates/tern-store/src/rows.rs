@@ -8,8 +8,8 @@ use tern_core::store::StoreError;
 use tern_core::template::{Template, TemplateRecord, TemplateVariable};
 use tern_core::transfer::Cidr;
 use tern_core::{
-    ApiToken, ChangeSource, JournalEntry, Name, Organisation, Principal, Project, Rdata, Record,
-    RecordType, SoaSettings, TsigKey, Zone, ZoneKind, ZoneStatus,
+    AccessGrant, ApiToken, ChangeSource, GrantRole, JournalEntry, Name, Organisation, Principal,
+    Project, Rdata, Record, RecordType, SoaSettings, TsigKey, Zone, ZoneKind, ZoneStatus,
 };
 use uuid::Uuid;
 
@@ -162,6 +162,17 @@ pub(crate) fn tsig_key_from_row(row: &AnyRow) -> Result<TsigKey, StoreError> {
     let secret: String = get(row, "secret")?;
     TsigKey::new(&name, &algorithm, &secret, get(row, "created_at")?)
         .map_err(|e| corrupt("tsig_keys", e))
+}
+
+pub(crate) fn grant_from_row(row: &AnyRow) -> Result<AccessGrant, StoreError> {
+    let role: String = get(row, "role")?;
+    Ok(AccessGrant {
+        id: uuid(row, "id")?,
+        zone_id: uuid(row, "zone_id")?,
+        org_id: uuid(row, "org_id")?,
+        role: GrantRole::parse(&role).ok_or_else(|| corrupt("role", &role))?,
+        created_at: get(row, "created_at")?,
+    })
 }
 
 pub(crate) const TEMPLATE_COLUMNS: &str =
