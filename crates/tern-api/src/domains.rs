@@ -195,7 +195,7 @@ async fn detail_view(state: &ApiState, zone: Zone) -> ApiResult<ZoneDetailView> 
         pdns_zone_id: zone.name.to_string(),
         settings: zone.settings.clone(),
         record_count,
-        current_validation: None,
+        current_validation: crate::validation::validation_view(&zone, &state.validation),
         zone: ZoneView::of(&zone),
     })
 }
@@ -304,6 +304,9 @@ async fn create(
         (None, bound) => bound,
     };
     let mut new = NewZone::new(name, caller.org.id);
+    if state.validation.required {
+        new.status = ZoneStatus::PendingValidation;
+    }
     new.kind = kind;
     new.project_id = project_id;
     new.default_ttl = body.default_ttl;

@@ -15,6 +15,7 @@ mod records;
 mod reverse_zones;
 mod templates;
 mod tsig_keys;
+pub mod validation;
 mod views;
 
 use std::sync::Arc;
@@ -36,6 +37,7 @@ pub struct ApiState {
     pub touched: Arc<auth::TouchLog>,
     pub limits: limits::RateLimits,
     pub limiter: Arc<limits::Limiter>,
+    pub validation: Arc<validation::ValidationConfig>,
 }
 
 impl ApiState {
@@ -46,7 +48,13 @@ impl ApiState {
             touched: Arc::default(),
             limits: limits::RateLimits::default(),
             limiter: Arc::default(),
+            validation: Arc::default(),
         }
+    }
+
+    pub fn with_validation(mut self, validation: validation::ValidationConfig) -> ApiState {
+        self.validation = Arc::new(validation);
+        self
     }
 
     pub fn with_limits(mut self, limits: limits::RateLimits) -> ApiState {
@@ -69,6 +77,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(reverse_zones::routes())
         .merge(templates::routes())
         .merge(tsig_keys::routes())
+        .merge(validation::routes())
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(

@@ -638,7 +638,11 @@ async fn rate_limits_per_token_and_class() {
         create: 2,
         ..Default::default()
     };
-    common::each_engine_limited(limits, |api| async move {
+    let setup = common::Setup {
+        limits,
+        ..Default::default()
+    };
+    common::each_engine_with(setup, |api| async move {
         for remaining in [2, 1, 0] {
             let response = api
                 .client

@@ -128,6 +128,13 @@ pub struct ServeArgs {
     /// [default: read=1000,create=300,update=300,delete=300,bulk=60]
     #[arg(long, env = "TERN_RATE_LIMIT", value_delimiter = ',')]
     pub rate_limit: Vec<String>,
+    /// How zones created through the API become active: none (at once) or
+    /// dns (pending until a TXT challenge or delegation is verified) [default: none]
+    #[arg(long, env = "TERN_ZONE_VALIDATION")]
+    pub zone_validation: Option<String>,
+    /// Resolver (address[:port]) that zone validation asks
+    #[arg(long, env = "TERN_VALIDATION_RESOLVER")]
+    pub validation_resolver: Option<String>,
     /// Answer CHAOS TXT id.server / version.bind (default: refused)
     #[arg(long, env = "TERN_CHAOS")]
     pub chaos: bool,
@@ -185,6 +192,8 @@ pub struct FileConfig {
     pub allow_transfer_key: Option<Vec<String>>,
     pub also_notify: Option<Vec<String>>,
     pub rate_limit: Option<Vec<String>>,
+    pub zone_validation: Option<String>,
+    pub validation_resolver: Option<String>,
     pub edns_udp_size: Option<u16>,
 }
 
@@ -209,6 +218,7 @@ pub struct Settings {
     pub transfer: TransferSettings,
     pub edns_udp_size: u16,
     pub rate_limits: tern_api::limits::RateLimits,
+    pub validation: tern_api::validation::ValidationConfig,
 }
 
 impl Settings {
@@ -312,7 +322,38 @@ impl Settings {
                 .set(&spec)
                 .map_err(|e| anyhow::anyhow!("--rate-limit: {e}"))?;
         }
+        let validation_required = match serve
+            .zone_validation
+            .clone()
+            .or(file.zone_validation)
+            .as_deref()
+        {
+            None | Some("none") => false,
+            Some("dns") => true,
+            Some(other) => bail!("--zone-validation {other}: must be none or dns"),
+        };
+        let resolver = serve
+            .validation_resolver
+            .clone()
+            .or(file.validation_resolver)
+            .map(|r| {
+                r.parse::<SocketAddr>()
+                    .or_else(|_| {
+                        r.parse::<std::net::IpAddr>()
+                            .map(|ip| SocketAddr::new(ip, 53))
+                    })
+                    .map_err(|_| {
+                        anyhow::anyhow!("--validation-resolver {r}: not an address[:port]")
+                    })
+            })
+            .transpose()?;
+        let validation = tern_api::validation::ValidationConfig {
+            required: validation_required,
+            resolver,
+            nameservers: nameservers.clone(),
+        };
         Ok(Settings {
+            validation,
             rate_limits,
             data_dir,
             database_url,

@@ -154,7 +154,8 @@ async fn serve(settings: Settings) -> Result<()> {
     bootstrap(&service, &settings).await?;
     let app = tern_api::router(
         tern_api::ApiState::new(service, Arc::new(move || index.render_metrics()))
-            .with_limits(settings.rate_limits),
+            .with_limits(settings.rate_limits)
+            .with_validation(settings.validation.clone()),
     );
     axum::serve(
         listener,

@@ -149,7 +149,14 @@ async fn org(store: &dyn Store, slug: &str, features: &[&str]) -> Organisation {
     org
 }
 
-async fn start(label: &'static str, url: &str, limits: RateLimits) -> (Api, Arc<Database>) {
+/// How the server under test is configured.
+#[derive(Default, Clone)]
+pub struct Setup {
+    pub limits: RateLimits,
+    pub validation: tern_api::validation::ValidationConfig,
+}
+
+async fn start(label: &'static str, url: &str, setup: Setup) -> (Api, Arc<Database>) {
     let database = Arc::new(Database::connect(url).await.expect("database"));
     let store: Arc<dyn Store> = database.clone();
     let service = Arc::new(ZoneService::new(
@@ -159,7 +166,9 @@ async fn start(label: &'static str, url: &str, limits: RateLimits) -> (Api, Arc<
     let acme = org(store.as_ref(), "acme", &["dns", "kms"]).await;
     let beta = org(store.as_ref(), "beta", &["dns"]).await;
     let app = tern_api::router(
-        tern_api::ApiState::new(service.clone(), Arc::new(String::new)).with_limits(limits),
+        tern_api::ApiState::new(service.clone(), Arc::new(String::new))
+            .with_limits(setup.limits)
+            .with_validation(setup.validation),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -203,11 +212,11 @@ where
     F: Fn(Arc<Api>) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    each_engine_limited(RateLimits::default(), body).await;
+    each_engine_with(Setup::default(), body).await;
 }
 
-/// `each_engine` with the server's rate limits set to `limits`.
-pub async fn each_engine_limited<F, Fut>(limits: RateLimits, body: F)
+/// `each_engine` with the server configured by `setup`.
+pub async fn each_engine_with<F, Fut>(setup: Setup, body: F)
 where
     F: Fn(Arc<Api>) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
@@ -218,7 +227,7 @@ where
         runs.push(("postgres", pg.url.clone(), Some(pg)));
     }
     for (label, url, pg) in runs {
-        let (api, database) = start(label, &url, limits).await;
+        let (api, database) = start(label, &url, setup.clone()).await;
         let result = tokio::spawn(body(Arc::new(api))).await;
         database.close().await;
         if let Some(pg) = pg {
