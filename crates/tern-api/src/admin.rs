@@ -442,5 +442,6 @@ async fn revoke_token(
         .store()
         .revoke_token(token.id, now_millis())
         .await?;
+    state.tokens.forget(token.id);
     Ok(StatusCode::NO_CONTENT)
 }

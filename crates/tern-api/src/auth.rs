@@ -40,6 +40,39 @@ impl TouchLog {
     }
 }
 
+/// How long a looked-up token (and its organisation) is trusted without
+/// asking the store again. A revocation through this process takes effect
+/// at once; one made on another node within this time.
+const CACHE_FOR: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Recently seen tokens by hash, so a burst of requests costs one lookup.
+#[derive(Default)]
+pub struct TokenCache(Mutex<HashMap<String, (std::time::Instant, ApiToken, Organisation)>>);
+
+impl TokenCache {
+    fn get(&self, hash: &str) -> Option<(ApiToken, Organisation)> {
+        let cache = self.0.lock().ok()?;
+        let (at, token, org) = cache.get(hash)?;
+        (at.elapsed() < CACHE_FOR).then(|| (token.clone(), org.clone()))
+    }
+
+    fn put(&self, hash: String, token: ApiToken, org: Organisation) {
+        if let Ok(mut cache) = self.0.lock() {
+            if cache.len() > 10_000 {
+                cache.retain(|_, (at, _, _)| at.elapsed() < CACHE_FOR);
+            }
+            cache.insert(hash, (std::time::Instant::now(), token, org));
+        }
+    }
+
+    /// Drops a token (revoked here) so the next request asks the store.
+    pub fn forget(&self, token_id: Uuid) {
+        if let Ok(mut cache) = self.0.lock() {
+            cache.retain(|_, (_, token, _)| token.id != token_id);
+        }
+    }
+}
+
 /// The authenticated caller of a request.
 #[derive(Debug, Clone)]
 pub struct Caller {
@@ -125,20 +158,25 @@ impl FromRequestParts<ApiState> for Caller {
             })?;
         let store = state.service.store();
         let invalid = || ApiError::unauthorized("invalid, expired or revoked token");
-        let token = store
-            .token_by_hash(&token_hash(secret))
-            .await?
-            .ok_or_else(invalid)?;
+        let hash = token_hash(secret);
+        let (token, org) = match state.tokens.get(&hash) {
+            Some(found) => found,
+            None => {
+                let token = store.token_by_hash(&hash).await?.ok_or_else(invalid)?;
+                let org = store
+                    .organisation(token.org_id)
+                    .await?
+                    .ok_or_else(invalid)?;
+                state.tokens.put(hash, token.clone(), org.clone());
+                (token, org)
+            }
+        };
         let peer: Option<IpAddr> = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip());
         let now = now_millis();
         token.check(now, peer).map_err(|_| invalid())?;
-        let org = store
-            .organisation(token.org_id)
-            .await?
-            .ok_or_else(invalid)?;
         if state.touched.due(token.id, now)
             && let Err(e) = store.touch_token(token.id, now).await
         {

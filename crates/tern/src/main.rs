@@ -202,6 +202,9 @@ async fn bootstrap(service: &ZoneService, settings: &Settings) -> Result<()> {
     )
     .await
     .map_err(|e| anyhow::anyhow!("creating the admin token: {}", e.detail))?;
+    // With PostgreSQL nothing else needs the data directory: it may not exist.
+    std::fs::create_dir_all(&settings.data_dir)
+        .with_context(|| format!("creating {}", settings.data_dir.display()))?;
     let path = settings.data_dir.join("admin-token");
     write_private(&path, &format!("{secret}\n"))
         .with_context(|| format!("writing {}", path.display()))?;
