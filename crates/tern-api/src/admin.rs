@@ -2,15 +2,16 @@
 //! API tokens (`/api/v1/tokens`). Also the token issuing the CLI and the
 //! first start use, so every token is made the same way.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tern_core::auth::{token_from_random, token_hash};
 use tern_core::transfer::Cidr;
 use tern_core::{ApiToken, Organisation, Project, Scope, Store, new_id, now_millis};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::ApiState;
@@ -19,20 +20,14 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
 use crate::views::iso;
 
-pub fn routes() -> Router<ApiState> {
-    Router::new()
-        .route("/api/v1/me", get(me))
-        .route(
-            "/api/v1/organisations",
-            get(list_organisations).post(create_organisation),
-        )
-        .route("/api/v1/organisations/{org_id}", get(organisation))
-        .route(
-            "/api/v1/organisations/{org_id}/projects",
-            get(list_projects).post(create_project),
-        )
-        .route("/api/v1/tokens", get(list_tokens).post(create_token))
-        .route("/api/v1/tokens/{token_id}", delete(revoke_token).get(token))
+pub fn routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        .routes(routes!(me))
+        .routes(routes!(list_organisations, create_organisation))
+        .routes(routes!(organisation))
+        .routes(routes!(list_projects, create_project))
+        .routes(routes!(list_tokens, create_token))
+        .routes(routes!(token, revoke_token))
 }
 
 /// What to issue a token for.
@@ -159,6 +154,13 @@ fn project_view(project: &Project) -> Value {
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = "tenancy",
+    summary = "The calling token",
+    responses((status = 200, description = "OK", body = serde_json::Value), crate::openapi::StandardErrors)
+)]
 async fn me(caller: Caller) -> Json<Value> {
     let mut view = token_view(&caller.token);
     if let Some(map) = view.as_object_mut() {
@@ -167,6 +169,13 @@ async fn me(caller: Caller) -> Json<Value> {
     Json(view)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/organisations",
+    tag = "tenancy",
+    summary = "Organisations the token sees",
+    responses((status = 200, description = "OK", body = serde_json::Value), crate::openapi::StandardErrors)
+)]
 async fn list_organisations(
     State(state): State<ApiState>,
     caller: Caller,
@@ -181,7 +190,7 @@ async fn list_organisations(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewOrganisation {
     slug: String,
@@ -206,6 +215,14 @@ fn check_slug(slug: &str) -> ApiResult<()> {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/organisations",
+    tag = "tenancy",
+    summary = "Create an organisation (admin)",
+    request_body = NewOrganisation,
+    responses((status = 201, description = "Created", body = serde_json::Value), (status = 409, description = "Slug taken", body = crate::openapi::ErrorBody), crate::openapi::StandardErrors)
+)]
 async fn create_organisation(
     State(state): State<ApiState>,
     caller: Caller,
@@ -250,6 +267,14 @@ async fn visible_org(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<O
         .ok_or_else(not_found)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/organisations/{org_id}",
+    tag = "tenancy",
+    summary = "Get an organisation",
+    params(("org_id" = String, Path)),
+    responses((status = 200, description = "OK", body = serde_json::Value), crate::openapi::StandardErrors)
+)]
 async fn organisation(
     State(state): State<ApiState>,
     caller: Caller,
@@ -260,6 +285,14 @@ async fn organisation(
     )))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/organisations/{org_id}/projects",
+    tag = "tenancy",
+    summary = "Projects of an organisation",
+    params(("org_id" = String, Path)),
+    responses((status = 200, description = "OK", body = serde_json::Value), crate::openapi::StandardErrors)
+)]
 async fn list_projects(
     State(state): State<ApiState>,
     caller: Caller,
@@ -275,13 +308,22 @@ async fn list_projects(
     Ok(Json(json!({"data": projects})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewProject {
     slug: String,
     name: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/organisations/{org_id}/projects",
+    tag = "tenancy",
+    summary = "Create a project",
+    params(("org_id" = String, Path)),
+    request_body = NewProject,
+    responses((status = 201, description = "Created", body = serde_json::Value), (status = 409, description = "Slug taken", body = crate::openapi::ErrorBody), crate::openapi::StandardErrors)
+)]
 async fn create_project(
     State(state): State<ApiState>,
     caller: Caller,
@@ -307,6 +349,13 @@ async fn create_project(
     Ok((StatusCode::CREATED, Json(project_view(&project))))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/tokens",
+    tag = "tenancy",
+    summary = "Tokens of the organisation",
+    responses((status = 200, description = "OK", body = serde_json::Value), crate::openapi::StandardErrors)
+)]
 async fn list_tokens(State(state): State<ApiState>, caller: Caller) -> ApiResult<Json<Value>> {
     caller.require(Scope::TokensManage)?;
     let tokens = state
@@ -319,10 +368,11 @@ async fn list_tokens(State(state): State<ApiState>, caller: Caller) -> ApiResult
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewToken {
     name: String,
+    #[schema(value_type = Vec<String>)]
     scopes: Vec<Scope>,
     project_id: Option<Uuid>,
     /// Another organisation (admin tokens only).
@@ -331,6 +381,14 @@ struct NewToken {
     allowed_networks: Option<Vec<String>>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/tokens",
+    tag = "tenancy",
+    summary = "Create a token (its secret is in the answer, once)",
+    request_body = NewToken,
+    responses((status = 201, description = "Created", body = serde_json::Value), crate::openapi::StandardErrors)
+)]
 async fn create_token(
     State(state): State<ApiState>,
     caller: Caller,
@@ -416,6 +474,14 @@ async fn visible_token(state: &ApiState, caller: &Caller, id: &str) -> ApiResult
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/tokens/{token_id}",
+    tag = "tenancy",
+    summary = "Get a token",
+    params(("token_id" = String, Path)),
+    responses((status = 200, description = "OK", body = serde_json::Value), crate::openapi::StandardErrors)
+)]
 async fn token(
     State(state): State<ApiState>,
     caller: Caller,
@@ -427,6 +493,14 @@ async fn token(
     )))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/tokens/{token_id}",
+    tag = "tenancy",
+    summary = "Revoke a token",
+    params(("token_id" = String, Path)),
+    responses((status = 204, description = "Revoked"), crate::openapi::StandardErrors)
+)]
 async fn revoke_token(
     State(state): State<ApiState>,
     caller: Caller,

@@ -2,18 +2,20 @@
 //! reference): list with paging and filters, create, detail, metadata
 //! update, soft and hard delete, restore, structured SOA, export and import.
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::routing::get;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tern_core::{
     Actor, ChangeSource, GrantRole, ImportMode, ImportOptions, Name, NewZone, Scope, Zone,
     ZoneFilter, ZoneKind, ZoneStatus, ZoneUpdate,
 };
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::ApiState;
@@ -22,21 +24,15 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery, parse_json};
 use crate::views::{Page, SoaView, ZoneDetailView, ZoneView, paging, zone_name};
 
-pub fn routes() -> Router<ApiState> {
-    Router::new()
-        .route("/api/v1/domains", get(list).post(create))
+pub fn routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(detail, update, delete))
+        .routes(routes!(restore))
+        .routes(routes!(soa))
+        .routes(routes!(export))
+        .routes(routes!(import))
         .route("/api/v1/domains/", get(list).post(create))
-        .route(
-            "/api/v1/domains/{domain_id}",
-            get(detail).patch(update).delete(delete),
-        )
-        .route("/api/v1/domains/{domain_id}/restore", post(restore))
-        .route("/api/v1/domains/{domain_id}/soa", get(soa))
-        .route("/api/v1/domains/{domain_id}/export", get(export))
-        .route(
-            "/api/v1/domains/{domain_id}/import",
-            post(import).layer(axum::extract::DefaultBodyLimit::max(crate::IMPORT_LIMIT)),
-        )
 }
 
 pub fn actor(caller: &Caller) -> Actor {
@@ -110,7 +106,7 @@ pub fn must_own(caller: &Caller, zone: &Zone) -> ApiResult<()> {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 struct ListQuery {
     page: Option<usize>,
     page_size: Option<usize>,
@@ -123,6 +119,14 @@ struct ListQuery {
     include_shared: Option<bool>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/domains",
+    tag = "domains",
+    summary = "List zones",
+    params(ListQuery),
+    responses((status = 200, description = "OK", body = Page<ZoneView>), crate::openapi::StandardErrors)
+)]
 async fn list(
     State(state): State<ApiState>,
     caller: Caller,
@@ -189,6 +193,16 @@ async fn list(
     Ok(Json(Page::of(zones, page, page_size, |z| ZoneView::of(&z))))
 }
 
+/// The fields a PATCH may carry (any other field is refused).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct ZonePatch {
+    description: Option<String>,
+    default_ttl: Option<u32>,
+    #[schema(value_type = Option<Object>)]
+    settings: Option<Value>,
+}
+
 async fn detail_view(state: &ApiState, zone: Zone) -> ApiResult<ZoneDetailView> {
     let record_count = state.service.store().record_count(zone.id).await?;
     Ok(ZoneDetailView {
@@ -200,7 +214,7 @@ async fn detail_view(state: &ApiState, zone: Zone) -> ApiResult<ZoneDetailView> 
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateZone {
     name: String,
@@ -209,13 +223,23 @@ struct CreateZone {
     description: Option<String>,
     cidr: Option<String>,
     template_id: Option<String>,
+    #[schema(value_type = Option<Object>)]
     template_variables: Option<Value>,
     /// Tern extension: the project the zone belongs to.
     project_id: Option<Uuid>,
     /// Tern extension: initial settings (transfer ACLs, …).
+    #[schema(value_type = Option<Object>)]
     settings: Option<Value>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/domains",
+    tag = "domains",
+    summary = "Create a zone",
+    request_body = CreateZone,
+    responses((status = 201, description = "Created", body = ZoneDetailView), (status = 409, description = "Name taken", body = crate::openapi::ErrorBody), crate::openapi::StandardErrors)
+)]
 async fn create(
     State(state): State<ApiState>,
     caller: Caller,
@@ -336,6 +360,14 @@ async fn create(
     Ok((StatusCode::CREATED, Json(detail_view(&state, zone).await?)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/domains/{domain_id}",
+    tag = "domains",
+    summary = "Get a zone",
+    params(("domain_id" = String, Path, description = "zone id")),
+    responses((status = 200, description = "OK", body = ZoneDetailView), crate::openapi::StandardErrors)
+)]
 async fn detail(
     State(state): State<ApiState>,
     caller: Caller,
@@ -346,6 +378,15 @@ async fn detail(
     Ok(Json(detail_view(&state, zone).await?))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/domains/{domain_id}",
+    tag = "domains",
+    summary = "Update description, default_ttl or settings",
+    params(("domain_id" = String, Path, description = "zone id")),
+    request_body = ZonePatch,
+    responses((status = 200, description = "OK", body = ZoneDetailView), crate::openapi::StandardErrors)
+)]
 async fn update(
     State(state): State<ApiState>,
     caller: Caller,
@@ -401,11 +442,19 @@ async fn update(
     Ok(Json(detail_view(&state, outcome.zone).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 struct DeleteQuery {
     hard: Option<bool>,
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/domains/{domain_id}",
+    tag = "domains",
+    summary = "Delete a zone (soft; hard=true for good)",
+    params(("domain_id" = String, Path, description = "zone id"), DeleteQuery),
+    responses((status = 204, description = "Deleted"), crate::openapi::StandardErrors)
+)]
 async fn delete(
     State(state): State<ApiState>,
     caller: Caller,
@@ -422,6 +471,14 @@ async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/domains/{domain_id}/restore",
+    tag = "domains",
+    summary = "Restore a soft-deleted zone",
+    params(("domain_id" = String, Path, description = "zone id")),
+    responses((status = 200, description = "OK", body = ZoneDetailView), crate::openapi::StandardErrors)
+)]
 async fn restore(
     State(state): State<ApiState>,
     caller: Caller,
@@ -434,6 +491,14 @@ async fn restore(
     Ok(Json(detail_view(&state, zone).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/domains/{domain_id}/soa",
+    tag = "domains",
+    summary = "The SOA, structured",
+    params(("domain_id" = String, Path, description = "zone id")),
+    responses((status = 200, description = "OK", body = SoaView), crate::openapi::StandardErrors)
+)]
 async fn soa(
     State(state): State<ApiState>,
     caller: Caller,
@@ -446,6 +511,14 @@ async fn soa(
 
 /// The JSON wrapper of the seed, or the zone file itself for
 /// `Accept: text/dns` (or `text/plain`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/domains/{domain_id}/export",
+    tag = "domains",
+    summary = "Export as BIND (JSON wrapper, or text/dns with Accept: text/dns)",
+    params(("domain_id" = String, Path, description = "zone id")),
+    responses((status = 200, description = "OK", body = serde_json::Value), crate::openapi::StandardErrors)
+)]
 async fn export(
     State(state): State<ApiState>,
     caller: Caller,
@@ -476,14 +549,14 @@ async fn export(
     .into_response())
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
 struct ImportQuery {
     mode: Option<String>,
     dry_run: Option<bool>,
     skip_invalid: Option<bool>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ImportBody {
     zone_file: String,
@@ -494,14 +567,36 @@ struct ImportBody {
 
 /// A zone file as the body (any text type), or JSON `{"zone_file", "mode",
 /// "dry_run", "skip_invalid"}`; query parameters of the same names too.
+#[utoipa::path(
+    post,
+    path = "/api/v1/domains/{domain_id}/import",
+    tag = "domains",
+    summary = "Import a zone file (merge or replace; dry_run shows the diff)",
+    params(("domain_id" = String, Path, description = "zone id"), ImportQuery),
+    request_body = ImportBody,
+    responses((status = 200, description = "OK", body = serde_json::Value), (status = 422, description = "Lines refused", body = crate::openapi::ErrorBody), crate::openapi::StandardErrors)
+)]
 async fn import(
     State(state): State<ApiState>,
     caller: Caller,
     Path(id): Path<String>,
     ApiQuery(query): ApiQuery<ImportQuery>,
     headers: HeaderMap,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> ApiResult<Json<Value>> {
+    // Zone files have their own size limit, above the other bodies'.
+    let body = axum::body::to_bytes(body, crate::IMPORT_LIMIT)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!(
+                    "zone files are limited to {} MiB",
+                    crate::IMPORT_LIMIT >> 20
+                ),
+            )
+        })?;
     let zone = visible_zone(&state, &caller, &id).await?;
     caller.dns(Scope::DnsCreate)?;
     caller.dns(Scope::DnsUpdate)?;

@@ -3,13 +3,14 @@
 //! records); list and revoke. The grantee sees the zone with
 //! `include_shared=true` and by id.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tern_core::{AccessGrant, GrantRole, Organisation, Scope, new_id, now_millis};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::ApiState;
@@ -19,16 +20,10 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
 use crate::views::iso;
 
-pub fn routes() -> Router<ApiState> {
-    Router::new()
-        .route(
-            "/api/v1/domains/{domain_id}/access-grants",
-            get(list).post(create),
-        )
-        .route(
-            "/api/v1/domains/{domain_id}/access-grants/{grant_id}",
-            delete(revoke),
-        )
+pub fn routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(revoke))
 }
 
 fn view(grant: &AccessGrant, org: Option<&Organisation>) -> Value {
@@ -42,6 +37,14 @@ fn view(grant: &AccessGrant, org: Option<&Organisation>) -> Value {
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/domains/{domain_id}/access-grants",
+    tag = "access grants",
+    summary = "Grants on a zone",
+    params(("domain_id" = String, Path, description = "zone id")),
+    responses((status = 200, description = "OK", body = serde_json::Value), crate::openapi::StandardErrors)
+)]
 async fn list(
     State(state): State<ApiState>,
     caller: Caller,
@@ -59,7 +62,7 @@ async fn list(
     Ok(Json(json!({"data": data})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewGrant {
     /// The organisation's id, or its slug in `organisation`.
@@ -68,6 +71,15 @@ struct NewGrant {
     role: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/domains/{domain_id}/access-grants",
+    tag = "access grants",
+    summary = "Share a zone with an organisation",
+    params(("domain_id" = String, Path, description = "zone id")),
+    request_body = NewGrant,
+    responses((status = 201, description = "Created", body = serde_json::Value), (status = 409, description = "Already granted", body = crate::openapi::ErrorBody), crate::openapi::StandardErrors)
+)]
 async fn create(
     State(state): State<ApiState>,
     caller: Caller,
@@ -108,6 +120,14 @@ async fn create(
     Ok((StatusCode::CREATED, Json(view(&grant, Some(&org)))))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/domains/{domain_id}/access-grants/{grant_id}",
+    tag = "access grants",
+    summary = "Revoke a grant",
+    params(("domain_id" = String, Path, description = "zone id"), ("grant_id" = String, Path)),
+    responses((status = 204, description = "Revoked"), crate::openapi::StandardErrors)
+)]
 async fn revoke(
     State(state): State<ApiState>,
     caller: Caller,

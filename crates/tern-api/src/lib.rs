@@ -11,6 +11,7 @@ mod extract;
 mod grants;
 mod idempotency;
 pub mod limits;
+pub mod openapi;
 mod records;
 mod reverse_zones;
 mod templates;
@@ -71,29 +72,40 @@ const BODY_LIMIT: usize = 1024 * 1024;
 pub const IMPORT_LIMIT: usize = 64 * 1024 * 1024;
 
 pub fn router(state: ApiState) -> Router {
-    Router::new()
-        .merge(admin::routes())
-        .merge(domains::routes())
-        .merge(grants::routes())
-        .merge(records::routes())
-        .merge(reverse_zones::routes())
-        .merge(templates::routes())
-        .merge(tsig_keys::routes())
-        .merge(validation::routes())
-        .fallback(not_found)
-        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            idempotency::idempotency,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            limits::rate_limit,
-        ))
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
-        .with_state(state)
+    let (api, openapi) = utoipa_axum::router::OpenApiRouter::with_openapi(
+        <openapi::ApiDoc as utoipa::OpenApi>::openapi(),
+    )
+    .merge(admin::routes())
+    .merge(domains::routes())
+    .merge(grants::routes())
+    .merge(records::routes())
+    .merge(reverse_zones::routes())
+    .merge(templates::routes())
+    .merge(tsig_keys::routes())
+    .merge(validation::routes())
+    .split_for_parts();
+    let openapi = Arc::new(openapi);
+    api.route(
+        "/api/v1/openapi.json",
+        get(move || {
+            let openapi = openapi.clone();
+            async move { axum::Json(openapi.as_ref().clone()) }
+        }),
+    )
+    .fallback(not_found)
+    .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+    .layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        idempotency::idempotency,
+    ))
+    .layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        limits::rate_limit,
+    ))
+    .route("/healthz", get(healthz))
+    .route("/readyz", get(readyz))
+    .route("/metrics", get(metrics))
+    .with_state(state)
 }
 
 async fn not_found() -> error::ApiError {

@@ -3,16 +3,17 @@
 //! the zone's history from the journal (`GET /changes`, revert). Every
 //! write is one `ChangeSet` through `ZoneService`.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tern_core::{
     Change, ChangeSet, CommitOutcome, JournalEntry, NewRecord, Record, RecordType, RecordUpdate,
     Scope, Zone,
 };
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::ApiState;
@@ -24,31 +25,16 @@ use crate::views::{
     Page, RecordView, iso, owner_name, paging, rdata_from_api, record_type, relative_name,
 };
 
-pub fn routes() -> Router<ApiState> {
-    Router::new()
-        .route(
-            "/api/v1/domains/{domain_id}/records",
-            get(list).post(create),
-        )
-        .route(
-            "/api/v1/domains/{domain_id}/records/{record_id}",
-            get(detail).patch(patch).put(put).delete(delete),
-        )
-        .route(
-            "/api/v1/domains/{domain_id}/rrsets/{name}/{rtype}",
-            get(rrset).put(replace_rrset).delete(delete_rrset),
-        )
-        .route(
-            "/api/v1/domains/{domain_id}/changes",
-            get(history).post(batch),
-        )
-        .route(
-            "/api/v1/domains/{domain_id}/changes/{serial}/revert",
-            post(revert),
-        )
+pub fn routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(detail, patch, put, delete))
+        .routes(routes!(rrset, replace_rrset, delete_rrset))
+        .routes(routes!(history, batch))
+        .routes(routes!(revert))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 struct ListQuery {
     page: Option<usize>,
     page_size: Option<usize>,
@@ -58,6 +44,14 @@ struct ListQuery {
     search: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/domains/{domain_id}/records",
+    tag = "records",
+    summary = "List records",
+    params(("domain_id" = String, Path, description = "zone id"), ListQuery),
+    responses((status = 200, description = "OK", body = Page<RecordView>), crate::openapi::StandardErrors)
+)]
 async fn list(
     State(state): State<ApiState>,
     caller: Caller,
@@ -104,7 +98,7 @@ async fn list(
 
 /// A record as the API takes it. For PATCH every field is optional; `ttl`
 /// null means "inherit the zone default".
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RecordInput {
     name: Option<String>,
@@ -225,6 +219,15 @@ async fn commit(
     Ok(state.service.apply(zone.id, set, &actor(caller)).await?)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/domains/{domain_id}/records",
+    tag = "records",
+    summary = "Create a record",
+    params(("domain_id" = String, Path, description = "zone id")),
+    request_body = RecordInput,
+    responses((status = 201, description = "Created", body = RecordView), (status = 412, description = "If-Match serial differs", body = crate::openapi::ErrorBody), (status = 422, description = "Breaks a zone rule", body = crate::openapi::ErrorBody), crate::openapi::StandardErrors)
+)]
 async fn create(
     State(state): State<ApiState>,
     caller: Caller,
@@ -269,6 +272,14 @@ async fn find_record(state: &ApiState, zone: &Zone, record_id: &str) -> ApiResul
         .ok_or_else(not_found)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/domains/{domain_id}/records/{record_id}",
+    tag = "records",
+    summary = "Get a record",
+    params(("domain_id" = String, Path, description = "zone id"), ("record_id" = String, Path, description = "record id")),
+    responses((status = 200, description = "OK", body = RecordView), crate::openapi::StandardErrors)
+)]
 async fn detail(
     State(state): State<ApiState>,
     caller: Caller,
@@ -309,6 +320,15 @@ async fn updated(
     Ok(Json(RecordView::of(&after, &outcome.zone)))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/domains/{domain_id}/records/{record_id}",
+    tag = "records",
+    summary = "Change some fields of a record",
+    params(("domain_id" = String, Path, description = "zone id"), ("record_id" = String, Path, description = "record id")),
+    request_body = RecordInput,
+    responses((status = 200, description = "OK", body = RecordView), (status = 422, description = "Breaks a zone rule", body = crate::openapi::ErrorBody), crate::openapi::StandardErrors)
+)]
 async fn patch(
     State(state): State<ApiState>,
     caller: Caller,
@@ -326,6 +346,15 @@ async fn patch(
 
 /// PUT replaces the record: what is not given returns to its default (TTL
 /// inherited, no description).
+#[utoipa::path(
+    put,
+    path = "/api/v1/domains/{domain_id}/records/{record_id}",
+    tag = "records",
+    summary = "Replace a record",
+    params(("domain_id" = String, Path, description = "zone id"), ("record_id" = String, Path, description = "record id")),
+    request_body = RecordInput,
+    responses((status = 200, description = "OK", body = RecordView), (status = 422, description = "Breaks a zone rule", body = crate::openapi::ErrorBody), crate::openapi::StandardErrors)
+)]
 async fn put(
     State(state): State<ApiState>,
     caller: Caller,
@@ -349,6 +378,14 @@ async fn put(
     updated(&state, &caller, &zone, &record, update, &headers).await
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/domains/{domain_id}/records/{record_id}",
+    tag = "records",
+    summary = "Delete a record",
+    params(("domain_id" = String, Path, description = "zone id"), ("record_id" = String, Path, description = "record id")),
+    responses((status = 204, description = "Deleted"), crate::openapi::StandardErrors)
+)]
 async fn delete(
     State(state): State<ApiState>,
     caller: Caller,
@@ -400,6 +437,14 @@ fn rrset_view(zone: &Zone, name: &tern_core::Name, rtype: RecordType, records: &
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/domains/{domain_id}/rrsets/{name}/{rtype}",
+    tag = "records",
+    summary = "Get an RRset",
+    params(("domain_id" = String, Path, description = "zone id"), ("name" = String, Path, description = "owner, @ for the apex"), ("rtype" = String, Path, description = "record type")),
+    responses((status = 200, description = "OK", body = serde_json::Value), crate::openapi::StandardErrors)
+)]
 async fn rrset(
     State(state): State<ApiState>,
     caller: Caller,
@@ -414,14 +459,14 @@ async fn rrset(
     Ok(Json(rrset_view(&zone, &name, rtype, &records)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RrsetInput {
     ttl: Option<u32>,
     records: Vec<RrsetRecord>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RrsetRecord {
     content: String,
@@ -429,6 +474,15 @@ struct RrsetRecord {
     description: Option<String>,
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/domains/{domain_id}/rrsets/{name}/{rtype}",
+    tag = "records",
+    summary = "Replace an RRset",
+    params(("domain_id" = String, Path, description = "zone id"), ("name" = String, Path), ("rtype" = String, Path)),
+    request_body = RrsetInput,
+    responses((status = 200, description = "OK", body = serde_json::Value), (status = 422, description = "Breaks a zone rule", body = crate::openapi::ErrorBody), crate::openapi::StandardErrors)
+)]
 async fn replace_rrset(
     State(state): State<ApiState>,
     caller: Caller,
@@ -464,6 +518,14 @@ async fn replace_rrset(
     Ok(Json(rrset_view(&outcome.zone, &name, rtype, &now)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/domains/{domain_id}/rrsets/{name}/{rtype}",
+    tag = "records",
+    summary = "Delete an RRset",
+    params(("domain_id" = String, Path, description = "zone id"), ("name" = String, Path), ("rtype" = String, Path)),
+    responses((status = 204, description = "Deleted"), crate::openapi::StandardErrors)
+)]
 async fn delete_rrset(
     State(state): State<ApiState>,
     caller: Caller,
@@ -489,7 +551,7 @@ async fn delete_rrset(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct BatchInput {
     changes: Vec<BatchOp>,
@@ -499,14 +561,24 @@ struct BatchInput {
 /// One operation of a batch: `{"op": "create", …record}`,
 /// `{"op": "update", "id", …fields}`, `{"op": "delete", "id"}`,
 /// `{"op": "replace", "name", "type", "ttl", "records"}`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct BatchOp {
     op: String,
     id: Option<Uuid>,
     #[serde(flatten)]
+    #[schema(value_type = Object)]
     fields: serde_json::Map<String, Value>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/domains/{domain_id}/changes",
+    tag = "records",
+    summary = "Apply an ordered batch, all or nothing",
+    params(("domain_id" = String, Path, description = "zone id")),
+    request_body = BatchInput,
+    responses((status = 200, description = "OK", body = serde_json::Value), (status = 412, description = "If-Match serial differs", body = crate::openapi::ErrorBody), (status = 422, description = "Breaks a zone rule", body = crate::openapi::ErrorBody), crate::openapi::StandardErrors)
+)]
 async fn batch(
     State(state): State<ApiState>,
     caller: Caller,
@@ -623,7 +695,7 @@ async fn batch(
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ReplaceOp {
     name: String,
@@ -633,7 +705,7 @@ struct ReplaceOp {
     records: Vec<RrsetRecord>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 struct HistoryQuery {
     page: Option<usize>,
     page_size: Option<usize>,
@@ -653,6 +725,14 @@ fn entry_view(entry: &JournalEntry, zone: &Zone) -> Value {
 }
 
 /// The zone's journal, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/domains/{domain_id}/changes",
+    tag = "records",
+    summary = "The zone history (journal), newest first",
+    params(("domain_id" = String, Path, description = "zone id"), HistoryQuery),
+    responses((status = 200, description = "OK", body = serde_json::Value), crate::openapi::StandardErrors)
+)]
 async fn history(
     State(state): State<ApiState>,
     caller: Caller,
@@ -678,6 +758,14 @@ async fn history(
 /// Applies the inverse of the change that produced `serial`: what it added
 /// is removed, what it removed is put back (records updated in place go
 /// back to their old content).
+#[utoipa::path(
+    post,
+    path = "/api/v1/domains/{domain_id}/changes/{serial}/revert",
+    tag = "records",
+    summary = "Revert one change",
+    params(("domain_id" = String, Path, description = "zone id"), ("serial" = u32, Path, description = "serial the change produced")),
+    responses((status = 200, description = "OK", body = serde_json::Value), crate::openapi::StandardErrors)
+)]
 async fn revert(
     State(state): State<ApiState>,
     caller: Caller,

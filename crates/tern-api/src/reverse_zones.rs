@@ -5,16 +5,18 @@
 
 use std::net::IpAddr;
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tern_core::reverse::{ptr_name, reverse_zone};
 use tern_core::{
     Change, ChangeSet, Name, NewRecord, NewZone, Rdata, RecordType, Scope, Zone, ZoneFilter,
 };
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::ApiState;
@@ -24,14 +26,14 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
 use crate::views::{RecordView, ZoneView};
 
-pub fn routes() -> Router<ApiState> {
-    Router::new()
-        .route("/api/v1/reverse-zones", post(create))
+pub fn routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        .routes(routes!(create))
+        .routes(routes!(ptr))
         .route("/api/v1/reverse-zones/", post(create))
-        .route("/api/v1/reverse-zones/ptr", post(ptr))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewReverseZone {
     cidr: String,
@@ -53,6 +55,14 @@ async fn own_zones(state: &ApiState, caller: &Caller) -> ApiResult<Vec<Zone>> {
         .await?)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/reverse-zones",
+    tag = "reverse zones",
+    summary = "Create a reverse zone from a CIDR",
+    request_body = NewReverseZone,
+    responses((status = 201, description = "Created", body = serde_json::Value), (status = 409, description = "Zone exists", body = crate::openapi::ErrorBody), crate::openapi::StandardErrors)
+)]
 async fn create(
     State(state): State<ApiState>,
     caller: Caller,
@@ -150,7 +160,7 @@ async fn create(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PtrInput {
     address: String,
@@ -184,6 +194,14 @@ fn ptr_home(zones: &[Zone], address: IpAddr) -> Option<(Zone, Name)> {
         .max_by_key(|(zone, _)| zone.name.label_count())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/reverse-zones/ptr",
+    tag = "reverse zones",
+    summary = "Set the PTR of an address",
+    request_body = PtrInput,
+    responses((status = 201, description = "Created", body = serde_json::Value), crate::openapi::StandardErrors)
+)]
 async fn ptr(
     State(state): State<ApiState>,
     caller: Caller,

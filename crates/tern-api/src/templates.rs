@@ -4,14 +4,15 @@
 
 use std::collections::BTreeMap;
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tern_core::template::{Template, TemplateRecord, TemplateVariable, builtin_templates};
 use tern_core::{Change, ChangeSet, NewRecord, Scope, Zone, now_millis};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::ApiState;
 use crate::auth::Caller;
@@ -20,14 +21,11 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
 use crate::views::{RecordView, iso, owner_name, rdata_from_api, record_type};
 
-pub fn routes() -> Router<ApiState> {
-    Router::new()
-        .route("/api/v1/templates", get(list).post(create))
-        .route(
-            "/api/v1/templates/{template_id}",
-            get(detail).put(replace).delete(delete),
-        )
-        .route("/api/v1/domains/{domain_id}/apply-template", post(apply))
+pub fn routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(detail, replace, delete))
+        .routes(routes!(apply))
 }
 
 fn view(template: &Template) -> Value {
@@ -116,6 +114,13 @@ pub fn variables_of(value: Option<Value>, field: &str) -> ApiResult<BTreeMap<Str
         .collect()
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/templates",
+    tag = "templates",
+    summary = "Templates (built-in and own)",
+    responses((status = 200, description = "OK", body = serde_json::Value), crate::openapi::StandardErrors)
+)]
 async fn list(State(state): State<ApiState>, caller: Caller) -> ApiResult<Json<Value>> {
     caller.dns(Scope::DnsRead)?;
     let mut templates = builtin_templates();
@@ -125,6 +130,14 @@ async fn list(State(state): State<ApiState>, caller: Caller) -> ApiResult<Json<V
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/templates/{template_id}",
+    tag = "templates",
+    summary = "Get a template",
+    params(("template_id" = String, Path)),
+    responses((status = 200, description = "OK", body = serde_json::Value), crate::openapi::StandardErrors)
+)]
 async fn detail(
     State(state): State<ApiState>,
     caller: Caller,
@@ -134,13 +147,15 @@ async fn detail(
     Ok(Json(view(&find_template(&state, &caller, &id).await?)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct TemplateInput {
     name: String,
     description: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
     variables: Vec<TemplateVariable>,
+    #[schema(value_type = Vec<Object>)]
     records: Vec<TemplateRecord>,
 }
 
@@ -153,6 +168,14 @@ fn checked(template: Template) -> ApiResult<Template> {
     Ok(template)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/templates",
+    tag = "templates",
+    summary = "Create a template",
+    request_body = TemplateInput,
+    responses((status = 201, description = "Created", body = serde_json::Value), crate::openapi::StandardErrors)
+)]
 async fn create(
     State(state): State<ApiState>,
     caller: Caller,
@@ -182,6 +205,15 @@ async fn own_template(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<
     Ok(template)
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/templates/{template_id}",
+    tag = "templates",
+    summary = "Replace a template",
+    params(("template_id" = String, Path)),
+    request_body = TemplateInput,
+    responses((status = 200, description = "OK", body = serde_json::Value), crate::openapi::StandardErrors)
+)]
 async fn replace(
     State(state): State<ApiState>,
     caller: Caller,
@@ -202,6 +234,14 @@ async fn replace(
     Ok(Json(view(&template)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/templates/{template_id}",
+    tag = "templates",
+    summary = "Delete a template",
+    params(("template_id" = String, Path)),
+    responses((status = 204, description = "Deleted"), crate::openapi::StandardErrors)
+)]
 async fn delete(
     State(state): State<ApiState>,
     caller: Caller,
@@ -213,11 +253,12 @@ async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ApplyInput {
     template_id: String,
     #[serde(alias = "template_variables")]
+    #[schema(value_type = Option<Object>)]
     variables: Option<Value>,
 }
 
@@ -242,6 +283,15 @@ pub async fn apply_template(
     Ok((outcome.zone, added))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/domains/{domain_id}/apply-template",
+    tag = "templates",
+    summary = "Apply a template to a zone",
+    params(("domain_id" = String, Path, description = "zone id")),
+    request_body = ApplyInput,
+    responses((status = 200, description = "OK", body = serde_json::Value), (status = 422, description = "Breaks a zone rule", body = crate::openapi::ErrorBody), crate::openapi::StandardErrors)
+)]
 async fn apply(
     State(state): State<ApiState>,
     caller: Caller,

@@ -3,13 +3,14 @@
 //! admin tokens manage them; zones name the ones they accept in their
 //! `transfer_keys` setting.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tern_core::{Name, Scope, TsigAlgorithm, TsigKey, now_millis};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::ApiState;
 use crate::auth::Caller;
@@ -17,10 +18,10 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
 use crate::views::iso;
 
-pub fn routes() -> Router<ApiState> {
-    Router::new()
-        .route("/api/v1/tsig-keys", get(list).post(create))
-        .route("/api/v1/tsig-keys/{name}", get(detail).delete(delete))
+pub fn routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(detail, delete))
 }
 
 fn view(key: &TsigKey) -> Value {
@@ -31,6 +32,13 @@ fn view(key: &TsigKey) -> Value {
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/tsig-keys",
+    tag = "tsig",
+    summary = "TSIG keys (admin)",
+    responses((status = 200, description = "OK", body = serde_json::Value), crate::openapi::StandardErrors)
+)]
 async fn list(State(state): State<ApiState>, caller: Caller) -> ApiResult<Json<Value>> {
     caller.require(Scope::Admin)?;
     let keys = state.service.store().tsig_keys().await?;
@@ -39,7 +47,7 @@ async fn list(State(state): State<ApiState>, caller: Caller) -> ApiResult<Json<V
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewKey {
     name: String,
@@ -48,6 +56,14 @@ struct NewKey {
     secret: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/tsig-keys",
+    tag = "tsig",
+    summary = "Create a TSIG key (admin)",
+    request_body = NewKey,
+    responses((status = 201, description = "Created", body = serde_json::Value), (status = 409, description = "Name taken", body = crate::openapi::ErrorBody), crate::openapi::StandardErrors)
+)]
 async fn create(
     State(state): State<ApiState>,
     caller: Caller,
@@ -93,6 +109,14 @@ async fn find(state: &ApiState, name: &str) -> ApiResult<TsigKey> {
         .ok_or_else(not_found)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/tsig-keys/{name}",
+    tag = "tsig",
+    summary = "Get a TSIG key (admin)",
+    params(("name" = String, Path)),
+    responses((status = 200, description = "OK", body = serde_json::Value), crate::openapi::StandardErrors)
+)]
 async fn detail(
     State(state): State<ApiState>,
     caller: Caller,
@@ -102,6 +126,14 @@ async fn detail(
     Ok(Json(view(&find(&state, &name).await?)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/tsig-keys/{name}",
+    tag = "tsig",
+    summary = "Delete a TSIG key (admin)",
+    params(("name" = String, Path)),
+    responses((status = 204, description = "Deleted"), crate::openapi::StandardErrors)
+)]
 async fn delete(
     State(state): State<ApiState>,
     caller: Caller,

@@ -8,15 +8,16 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use axum::Json;
 use axum::extract::{Path, State};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use domain::base::iana::Rtype;
 use domain::base::{Message, MessageBuilder, Name as DomainName};
 use domain::rdata::{Ns, Txt};
 use serde_json::{Value, json};
 use tern_core::auth::token_hash;
 use tern_core::{Name, Scope, Zone, ZoneStatus, ZoneUpdate};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::ApiState;
 use crate::auth::Caller;
@@ -34,13 +35,10 @@ pub struct ValidationConfig {
     pub nameservers: Vec<Name>,
 }
 
-pub fn routes() -> Router<ApiState> {
-    Router::new()
-        .route("/api/v1/domains/{domain_id}/validation", get(show))
-        .route(
-            "/api/v1/domains/{domain_id}/validation/verify",
-            post(verify),
-        )
+pub fn routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        .routes(routes!(show))
+        .routes(routes!(verify))
 }
 
 /// The TXT value that proves control of `zone`: stable per zone and
@@ -74,6 +72,14 @@ pub fn validation_view(zone: &Zone, config: &ValidationConfig) -> Option<Value> 
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/domains/{domain_id}/validation",
+    tag = "validation",
+    summary = "The zone validation challenge",
+    params(("domain_id" = String, Path, description = "zone id")),
+    responses((status = 200, description = "OK", body = serde_json::Value), crate::openapi::StandardErrors)
+)]
 async fn show(
     State(state): State<ApiState>,
     caller: Caller,
@@ -88,6 +94,14 @@ async fn show(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/domains/{domain_id}/validation/verify",
+    tag = "validation",
+    summary = "Check the challenge and activate the zone",
+    params(("domain_id" = String, Path, description = "zone id")),
+    responses((status = 200, description = "OK", body = serde_json::Value), (status = 422, description = "Not verified", body = crate::openapi::ErrorBody), crate::openapi::StandardErrors)
+)]
 async fn verify(
     State(state): State<ApiState>,
     caller: Caller,

@@ -21,7 +21,7 @@ pub fn zone_name(name: &Name) -> String {
     name.as_str().trim_end_matches('.').to_string()
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ZoneView {
     pub id: Uuid,
     pub name: String,
@@ -58,19 +58,21 @@ impl ZoneView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ZoneDetailView {
     #[serde(flatten)]
     pub zone: ZoneView,
     /// The zone as PowerDNS names it (FQDN with the dot): scripts written
     /// against ScaiDNS read it.
     pub pdns_zone_id: String,
+    #[schema(value_type = Object)]
     pub settings: Value,
     pub record_count: u64,
+    #[schema(value_type = Option<Object>)]
     pub current_validation: Option<Value>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct SoaView {
     pub primary_ns: String,
     pub hostmaster: String,
@@ -98,7 +100,7 @@ impl SoaView {
 }
 
 /// A record as the native API shows it.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct RecordView {
     pub id: Uuid,
     pub name: String,
@@ -221,7 +223,7 @@ pub fn owner_name(text: &str, zone: &Name, field: &str) -> Result<Name, ApiError
 }
 
 /// The standard page envelope.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
     pub data: Vec<T>,
     pub total: usize,

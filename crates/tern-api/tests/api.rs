@@ -1004,3 +1004,66 @@ async fn access_grants_share_a_zone() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_document_covers_the_api() {
+    each_engine(|api| async move {
+        let (s, doc) = api
+            .call(Method::GET, "/api/v1/openapi.json", None, None)
+            .await;
+        assert_eq!(s, 200);
+        assert!(
+            doc["openapi"]
+                .as_str()
+                .is_some_and(|v| v.starts_with("3.1")),
+            "{}",
+            doc["openapi"]
+        );
+        assert_eq!(
+            doc["components"]["securitySchemes"]["bearer"]["scheme"],
+            "bearer"
+        );
+        let paths = doc["paths"].as_object().expect("paths");
+        for path in [
+            "/api/v1/me",
+            "/api/v1/organisations",
+            "/api/v1/organisations/{org_id}/projects",
+            "/api/v1/tokens",
+            "/api/v1/tokens/{token_id}",
+            "/api/v1/domains",
+            "/api/v1/domains/{domain_id}",
+            "/api/v1/domains/{domain_id}/restore",
+            "/api/v1/domains/{domain_id}/soa",
+            "/api/v1/domains/{domain_id}/export",
+            "/api/v1/domains/{domain_id}/import",
+            "/api/v1/domains/{domain_id}/records",
+            "/api/v1/domains/{domain_id}/records/{record_id}",
+            "/api/v1/domains/{domain_id}/rrsets/{name}/{rtype}",
+            "/api/v1/domains/{domain_id}/changes",
+            "/api/v1/domains/{domain_id}/changes/{serial}/revert",
+            "/api/v1/domains/{domain_id}/access-grants",
+            "/api/v1/domains/{domain_id}/validation/verify",
+            "/api/v1/domains/{domain_id}/apply-template",
+            "/api/v1/templates/{template_id}",
+            "/api/v1/reverse-zones",
+            "/api/v1/reverse-zones/ptr",
+            "/api/v1/tsig-keys/{name}",
+        ] {
+            assert!(
+                paths.contains_key(path),
+                "{path} missing from the OpenAPI document"
+            );
+        }
+        let record = &doc["components"]["schemas"]["RecordView"]["properties"];
+        assert!(
+            record["content"].is_object() && record["priority"].is_object(),
+            "{record}"
+        );
+        let create = &paths["/api/v1/domains"]["post"];
+        assert!(
+            create["responses"]["401"].is_object() && create["responses"]["201"].is_object(),
+            "{create}"
+        );
+    })
+    .await;
+}
