@@ -24,7 +24,7 @@ pub fn routes() -> OpenApiRouter<ApiState> {
     OpenApiRouter::new()
         .routes(routes!(me))
         .routes(routes!(list_organisations, create_organisation))
-        .routes(routes!(organisation))
+        .routes(routes!(organisation, update_organisation))
         .routes(routes!(list_projects, create_project))
         .routes(routes!(list_tokens, create_token))
         .routes(routes!(token, revoke_token))
@@ -140,6 +140,8 @@ fn organisation_view(org: &Organisation) -> Value {
         "slug": org.slug,
         "name": org.name,
         "features": org.features,
+        "max_zones": org.max_zones,
+        "max_records_per_zone": org.max_records_per_zone,
         "created_at": iso(org.created_at),
     })
 }
@@ -196,6 +198,34 @@ struct NewOrganisation {
     slug: String,
     name: String,
     features: Option<Vec<String>>,
+    max_zones: Option<u32>,
+    max_records_per_zone: Option<u32>,
+}
+
+/// What an admin may change on an organisation.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct OrganisationPatch {
+    name: Option<String>,
+    features: Option<Vec<String>>,
+    /// null removes the quota.
+    #[serde(default, with = "crate::extract::double_option")]
+    max_zones: Option<Option<u32>>,
+    #[serde(default, with = "crate::extract::double_option")]
+    max_records_per_zone: Option<Option<u32>>,
+}
+
+fn check_features(features: &[String]) -> ApiResult<()> {
+    match features
+        .iter()
+        .find(|f| !matches!(f.as_str(), "dns" | "kms"))
+    {
+        Some(bad) => Err(ApiError::validation(
+            "features",
+            format!("unknown feature '{bad}'; features are dns and kms"),
+        )),
+        None => Ok(()),
+    }
 }
 
 fn check_slug(slug: &str) -> ApiResult<()> {
@@ -231,21 +261,15 @@ async fn create_organisation(
     caller.require(Scope::Admin)?;
     check_slug(&body.slug)?;
     let features = body.features.unwrap_or_else(|| vec!["dns".into()]);
-    if let Some(bad) = features
-        .iter()
-        .find(|f| !matches!(f.as_str(), "dns" | "kms"))
-    {
-        return Err(ApiError::validation(
-            "features",
-            format!("unknown feature '{bad}'; features are dns and kms"),
-        ));
-    }
+    check_features(&features)?;
     let org = Organisation {
         id: new_id(),
         slug: body.slug,
         name: body.name,
         features,
         created_at: now_millis(),
+        max_zones: body.max_zones,
+        max_records_per_zone: body.max_records_per_zone,
     };
     state.service.store().create_organisation(&org).await?;
     Ok((StatusCode::CREATED, Json(organisation_view(&org))))
@@ -283,6 +307,40 @@ async fn organisation(
     Ok(Json(organisation_view(
         &visible_org(&state, &caller, &id).await?,
     )))
+}
+
+#[utoipa::path(
+    patch,
+    path = "/api/v1/organisations/{org_id}",
+    tag = "tenancy",
+    summary = "Change an organisation's name, features or quotas (admin)",
+    params(("org_id" = String, Path)),
+    request_body = OrganisationPatch,
+    responses((status = 200, description = "OK", body = serde_json::Value), crate::openapi::StandardErrors)
+)]
+async fn update_organisation(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<OrganisationPatch>,
+) -> ApiResult<Json<Value>> {
+    let mut org = visible_org(&state, &caller, &id).await?;
+    caller.require(Scope::Admin)?;
+    if let Some(name) = body.name {
+        org.name = name;
+    }
+    if let Some(features) = body.features {
+        check_features(&features)?;
+        org.features = features;
+    }
+    if let Some(max) = body.max_zones {
+        org.max_zones = max;
+    }
+    if let Some(max) = body.max_records_per_zone {
+        org.max_records_per_zone = max;
+    }
+    state.service.store().update_organisation(&org).await?;
+    Ok(Json(organisation_view(&org)))
 }
 
 #[utoipa::path(

@@ -79,6 +79,12 @@ impl From<CoreError> for ApiError {
                 field,
                 ..ApiError::conflict(message)
             },
+            CoreError::Quota { field, message } => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unprocessable_entity",
+                message,
+            )
+            .with_field(field),
             e @ CoreError::SerialMismatch { .. } => ApiError::new(
                 StatusCode::PRECONDITION_FAILED,
                 "precondition_failed",

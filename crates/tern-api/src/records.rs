@@ -105,22 +105,11 @@ struct RecordInput {
     #[serde(rename = "type")]
     rtype: Option<String>,
     content: Option<String>,
-    #[serde(default, with = "double_option")]
+    #[serde(default, with = "crate::extract::double_option")]
     ttl: Option<Option<u32>>,
     priority: Option<u32>,
-    #[serde(default, with = "double_option")]
+    #[serde(default, with = "crate::extract::double_option")]
     description: Option<Option<String>>,
-}
-
-/// Tells a missing field (`None`) from an explicit null (`Some(None)`).
-mod double_option {
-    use serde::{Deserialize, Deserializer};
-
-    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<Option<T>>, D::Error> {
-        Option::<T>::deserialize(d).map(Some)
-    }
 }
 
 fn required<'a>(value: &'a Option<String>, field: &str) -> ApiResult<&'a str> {

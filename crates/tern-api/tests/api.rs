@@ -480,6 +480,8 @@ async fn tenants_are_isolated() {
             name: "No DNS".into(),
             features: vec!["kms".into()],
             created_at: 0,
+            max_zones: None,
+            max_records_per_zone: None,
         };
         let token = api.token(&nodns, &[Scope::DnsAll], None).await;
         let (s, body) = api.get("/api/v1/domains", &token).await;
@@ -1064,6 +1066,90 @@ async fn openapi_document_covers_the_api() {
             create["responses"]["401"].is_object() && create["responses"]["201"].is_object(),
             "{create}"
         );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn organisation_quotas() {
+    each_engine(|api| async move {
+        let path = format!("/api/v1/organisations/{}", api.beta.id);
+        let (s, b) = api
+            .patch(&path, &api.beta_token, json!({"max_zones": 1}))
+            .await;
+        assert!(
+            s == 403 && b["detail"].as_str().is_some_and(|d| d.contains("admin")),
+            "{b}"
+        );
+        let (s, org) = api
+            .patch(
+                &path,
+                &api.admin,
+                json!({"max_zones": 1, "max_records_per_zone": 3}),
+            )
+            .await;
+        assert_eq!(s, 200, "{org}");
+        assert_eq!(
+            (
+                org["max_zones"].as_u64(),
+                org["max_records_per_zone"].as_u64()
+            ),
+            (Some(1), Some(3))
+        );
+
+        let zone = api.zone("quota.test", &api.beta_token).await;
+        let (s, b) = api
+            .post(
+                "/api/v1/domains",
+                &api.beta_token,
+                json!({"name": "second.test", "domain_type": "primary"}),
+            )
+            .await;
+        assert_error(s, &b, 422, "unprocessable_entity", Some("name"));
+        assert!(
+            b["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("at most 1 zones")),
+            "{b}"
+        );
+
+        // NS (1) + 2 more fit; the fourth does not, and a batch that would
+        // cross the line changes nothing.
+        let records = format!("/api/v1/domains/{zone}/records");
+        for n in 1..=2 {
+            let (s, b) = api
+                .post(
+                    &records,
+                    &api.beta_token,
+                    json!({"name": format!("h{n}"), "type": "A", "content": "192.0.2.1"}),
+                )
+                .await;
+            assert_eq!(s, 201, "{b}");
+        }
+        let (s, b) = api
+            .post(
+                &records,
+                &api.beta_token,
+                json!({"name": "h3", "type": "A", "content": "192.0.2.1"}),
+            )
+            .await;
+        assert_error(s, &b, 422, "unprocessable_entity", Some("records"));
+        let (_, list) = api.get(&records, &api.beta_token).await;
+        assert_eq!(list["total"], 3);
+
+        // Lifting the quota (null) lets it grow again.
+        let (s, _) = api
+            .patch(&path, &api.admin, json!({"max_records_per_zone": null}))
+            .await;
+        assert_eq!(s, 200);
+        let (s, b) = api
+            .post(
+                &records,
+                &api.beta_token,
+                json!({"name": "h3", "type": "A", "content": "192.0.2.1"}),
+            )
+            .await;
+        assert_eq!(s, 201, "{b}");
     })
     .await;
 }

@@ -40,6 +40,8 @@ async fn world() -> World {
         name: "World".into(),
         features: vec!["dns".into()],
         created_at: now_millis(),
+        max_zones: None,
+        max_records_per_zone: None,
     };
     store.create_organisation(&org).await.expect("org");
     let index = tern_dns::ZoneIndex::new(store.clone());

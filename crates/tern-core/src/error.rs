@@ -18,6 +18,9 @@ pub enum CoreError {
         field: Option<String>,
         message: String,
     },
+    /// The organisation's quota does not allow it.
+    #[error("{message}")]
+    Quota { field: String, message: String },
     /// The caller's expected serial is not the zone's serial.
     #[error("zone serial is {current}, the change expected {expected}")]
     SerialMismatch { expected: u32, current: u32 },

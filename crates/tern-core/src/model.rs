@@ -208,6 +208,11 @@ pub struct Organisation {
     pub name: String,
     pub features: Vec<String>,
     pub created_at: Timestamp,
+    /// Quotas; `None` is unlimited.
+    #[serde(default)]
+    pub max_zones: Option<u32>,
+    #[serde(default)]
+    pub max_records_per_zone: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -488,12 +488,74 @@ impl ZoneService {
         Ok((zone, records))
     }
 
+    /// The organisation's quotas: zones per organisation when `new_zone`,
+    /// records per zone for `records` records.
+    async fn check_zone_quota(&self, zone: &Zone, records: usize) -> Result<(), CoreError> {
+        let Some(org) = self.store.organisation(zone.org_id).await? else {
+            return Ok(());
+        };
+        if let Some(max) = org.max_zones {
+            let zones = self
+                .store
+                .list_zones(&ZoneFilter {
+                    org_id: Some(org.id),
+                    ..ZoneFilter::default()
+                })
+                .await?;
+            if zones.len() >= max as usize {
+                return Err(CoreError::Quota {
+                    field: "name".into(),
+                    message: format!(
+                        "organisation '{}' may have at most {max} zones (it has {})",
+                        org.slug,
+                        zones.len()
+                    ),
+                });
+            }
+        }
+        if let Some(max) = org.max_records_per_zone
+            && records > max as usize
+        {
+            return Err(CoreError::Quota {
+                field: "records".into(),
+                message: format!(
+                    "organisation '{}' allows at most {max} records per zone; this zone would have {records}",
+                    org.slug
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Records per zone, before a change that adds `growth` records. Only
+    /// organisations with a quota pay for the count.
+    async fn check_record_quota(&self, zone: &Zone, growth: u64) -> Result<(), CoreError> {
+        let Some(org) = self.store.organisation(zone.org_id).await? else {
+            return Ok(());
+        };
+        let Some(max) = org.max_records_per_zone else {
+            return Ok(());
+        };
+        let count = self.store.record_count(zone.id).await? + growth;
+        if count > u64::from(max) {
+            return Err(CoreError::Quota {
+                field: "records".into(),
+                message: format!(
+                    "organisation '{}' allows at most {max} records per zone; this change would make {count}",
+                    org.slug
+                ),
+            });
+        }
+        Ok(())
+    }
+
     async fn insert_zone(
         &self,
         zone: Zone,
         records: Vec<Record>,
         actor: &Actor,
     ) -> Result<(Zone, Arc<JournalEntry>), CoreError> {
+        self.check_zone_quota(&zone, records.len()).await?;
         let now = zone.created_at;
         let mut entry = JournalEntry {
             seq: 0,
@@ -781,6 +843,13 @@ impl ZoneService {
         actor: &Actor,
     ) -> Result<CommitOutcome, CoreError> {
         let metadata_changed = plan.zone != zone;
+        let removed_ids: HashSet<Uuid> = plan.removed.iter().map(|r| r.id).collect();
+        let added_ids: HashSet<Uuid> = plan.added.iter().map(|r| r.id).collect();
+        let growth = added_ids.difference(&removed_ids).count() as i64
+            - removed_ids.difference(&added_ids).count() as i64;
+        if growth > 0 {
+            self.check_record_quota(&zone, growth as u64).await?;
+        }
         if plan.added.is_empty() && plan.removed.is_empty() && !metadata_changed {
             return Ok(CommitOutcome {
                 serial_before: zone.serial,

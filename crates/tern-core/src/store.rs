@@ -79,6 +79,8 @@ pub trait Store: Send + Sync + 'static {
     async fn organisation(&self, id: Uuid) -> Result<Option<Organisation>, StoreError>;
     async fn organisation_by_slug(&self, slug: &str) -> Result<Option<Organisation>, StoreError>;
     async fn list_organisations(&self) -> Result<Vec<Organisation>, StoreError>;
+    /// Name, features and quotas (id, slug and creation time stay).
+    async fn update_organisation(&self, org: &Organisation) -> Result<(), StoreError>;
     async fn create_project(&self, project: &Project) -> Result<(), StoreError>;
     async fn project_by_slug(
         &self,

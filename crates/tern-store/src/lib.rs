@@ -33,7 +33,7 @@ use uuid::Uuid;
 
 pub use follow::JournalFollower;
 use rows::{
-    TEMPLATE_COLUMNS, TOKEN_COLUMNS, grant_from_row, journal_from_row, org_from_row,
+    ORG_COLUMNS, TEMPLATE_COLUMNS, TOKEN_COLUMNS, grant_from_row, journal_from_row, org_from_row,
     project_from_row, record_from_row, template_from_row, token_from_row, tsig_key_from_row,
     zone_from_row,
 };
@@ -663,7 +663,7 @@ impl Database {
         value: String,
     ) -> Result<Option<Organisation>, StoreError> {
         let row = sqlx::query(&format!(
-            "SELECT id, slug, name, features, created_at FROM organisations WHERE {column} = $1"
+            "SELECT {ORG_COLUMNS} FROM organisations WHERE {column} = $1"
         ))
         .bind(value)
         .fetch_optional(&self.pool)
@@ -745,18 +745,24 @@ impl Store for Database {
     async fn create_organisation(&self, org: &Organisation) -> Result<(), StoreError> {
         let features =
             serde_json::to_string(&org.features).map_err(|e| StoreError::Backend(e.to_string()))?;
-        sqlx::query("INSERT INTO organisations (id, slug, name, features, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(org.id.to_string())
-            .bind(org.slug.clone())
-            .bind(org.name.clone())
-            .bind(features)
-            .bind(org.created_at)
-            .execute(&self.pool)
-            .await
-            .map_err(|e| match backend_error(e) {
-                StoreError::Duplicate(_) => StoreError::Duplicate(format!("organisation '{}'", org.slug)),
-                other => other,
-            })?;
+        sqlx::query(&format!(
+            "INSERT INTO organisations ({ORG_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        ))
+        .bind(org.id.to_string())
+        .bind(org.slug.clone())
+        .bind(org.name.clone())
+        .bind(features)
+        .bind(org.created_at)
+        .bind(org.max_zones.map(i64::from))
+        .bind(org.max_records_per_zone.map(i64::from))
+        .execute(&self.pool)
+        .await
+        .map_err(|e| match backend_error(e) {
+            StoreError::Duplicate(_) => {
+                StoreError::Duplicate(format!("organisation '{}'", org.slug))
+            }
+            other => other,
+        })?;
         Ok(())
     }
 
@@ -768,10 +774,30 @@ impl Store for Database {
         self.organisation_where("slug", slug.to_string()).await
     }
 
-    async fn list_organisations(&self) -> Result<Vec<Organisation>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, slug, name, features, created_at FROM organisations ORDER BY slug",
+    async fn update_organisation(&self, org: &Organisation) -> Result<(), StoreError> {
+        let features =
+            serde_json::to_string(&org.features).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let done = sqlx::query(
+            "UPDATE organisations SET name = $1, features = $2, max_zones = $3, max_records_per_zone = $4 WHERE id = $5",
         )
+        .bind(org.name.clone())
+        .bind(features)
+        .bind(org.max_zones.map(i64::from))
+        .bind(org.max_records_per_zone.map(i64::from))
+        .bind(org.id.to_string())
+        .execute(&self.pool)
+        .await
+        .map_err(backend_error)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("organisation {}", org.id)));
+        }
+        Ok(())
+    }
+
+    async fn list_organisations(&self) -> Result<Vec<Organisation>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ORG_COLUMNS} FROM organisations ORDER BY slug"
+        ))
         .fetch_all(&self.pool)
         .await
         .map_err(backend_error)?;

@@ -135,6 +135,13 @@ fn opt_uuid(row: &AnyRow, column: &str) -> Result<Option<Uuid>, StoreError> {
         .transpose()
 }
 
+fn opt_u32(row: &AnyRow, column: &str) -> Result<Option<u32>, StoreError> {
+    let value: Option<i64> = get(row, column)?;
+    value
+        .map(|v| u32::try_from(v).map_err(|e| corrupt(column, e)))
+        .transpose()
+}
+
 fn u32_of(row: &AnyRow, column: &str) -> Result<u32, StoreError> {
     let value: i64 = get(row, column)?;
     u32::try_from(value).map_err(|e| corrupt(column, e))
@@ -145,6 +152,9 @@ fn name(row: &AnyRow, column: &str) -> Result<Name, StoreError> {
     Name::parse_absolute(&text).map_err(|e| corrupt(column, e))
 }
 
+pub(crate) const ORG_COLUMNS: &str =
+    "id, slug, name, features, created_at, max_zones, max_records_per_zone";
+
 pub(crate) fn org_from_row(row: &AnyRow) -> Result<Organisation, StoreError> {
     let features: String = get(row, "features")?;
     Ok(Organisation {
@@ -153,6 +163,8 @@ pub(crate) fn org_from_row(row: &AnyRow) -> Result<Organisation, StoreError> {
         name: get(row, "name")?,
         features: serde_json::from_str(&features).map_err(|e| corrupt("features", e))?,
         created_at: get(row, "created_at")?,
+        max_zones: opt_u32(row, "max_zones")?,
+        max_records_per_zone: opt_u32(row, "max_records_per_zone")?,
     })
 }
 

@@ -183,6 +183,8 @@ async fn bootstrap(service: &ZoneService, settings: &Settings) -> Result<()> {
         name: "Default".into(),
         features: vec!["dns".into(), "kms".into()],
         created_at: tern_core::now_millis(),
+        max_zones: None,
+        max_records_per_zone: None,
     };
     store.create_organisation(&org).await?;
     let chosen = std::env::var("TERN_BOOTSTRAP_TOKEN")

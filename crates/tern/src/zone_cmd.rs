@@ -203,6 +203,8 @@ async fn organisation(service: &ZoneService, slug: &str, create: bool) -> Result
         name: slug.to_string(),
         features: vec!["dns".to_string(), "kms".to_string()],
         created_at: now_millis(),
+        max_zones: None,
+        max_records_per_zone: None,
     };
     store.create_organisation(&org).await?;
     eprintln!("created organisation '{slug}'");

@@ -144,6 +144,8 @@ async fn org(store: &dyn Store, slug: &str, features: &[&str]) -> Organisation {
         name: slug.to_uppercase(),
         features: features.iter().map(|f| f.to_string()).collect(),
         created_at: now_millis(),
+        max_zones: None,
+        max_records_per_zone: None,
     };
     store.create_organisation(&org).await.expect("org");
     org

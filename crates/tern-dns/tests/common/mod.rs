@@ -366,6 +366,8 @@ pub async fn core() -> Core {
         name: "Acme".into(),
         features: vec!["dns".into()],
         created_at: tern_core::now_millis(),
+        max_zones: None,
+        max_records_per_zone: None,
     };
     store.create_organisation(&org).await.expect("organisation");
     let index = tern_dns::ZoneIndex::new(store.clone());

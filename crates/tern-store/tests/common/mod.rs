@@ -116,6 +116,8 @@ pub async fn org(db: &Database, slug: &str) -> Organisation {
         name: format!("Org {slug}"),
         features: vec!["dns".into(), "dnssec".into()],
         created_at: now_millis(),
+        max_zones: None,
+        max_records_per_zone: None,
     };
     tern_core::Store::create_organisation(db, &org)
         .await

@@ -71,6 +71,8 @@ async fn engine(
         name: "Acme".into(),
         features: vec!["dns".into()],
         created_at: now_millis(),
+        max_zones: None,
+        max_records_per_zone: None,
     };
     service
         .store()
