@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod auth;
+mod dialects;
 mod domains;
 pub mod error;
 mod extract;
@@ -85,27 +86,28 @@ pub fn router(state: ApiState) -> Router {
     .merge(validation::routes())
     .split_for_parts();
     let openapi = Arc::new(openapi);
-    api.route(
-        "/api/v1/openapi.json",
-        get(move || {
-            let openapi = openapi.clone();
-            async move { axum::Json(openapi.as_ref().clone()) }
-        }),
-    )
-    .fallback(not_found)
-    .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
-    .layer(axum::middleware::from_fn_with_state(
-        state.clone(),
-        idempotency::idempotency,
-    ))
-    .layer(axum::middleware::from_fn_with_state(
-        state.clone(),
-        limits::rate_limit,
-    ))
-    .route("/healthz", get(healthz))
-    .route("/readyz", get(readyz))
-    .route("/metrics", get(metrics))
-    .with_state(state)
+    api.merge(dialects::vpsorg::routes())
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let openapi = openapi.clone();
+                async move { axum::Json(openapi.as_ref().clone()) }
+            }),
+        )
+        .fallback(not_found)
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::idempotency,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limits::rate_limit,
+        ))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .with_state(state)
 }
 
 async fn not_found() -> error::ApiError {

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod error;
 pub mod model;
 pub mod name;
+pub mod policy;
 pub mod rdata;
 pub mod reverse;
 pub mod rules;

@@ -161,6 +161,8 @@ pub trait Store: Send + Sync + 'static {
     async fn records_below(&self, zone_id: Uuid, name: &Name) -> Result<Vec<Record>, StoreError>;
     async fn records_by_id(&self, zone_id: Uuid, ids: &[Uuid]) -> Result<Vec<Record>, StoreError>;
     async fn record_count(&self, zone_id: Uuid) -> Result<u64, StoreError>;
+    /// The zone a record id belongs to (APIs that address records alone).
+    async fn record_zone(&self, record_id: Uuid) -> Result<Option<Uuid>, StoreError>;
 
     // ---- writes ----
     /// Inserts a new zone with its initial records (`journal.added`) and the

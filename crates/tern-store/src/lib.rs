@@ -1264,6 +1264,16 @@ impl Store for Database {
             .await
     }
 
+    async fn record_zone(&self, record_id: Uuid) -> Result<Option<Uuid>, StoreError> {
+        let zone: Option<String> = sqlx::query_scalar("SELECT zone_id FROM records WHERE id = $1")
+            .bind(record_id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend_error)?;
+        zone.map(|z| Uuid::parse_str(&z).map_err(|e| StoreError::Corrupt(e.to_string())))
+            .transpose()
+    }
+
     async fn record_count(&self, zone_id: Uuid) -> Result<u64, StoreError> {
         let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM records WHERE zone_id = $1")
             .bind(zone_id.to_string())
