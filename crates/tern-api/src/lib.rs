@@ -87,6 +87,7 @@ pub fn router(state: ApiState) -> Router {
     .split_for_parts();
     let openapi = Arc::new(openapi);
     api.merge(dialects::vpsorg::routes())
+        .merge(dialects::thalassa::routes())
         .route(
             "/api/v1/openapi.json",
             get(move || {
