@@ -88,6 +88,7 @@ pub fn router(state: ApiState) -> Router {
     let openapi = Arc::new(openapi);
     api.merge(dialects::vpsorg::routes())
         .merge(dialects::thalassa::routes())
+        .merge(dialects::pocketdns::routes())
         .route(
             "/api/v1/openapi.json",
             get(move || {

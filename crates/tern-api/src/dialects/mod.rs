@@ -4,6 +4,7 @@
 //! promises on top of the core's are `tern_core::policy::RecordPolicy`
 //! values the core applies.
 
+pub mod pocketdns;
 pub mod thalassa;
 pub mod vpsorg;
 
