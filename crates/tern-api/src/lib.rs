@@ -89,6 +89,7 @@ pub fn router(state: ApiState) -> Router {
     api.merge(dialects::vpsorg::routes())
         .merge(dialects::thalassa::routes())
         .merge(dialects::pocketdns::routes())
+        .merge(dialects::designate::routes())
         .route(
             "/api/v1/openapi.json",
             get(move || {

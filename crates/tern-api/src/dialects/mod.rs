@@ -4,6 +4,7 @@
 //! promises on top of the core's are `tern_core::policy::RecordPolicy`
 //! values the core applies.
 
+pub mod designate;
 pub mod pocketdns;
 pub mod thalassa;
 pub mod vpsorg;
@@ -52,11 +53,20 @@ pub fn txt_presentation(value: &str) -> String {
 /// A record's value as the simple dialects show it: TXT strings joined
 /// without quotes, MX/SRV without the priority, else the presentation.
 pub fn plain_value(rdata: &Rdata) -> String {
-    if let Rdata::Txt(strings) = rdata {
+    if let Rdata::Txt(strings) | Rdata::Spf(strings) = rdata {
         let joined: Vec<u8> = strings.iter().flatten().copied().collect();
         return String::from_utf8_lossy(&joined).into_owned();
     }
-    crate::views::split_priority(rdata).1
+    let text = crate::views::split_priority(rdata).1;
+    // Fingerprints and digests as tools print and users paste them (lower
+    // case); these types hold only numbers and hex.
+    if matches!(
+        rdata.rtype(),
+        RecordType::SSHFP | RecordType::TLSA | RecordType::DS
+    ) {
+        return text.to_ascii_lowercase();
+    }
+    text
 }
 
 /// RDATA from a simple dialect's `value` (+ `priority`).
@@ -66,7 +76,7 @@ pub fn rdata_from_value(
     priority: Option<u32>,
     value_field: &str,
 ) -> Result<Rdata, ApiError> {
-    let content = if rtype == RecordType::TXT {
+    let content = if matches!(rtype, RecordType::TXT | RecordType::SPF) {
         txt_presentation(value)
     } else {
         value.to_string()
