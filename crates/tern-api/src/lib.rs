@@ -19,6 +19,7 @@ mod templates;
 mod tsig_keys;
 pub mod validation;
 mod views;
+mod writes;
 
 use std::sync::Arc;
 

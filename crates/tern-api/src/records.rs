@@ -180,16 +180,9 @@ fn record_update(
     })
 }
 
-/// Commits one change set; 412 when `If-Match` names another serial.
-async fn commit(
-    state: &ApiState,
-    caller: &Caller,
-    zone: &Zone,
-    changes: Vec<Change>,
-    headers: &HeaderMap,
-    expected_serial: Option<u32>,
-) -> ApiResult<CommitOutcome> {
-    let if_match = headers
+/// The zone serial an `If-Match` header names (optimistic concurrency).
+fn if_match(headers: &HeaderMap) -> ApiResult<Option<u32>> {
+    headers
         .get(axum::http::header::IF_MATCH)
         .map(|v| {
             v.to_str()
@@ -200,10 +193,21 @@ async fn commit(
                     ApiError::validation("If-Match", "must be the zone serial, e.g. \"2026112301\"")
                 })
         })
-        .transpose()?;
+        .transpose()
+}
+
+/// Commits one change set; 412 when `If-Match` names another serial.
+async fn commit(
+    state: &ApiState,
+    caller: &Caller,
+    zone: &Zone,
+    changes: Vec<Change>,
+    headers: &HeaderMap,
+    expected_serial: Option<u32>,
+) -> ApiResult<CommitOutcome> {
     let set = ChangeSet {
         changes,
-        expected_serial: if_match.or(expected_serial),
+        expected_serial: if_match(headers)?.or(expected_serial),
     };
     Ok(state.service.apply(zone.id, set, &actor(caller)).await?)
 }
@@ -228,37 +232,9 @@ async fn create(
     caller.dns(Scope::DnsCreate)?;
     may_edit(&state, &caller, &zone).await?;
     let record = new_record(&zone, &input, "")?;
-    let outcome = commit(
-        &state,
-        &caller,
-        &zone,
-        vec![Change::Add(record)],
-        &headers,
-        None,
-    )
-    .await?;
-    let created = outcome
-        .added()
-        .first()
-        .cloned()
-        .ok_or_else(|| ApiError::conflict("the record already exists"))?;
-    Ok((
-        StatusCode::CREATED,
-        Json(RecordView::of(&created, &outcome.zone)),
-    ))
-}
-
-async fn find_record(state: &ApiState, zone: &Zone, record_id: &str) -> ApiResult<Record> {
-    let not_found = || ApiError::not_found(format!("record {record_id}"));
-    let id = Uuid::parse_str(record_id).map_err(|_| not_found())?;
-    state
-        .service
-        .store()
-        .records_by_id(zone.id, &[id])
-        .await?
-        .into_iter()
-        .next()
-        .ok_or_else(not_found)
+    let (zone, created) =
+        crate::writes::add(&state, &zone, record, &actor(&caller), if_match(&headers)?).await?;
+    Ok((StatusCode::CREATED, Json(RecordView::of(&created, &zone))))
 }
 
 #[utoipa::path(
@@ -276,7 +252,7 @@ async fn detail(
 ) -> ApiResult<Json<RecordView>> {
     let zone = visible_zone(&state, &caller, &id).await?;
     caller.dns(Scope::DnsRead)?;
-    let record = find_record(&state, &zone, &record_id).await?;
+    let record = crate::writes::record_of(&state, &zone, &record_id, false).await?;
     Ok(Json(RecordView::of(&record, &zone)))
 }
 
@@ -288,25 +264,16 @@ async fn updated(
     update: RecordUpdate,
     headers: &HeaderMap,
 ) -> ApiResult<Json<RecordView>> {
-    let outcome = commit(
+    let (zone, after) = crate::writes::update(
         state,
-        caller,
         zone,
-        vec![Change::Update {
-            id: record.id,
-            update,
-        }],
-        headers,
-        None,
+        record.clone(),
+        update,
+        &actor(caller),
+        if_match(headers)?,
     )
     .await?;
-    let after = outcome
-        .added()
-        .iter()
-        .find(|r| r.id == record.id)
-        .cloned()
-        .unwrap_or_else(|| record.clone());
-    Ok(Json(RecordView::of(&after, &outcome.zone)))
+    Ok(Json(RecordView::of(&after, &zone)))
 }
 
 #[utoipa::path(
@@ -328,7 +295,7 @@ async fn patch(
     let zone = visible_zone(&state, &caller, &id).await?;
     caller.dns(Scope::DnsUpdate)?;
     may_edit(&state, &caller, &zone).await?;
-    let record = find_record(&state, &zone, &record_id).await?;
+    let record = crate::writes::record_of(&state, &zone, &record_id, false).await?;
     let update = record_update(&zone, &record, &input, "")?;
     updated(&state, &caller, &zone, &record, update, &headers).await
 }
@@ -354,7 +321,7 @@ async fn put(
     let zone = visible_zone(&state, &caller, &id).await?;
     caller.dns(Scope::DnsUpdate)?;
     may_edit(&state, &caller, &zone).await?;
-    let record = find_record(&state, &zone, &record_id).await?;
+    let record = crate::writes::record_of(&state, &zone, &record_id, false).await?;
     required(&input.content, "content")?;
     let mut update = record_update(&zone, &record, &input, "")?;
     update.name = Some(owner_name(
@@ -384,16 +351,8 @@ async fn delete(
     let zone = visible_zone(&state, &caller, &id).await?;
     caller.dns(Scope::DnsDelete)?;
     may_edit(&state, &caller, &zone).await?;
-    let record = find_record(&state, &zone, &record_id).await?;
-    commit(
-        &state,
-        &caller,
-        &zone,
-        vec![Change::Delete { id: record.id }],
-        &headers,
-        None,
-    )
-    .await?;
+    let record = crate::writes::record_of(&state, &zone, &record_id, false).await?;
+    crate::writes::delete(&state, &zone, &record, &actor(&caller), if_match(&headers)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

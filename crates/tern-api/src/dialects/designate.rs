@@ -14,10 +14,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tern_core::policy::RecordPolicy;
 use tern_core::{
-    Change, ChangeSet, Name, NewRecord, NewZone, Record, RecordType, RecordUpdate, Scope, Zone,
-    ZoneFilter, ZoneUpdate,
+    Name, NewRecord, NewZone, Record, RecordType, RecordUpdate, Scope, Zone, ZoneFilter, ZoneUpdate,
 };
-use uuid::Uuid;
 
 use super::{actor, plain_value, rdata_from_value};
 use crate::ApiState;
@@ -343,36 +341,12 @@ async fn create_record(
         rdata: rdata_from_value(rtype, data, body.priority, "data")?,
         description: body.description.flatten(),
     };
-    let outcome = state
-        .service
-        .apply(
-            zone.id,
-            ChangeSet::new(vec![Change::Add(record)]),
-            &actor(&caller, DIALECT),
-        )
-        .await?;
-    let created = outcome
-        .added()
-        .first()
-        .cloned()
-        .ok_or_else(|| ApiError::conflict("the record already exists"))?;
+    let (zone, created) =
+        crate::writes::add(&state, &zone, record, &actor(&caller, DIALECT), None).await?;
     Ok(located(
         &format!("/v1/domains/{}/records/{}", zone.id, created.id),
-        record_view(&created, &outcome.zone),
+        record_view(&created, &zone),
     ))
-}
-
-async fn find(state: &ApiState, zone: &Zone, id: &str) -> ApiResult<Record> {
-    let not_found = || ApiError::not_found(format!("record {id}"));
-    let rid = Uuid::parse_str(id).map_err(|_| not_found())?;
-    state
-        .service
-        .store()
-        .records_by_id(zone.id, &[rid])
-        .await?
-        .into_iter()
-        .next()
-        .ok_or_else(not_found)
 }
 
 async fn record(
@@ -383,7 +357,7 @@ async fn record(
     let zone = visible_zone(&state, &caller, &id).await?;
     caller.dns(Scope::DnsRead)?;
     Ok(Json(record_view(
-        &find(&state, &zone, &record_id).await?,
+        &crate::writes::record_of(&state, &zone, &record_id, false).await?,
         &zone,
     )))
 }
@@ -399,7 +373,7 @@ async fn update_record(
     let zone = visible_zone(&state, &caller, &id).await?;
     caller.dns(Scope::DnsUpdate)?;
     may_edit(&state, &caller, &zone).await?;
-    let record = find(&state, &zone, &record_id).await?;
+    let record = crate::writes::record_of(&state, &zone, &record_id, false).await?;
     if let Some(t) = &body.rtype
         && crate::views::record_type(t, "type")? != record.rtype
     {
@@ -433,24 +407,16 @@ async fn update_record(
         rdata,
         description: body.description.clone(),
     };
-    let outcome = state
-        .service
-        .apply(
-            zone.id,
-            ChangeSet::new(vec![Change::Update {
-                id: record.id,
-                update,
-            }]),
-            &actor(&caller, DIALECT),
-        )
-        .await?;
-    let after = outcome
-        .added()
-        .iter()
-        .find(|r| r.id == record.id)
-        .cloned()
-        .unwrap_or(record);
-    Ok(Json(record_view(&after, &outcome.zone)))
+    let (zone, after) = crate::writes::update(
+        &state,
+        &zone,
+        record,
+        update,
+        &actor(&caller, DIALECT),
+        None,
+    )
+    .await?;
+    Ok(Json(record_view(&after, &zone)))
 }
 
 async fn delete_record(
@@ -461,14 +427,7 @@ async fn delete_record(
     let zone = visible_zone(&state, &caller, &id).await?;
     caller.dns(Scope::DnsDelete)?;
     may_edit(&state, &caller, &zone).await?;
-    let record = find(&state, &zone, &record_id).await?;
-    state
-        .service
-        .apply(
-            zone.id,
-            ChangeSet::new(vec![Change::Delete { id: record.id }]),
-            &actor(&caller, DIALECT),
-        )
-        .await?;
+    let record = crate::writes::record_of(&state, &zone, &record_id, false).await?;
+    crate::writes::delete(&state, &zone, &record, &actor(&caller, DIALECT), None).await?;
     Ok(StatusCode::OK)
 }

@@ -20,7 +20,6 @@ use tern_core::policy::RecordPolicy;
 use tern_core::{
     Change, ChangeSet, CoreError, NewRecord, Rdata, Record, RecordType, RecordUpdate, Scope, Zone,
 };
-use uuid::Uuid;
 
 use super::actor;
 use crate::ApiState;
@@ -181,37 +180,9 @@ async fn create(
     caller.dns(Scope::DnsCreate)?;
     may_edit(&state, &caller, &zone).await?;
     let record = new_record(&zone, &body)?;
-    let outcome = state
-        .service
-        .apply(
-            zone.id,
-            ChangeSet::new(vec![Change::Add(record)]),
-            &actor(&caller, DIALECT),
-        )
-        .await?;
-    let created = outcome
-        .added()
-        .first()
-        .cloned()
-        .ok_or_else(|| ApiError::conflict("the record already exists"))?;
-    Ok((
-        StatusCode::CREATED,
-        Json(record_view(&created, &outcome.zone)),
-    ))
-}
-
-async fn find(state: &ApiState, zone: &Zone, record_id: &str) -> ApiResult<Record> {
-    let not_found = || ApiError::not_found(format!("record {record_id}"));
-    let id = Uuid::parse_str(record_id).map_err(|_| not_found())?;
-    state
-        .service
-        .store()
-        .records_by_id(zone.id, &[id])
-        .await?
-        .into_iter()
-        .next()
-        .filter(|r| !r.is_managed(&zone.name))
-        .ok_or_else(not_found)
+    let (zone, created) =
+        crate::writes::add(&state, &zone, record, &actor(&caller, DIALECT), None).await?;
+    Ok((StatusCode::CREATED, Json(record_view(&created, &zone))))
 }
 
 /// PUT is partial here: "only provided fields will be updated".
@@ -224,7 +195,7 @@ async fn update(
     let zone = visible_zone(&state, &caller, &id).await?;
     caller.dns(Scope::DnsUpdate)?;
     may_edit(&state, &caller, &zone).await?;
-    let record = find(&state, &zone, &record_id).await?;
+    let record = crate::writes::record_of(&state, &zone, &record_id, true).await?;
     if let Some(t) = &body.rtype
         && record_type(t, "type")? != record.rtype
     {
@@ -265,24 +236,16 @@ async fn update(
         rdata,
         description: None,
     };
-    let outcome = state
-        .service
-        .apply(
-            zone.id,
-            ChangeSet::new(vec![Change::Update {
-                id: record.id,
-                update,
-            }]),
-            &actor(&caller, DIALECT),
-        )
-        .await?;
-    let after = outcome
-        .added()
-        .iter()
-        .find(|r| r.id == record.id)
-        .cloned()
-        .unwrap_or(record);
-    Ok(Json(record_view(&after, &outcome.zone)))
+    let (zone, after) = crate::writes::update(
+        &state,
+        &zone,
+        record,
+        update,
+        &actor(&caller, DIALECT),
+        None,
+    )
+    .await?;
+    Ok(Json(record_view(&after, &zone)))
 }
 
 async fn delete(
@@ -293,15 +256,8 @@ async fn delete(
     let zone = visible_zone(&state, &caller, &id).await?;
     caller.dns(Scope::DnsDelete)?;
     may_edit(&state, &caller, &zone).await?;
-    let record = find(&state, &zone, &record_id).await?;
-    state
-        .service
-        .apply(
-            zone.id,
-            ChangeSet::new(vec![Change::Delete { id: record.id }]),
-            &actor(&caller, DIALECT),
-        )
-        .await?;
+    let record = crate::writes::record_of(&state, &zone, &record_id, true).await?;
+    crate::writes::delete(&state, &zone, &record, &actor(&caller, DIALECT), None).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

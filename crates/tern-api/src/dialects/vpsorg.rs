@@ -14,8 +14,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tern_core::policy::RecordPolicy;
 use tern_core::{
-    Change, ChangeSet, Name, NewRecord, NewZone, Record, RecordType, RecordUpdate, Scope, Zone,
-    ZoneFilter,
+    Name, NewRecord, NewZone, Record, RecordType, RecordUpdate, Scope, Zone, ZoneFilter,
 };
 use uuid::Uuid;
 
@@ -266,24 +265,16 @@ async fn create_record(
     caller.dns(Scope::DnsCreate)?;
     may_edit(&state, &caller, &zone).await?;
     let record = new_record(&zone, &body).map_err(seed_error)?;
-    let outcome = state
-        .service
-        .apply(
-            zone.id,
-            ChangeSet::new(vec![Change::Add(record)]),
-            &actor(&caller, DIALECT),
-        )
+    let (zone, created) = crate::writes::add(&state, &zone, record, &actor(&caller, DIALECT), None)
         .await
-        .map_err(|e| seed_error(e.into()))?;
-    let created = outcome
-        .added()
-        .first()
-        .cloned()
-        .ok_or_else(|| ApiError::validation("value", "this record already exists"))?;
-    Ok((
-        StatusCode::CREATED,
-        Json(record_view(&created, &outcome.zone)),
-    ))
+        .map_err(|e| {
+            if e.status == StatusCode::CONFLICT {
+                ApiError::validation("value", e.detail)
+            } else {
+                seed_error(e)
+            }
+        })?;
+    Ok((StatusCode::CREATED, Json(record_view(&created, &zone))))
 }
 
 fn new_record(zone: &Zone, body: &RecordBody) -> ApiResult<NewRecord> {
@@ -432,25 +423,11 @@ async fn update(
         rdata,
         description: None,
     };
-    let outcome = state
-        .service
-        .apply(
-            zone.id,
-            ChangeSet::new(vec![Change::Update {
-                id: record.id,
-                update,
-            }]),
-            &actor(caller, DIALECT),
-        )
-        .await
-        .map_err(|e| seed_error(e.into()))?;
-    let after = outcome
-        .added()
-        .iter()
-        .find(|r| r.id == record.id)
-        .cloned()
-        .unwrap_or(record);
-    Ok(Json(record_view(&after, &outcome.zone)))
+    let (zone, after) =
+        crate::writes::update(state, &zone, record, update, &actor(caller, DIALECT), None)
+            .await
+            .map_err(seed_error)?;
+    Ok(Json(record_view(&after, &zone)))
 }
 
 async fn replace_record(
@@ -479,13 +456,6 @@ async fn delete_record(
     let (zone, record) = find_record(&state, &caller, &uuid).await?;
     caller.dns(Scope::DnsDelete)?;
     may_edit(&state, &caller, &zone).await?;
-    state
-        .service
-        .apply(
-            zone.id,
-            ChangeSet::new(vec![Change::Delete { id: record.id }]),
-            &actor(&caller, DIALECT),
-        )
-        .await?;
+    crate::writes::delete(&state, &zone, &record, &actor(&caller, DIALECT), None).await?;
     Ok(StatusCode::NO_CONTENT)
 }
