@@ -585,16 +585,13 @@ async fn import(
     body: axum::body::Body,
 ) -> ApiResult<Json<Value>> {
     // Zone files have their own size limit, above the other bodies'.
-    let body = axum::body::to_bytes(body, crate::IMPORT_LIMIT)
+    let body = axum::body::to_bytes(body, state.import_limit)
         .await
         .map_err(|_| {
             ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload_too_large",
-                format!(
-                    "zone files are limited to {} MiB",
-                    crate::IMPORT_LIMIT >> 20
-                ),
+                format!("zone files are limited to {} MiB", state.import_limit >> 20),
             )
         })?;
     let zone = visible_zone(&state, &caller, &id).await?;

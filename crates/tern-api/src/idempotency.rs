@@ -47,7 +47,7 @@ pub async fn idempotency(State(state): State<ApiState>, request: Request, next: 
         .map(token_hash)
         .unwrap_or_default();
     let (parts, body) = request.into_parts();
-    let Ok(bytes) = to_bytes(body, crate::IMPORT_LIMIT).await else {
+    let Ok(bytes) = to_bytes(body, state.import_limit).await else {
         return ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",

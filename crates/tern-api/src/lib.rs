@@ -42,6 +42,8 @@ pub struct ApiState {
     pub limits: limits::RateLimits,
     pub limiter: Arc<limits::Limiter>,
     pub validation: Arc<validation::ValidationConfig>,
+    /// Largest zone file an import accepts (`--import-limit-mb`).
+    pub import_limit: usize,
 }
 
 impl ApiState {
@@ -54,7 +56,13 @@ impl ApiState {
             limits: limits::RateLimits::default(),
             limiter: Arc::default(),
             validation: Arc::default(),
+            import_limit: DEFAULT_IMPORT_LIMIT,
         }
+    }
+
+    pub fn with_import_limit(mut self, bytes: usize) -> ApiState {
+        self.import_limit = bytes;
+        self
     }
 
     pub fn with_validation(mut self, validation: validation::ValidationConfig) -> ApiState {
@@ -70,8 +78,8 @@ impl ApiState {
 
 /// Largest request body accepted; zone imports have their own limit.
 const BODY_LIMIT: usize = 1024 * 1024;
-/// Largest zone file an import accepts.
-pub const IMPORT_LIMIT: usize = 64 * 1024 * 1024;
+/// Largest zone file an import accepts, unless configured otherwise.
+pub const DEFAULT_IMPORT_LIMIT: usize = 64 * 1024 * 1024;
 
 pub fn router(state: ApiState) -> Router {
     let (api, openapi) = utoipa_axum::router::OpenApiRouter::with_openapi(

@@ -135,6 +135,13 @@ pub struct ServeArgs {
     /// Resolver (address[:port]) that zone validation asks
     #[arg(long, env = "TERN_VALIDATION_RESOLVER")]
     pub validation_resolver: Option<String>,
+    /// Largest zone file an API import accepts, in MiB [default: 64]
+    #[arg(long, env = "TERN_IMPORT_LIMIT_MB")]
+    pub import_limit_mb: Option<usize>,
+    /// Let two organisations hold zones of the same name (default: a name
+    /// served for one organisation cannot be taken by another)
+    #[arg(long, env = "TERN_ALLOW_SHARED_ZONE_NAMES")]
+    pub allow_shared_zone_names: bool,
     /// Answer CHAOS TXT id.server / version.bind (default: refused)
     #[arg(long, env = "TERN_CHAOS")]
     pub chaos: bool,
@@ -194,6 +201,8 @@ pub struct FileConfig {
     pub rate_limit: Option<Vec<String>>,
     pub zone_validation: Option<String>,
     pub validation_resolver: Option<String>,
+    pub import_limit_mb: Option<usize>,
+    pub allow_shared_zone_names: Option<bool>,
     pub edns_udp_size: Option<u16>,
 }
 
@@ -219,6 +228,8 @@ pub struct Settings {
     pub edns_udp_size: u16,
     pub rate_limits: tern_api::limits::RateLimits,
     pub validation: tern_api::validation::ValidationConfig,
+    pub import_limit: usize,
+    pub allow_shared_zone_names: bool,
 }
 
 impl Settings {
@@ -352,7 +363,14 @@ impl Settings {
             resolver,
             nameservers: nameservers.clone(),
         };
+        let import_limit_mb = serve.import_limit_mb.or(file.import_limit_mb).unwrap_or(64);
+        if import_limit_mb == 0 {
+            bail!("--import-limit-mb: must be at least 1");
+        }
         Ok(Settings {
+            import_limit: import_limit_mb.saturating_mul(1024 * 1024),
+            allow_shared_zone_names: serve.allow_shared_zone_names
+                || file.allow_shared_zone_names.unwrap_or(false),
             validation,
             rate_limits,
             data_dir,

@@ -80,6 +80,7 @@ pub async fn open(settings: &Settings) -> Result<(Arc<Database>, Arc<ZoneService
     let config = ServiceConfig {
         nameservers: settings.nameservers.clone(),
         hostmaster: settings.hostmaster.clone(),
+        allow_shared_zone_names: settings.allow_shared_zone_names,
         ..ServiceConfig::default()
     };
     let store: Arc<dyn Store> = database.clone();
@@ -155,7 +156,8 @@ async fn serve(settings: Settings) -> Result<()> {
     let app = tern_api::router(
         tern_api::ApiState::new(service, Arc::new(move || index.render_metrics()))
             .with_limits(settings.rate_limits)
-            .with_validation(settings.validation.clone()),
+            .with_validation(settings.validation.clone())
+            .with_import_limit(settings.import_limit),
     );
     axum::serve(
         listener,

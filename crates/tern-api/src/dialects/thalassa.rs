@@ -287,8 +287,18 @@ async fn import(
     caller: Caller,
     headers: HeaderMap,
     Path(zone): Path<String>,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> ApiResult<Json<Value>> {
+    // Zone files have their own size limit, above the other bodies'.
+    let body = axum::body::to_bytes(body, state.import_limit)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("zone files are limited to {} MiB", state.import_limit >> 20),
+            )
+        })?;
     let cx = context(&state, caller, &headers).await?;
     cx.caller.require(Scope::DnsCreate)?;
     cx.caller.require(Scope::DnsUpdate)?;
