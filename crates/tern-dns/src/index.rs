@@ -146,12 +146,18 @@ impl ZoneIndex {
                 .copied()
                 .collect();
             if !targets.is_empty() {
+                let key = zone
+                    .transfer
+                    .keys
+                    .iter()
+                    .find_map(|name| self.tsig.by_name(name));
                 crate::notify::spawn_notify(
                     zone.name.clone(),
                     zone.serial,
                     zone.soa_rdata.clone(),
                     zone.soa_ttl,
                     targets,
+                    key,
                 );
             }
         }

@@ -1,6 +1,8 @@
 //! NOTIFY out (RFC 1996): after a commit moves a zone's serial, each of its
 //! secondaries is told, over UDP, and told again with back-off until it
-//! acknowledges.
+//! acknowledges. A zone whose transfers need a TSIG key sends its NOTIFYs
+//! signed with the first of them, so secondaries that accept only signed
+//! NOTIFYs (Knot's and NSD's `allow-notify … key`) act on them.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU16, Ordering};
@@ -21,14 +23,15 @@ pub fn spawn_notify(
     soa_rdata: Vec<u8>,
     soa_ttl: u32,
     targets: Vec<SocketAddr>,
+    key: Option<crate::tsig::SigningKey>,
 ) {
     let Ok(runtime) = tokio::runtime::Handle::try_current() else {
         return;
     };
     for target in targets {
-        let (zone, soa) = (zone.clone(), soa_rdata.clone());
+        let (zone, soa, key) = (zone.clone(), soa_rdata.clone(), key.clone());
         runtime.spawn(async move {
-            if let Err(reason) = notify_one(&zone, serial, &soa, soa_ttl, target).await {
+            if let Err(reason) = notify_one(&zone, serial, &soa, soa_ttl, target, key).await {
                 tracing::warn!(%zone, serial, %target, %reason, "NOTIFY not acknowledged");
             }
         });
@@ -41,6 +44,7 @@ async fn notify_one(
     soa: &[u8],
     soa_ttl: u32,
     target: SocketAddr,
+    key: Option<crate::tsig::SigningKey>,
 ) -> Result<(), String> {
     let bind = if target.is_ipv4() {
         "0.0.0.0:0"
@@ -49,7 +53,11 @@ async fn notify_one(
     };
     let socket = UdpSocket::bind(bind).await.map_err(|e| e.to_string())?;
     let id = NEXT_ID.fetch_add(0x9e37, Ordering::Relaxed);
-    let message = notify_message(id, zone, soa, soa_ttl);
+    let mut message = notify_message(id, zone, soa, soa_ttl);
+    if let Some(key) = key {
+        message = crate::tsig::sign_request(key, &message)
+            .ok_or_else(|| "could not sign the NOTIFY".to_string())?;
+    }
     let mut wait = FIRST_WAIT;
     for _ in 0..ATTEMPTS {
         socket

@@ -1,6 +1,6 @@
 //! TSIG (RFC 8945) on the nameserver: the keys it accepts, the check of a
 //! signed request and the signing of its answers, one message or a whole
-//! transfer sequence. The MACs, the time/fudge/truncation checks and the
+//! transfer sequence, and the signing of the NOTIFYs we send. The MACs, the time/fudge/truncation checks and the
 //! error answers (BADKEY, BADTIME, …) are `domain::tsig`'s; this module
 //! holds the keys and bridges our pre-built wire messages to its builder.
 
@@ -15,7 +15,7 @@ use domain::base::name::ToName;
 use domain::base::{Message, MessageBuilder, ParsedName};
 use domain::rdata::AllRecordData;
 use domain::rdata::tsig::Time48;
-use domain::tsig::{Algorithm, Key, KeyName, KeyStore, ServerSequence};
+use domain::tsig::{Algorithm, ClientTransaction, Key, KeyName, KeyStore, ServerSequence};
 use tern_core::{Name, TsigAlgorithm, TsigKey};
 
 use crate::answer::HEADER_LEN;
@@ -61,6 +61,15 @@ impl TsigKeys {
             }
         }
         self.keys.store(Arc::new(map));
+    }
+
+    /// The key of that name (whatever its algorithm), to sign requests with.
+    pub fn by_name(&self, name: &Name) -> Option<SigningKey> {
+        self.keys
+            .load()
+            .iter()
+            .find(|((key_name, _), _)| key_name == name.as_str())
+            .map(|(_, key)| key.clone())
     }
 
     pub fn len(&self) -> usize {
@@ -149,6 +158,18 @@ pub(crate) fn sign(sequence: &mut ServerSequence<SigningKey>, message: &[u8]) ->
         Ok(()) => Some(builder.finish()),
         Err(e) => {
             tracing::error!(error = %e, "signing an answer with TSIG");
+            None
+        }
+    }
+}
+
+/// Signs a request we send (NOTIFY) with `key`.
+pub(crate) fn sign_request(key: SigningKey, message: &[u8]) -> Option<Vec<u8>> {
+    let mut builder = rebuild(message)?;
+    match ClientTransaction::request(key, &mut builder, Time48::now()) {
+        Ok(_) => Some(builder.finish()),
+        Err(e) => {
+            tracing::error!(error = %e, "signing a request with TSIG");
             None
         }
     }

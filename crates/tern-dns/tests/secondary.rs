@@ -1,6 +1,7 @@
 //! A standard secondary (NSD) fed by Tern: it transfers the zone at start,
-//! TSIG-signed, and after each commit Tern's NOTIFY makes it transfer again
-//! (IXFR), so it answers the change. Required in CI; SKIP elsewhere without
+//! TSIG-signed, and after each commit Tern's NOTIFY (signed too: NSD only
+//! accepts signed ones here) makes it transfer again, so it answers the
+//! change. Required in CI; SKIP elsewhere without
 //! NSD.
 
 mod common;
@@ -55,7 +56,7 @@ async fn nsd_secondary_stays_in_sync() {
     let zones = format!(
         "key:\n  name: \"xfr.sync.test\"\n  algorithm: hmac-sha256\n  secret: \"{}\"\n\
          zone:\n  name: \"sync.test\"\n  zonefile: \"sync.test.zone\"\n  \
-         request-xfr: 127.0.0.1@{} xfr.sync.test\n  allow-notify: 127.0.0.1 NOKEY\n",
+         request-xfr: 127.0.0.1@{} xfr.sync.test\n  allow-notify: 127.0.0.1 xfr.sync.test\n",
         key.secret_base64(),
         primary.port()
     );
