@@ -1226,7 +1226,22 @@ impl Store for Database {
         if self.backend == Backend::Sqlite {
             return self.sqlite_zone_records_chunked(zone_id, sink).await;
         }
-        sink(self.records(zone_id).await?);
+        // PostgreSQL streams the rows; they are handed on in chunks, never
+        // all at once.
+        let sql = format!("SELECT {RECORD_COLUMNS} FROM records WHERE zone_id = $1");
+        let mut rows = sqlx::query(&sql)
+            .bind(zone_id.to_string())
+            .fetch(&self.pool);
+        let mut chunk = Vec::with_capacity(READ_CHUNK as usize);
+        while let Some(row) = rows.try_next().await.map_err(backend_error)? {
+            chunk.push(record_from_row(&row)?);
+            if chunk.len() == READ_CHUNK as usize {
+                sink(std::mem::take(&mut chunk));
+            }
+        }
+        if !chunk.is_empty() {
+            sink(chunk);
+        }
         Ok(())
     }
 

@@ -153,6 +153,51 @@ async fn tsig_keys_round_trip() {
 }
 
 #[tokio::test]
+async fn zone_records_stream_in_chunks() {
+    each_engine(|env| async move {
+        let db = &env.db;
+        let acme = org(db, "acme").await;
+        let (zone, _) = new_zone(db, acme.id, "chunks.test").await;
+        // More than one read chunk (20,000).
+        let records: Vec<Record> = (0..20_500)
+            .map(|i| {
+                record(
+                    &zone,
+                    &format!("h{i}.chunks.test"),
+                    RecordType::A,
+                    "192.0.2.1",
+                )
+            })
+            .collect();
+        db.commit(&change(&zone, vec![], vec![], records))
+            .await
+            .unwrap();
+        let mut chunks = Vec::new();
+        db.records_chunked(zone.id, &mut |chunk| chunks.push(chunk))
+            .await
+            .unwrap();
+        assert!(
+            chunks.len() >= 2,
+            "{}: {} chunk(s)",
+            env.label,
+            chunks.len()
+        );
+        let mut streamed: Vec<uuid::Uuid> = chunks.into_iter().flatten().map(|r| r.id).collect();
+        let mut all: Vec<uuid::Uuid> = db
+            .records(zone.id)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.id)
+            .collect();
+        streamed.sort();
+        all.sort();
+        assert_eq!(streamed, all, "{}", env.label);
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn create_zone_and_read_it_back() {
     each_engine(|env| async move {
         let db = &env.db;
