@@ -416,11 +416,19 @@ async fn create_project(
 )]
 async fn list_tokens(State(state): State<ApiState>, caller: Caller) -> ApiResult<Json<Value>> {
     caller.require(Scope::TokensManage)?;
-    let tokens = state
+    let tokens: Vec<ApiToken> = state
         .service
         .store()
         .list_tokens((!caller.is_admin()).then_some(caller.org.id))
-        .await?;
+        .await?
+        .into_iter()
+        .filter(|t| {
+            caller
+                .token
+                .project_id
+                .is_none_or(|bound| t.project_id == Some(bound))
+        })
+        .collect();
     Ok(Json(
         json!({"data": tokens.iter().map(token_view).collect::<Vec<_>>()}),
     ))
@@ -490,12 +498,41 @@ async fn create_token(
         .map(parse_duration)
         .transpose()
         .map_err(|e| ApiError::validation("expires_in", e))?;
-    let allowed_networks = body
+    let mut allowed_networks = body
         .allowed_networks
         .unwrap_or_default()
         .iter()
         .map(|n| Cidr::parse(n).map_err(|e| ApiError::validation("allowed_networks", e)))
         .collect::<ApiResult<Vec<_>>>()?;
+    // A new token is never less restricted than the one making it: the
+    // creator's networks and expiry carry over.
+    let limits = &caller.token.allowed_networks;
+    if !limits.is_empty() {
+        if allowed_networks.is_empty() {
+            allowed_networks = limits.clone();
+        } else if let Some(outside) = allowed_networks.iter().find(|n| {
+            !limits
+                .iter()
+                .any(|l| l.prefix <= n.prefix && l.contains(n.network))
+        }) {
+            return Err(ApiError::validation(
+                "allowed_networks",
+                format!(
+                    "{}/{} is outside the networks this token may be used from",
+                    outside.network, outside.prefix
+                ),
+            ));
+        }
+    }
+    let expires_in_secs = match (expires_in_secs, caller.token.expires_at) {
+        (wanted, Some(until)) => {
+            let left = u64::try_from((until - now_millis()) / 1000)
+                .unwrap_or(0)
+                .max(1);
+            Some(wanted.map_or(left, |w| w.min(left)))
+        }
+        (wanted, None) => wanted,
+    };
     let (token, secret) = issue_token(
         state.service.store().as_ref(),
         TokenRequest {
@@ -525,7 +562,11 @@ async fn visible_token(state: &ApiState, caller: &Caller, id: &str) -> ApiResult
         .token(id)
         .await?
         .ok_or_else(not_found)?;
-    if caller.in_org(token.org_id) {
+    let in_project = caller
+        .token
+        .project_id
+        .is_none_or(|bound| token.project_id == Some(bound));
+    if caller.in_org(token.org_id) && in_project {
         Ok(token)
     } else {
         Err(not_found())
@@ -568,6 +609,12 @@ async fn revoke_token(
     let token = visible_token(&state, &caller, &id).await?;
     if token.id != caller.token.id {
         caller.require(Scope::TokensManage)?;
+        // No revoking of tokens more powerful than the caller's own.
+        if let Some(scope) = token.scopes.iter().find(|s| !caller.token.allows(**s)) {
+            return Err(ApiError::forbidden(format!(
+                "cannot revoke a token holding '{scope}', which this token does not hold"
+            )));
+        }
     }
     state
         .service

@@ -140,22 +140,37 @@ impl FromRequestParts<ApiState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Caller, ApiError> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .ok_or_else(|| ApiError::unauthorized("missing Authorization header (Bearer token)"))?;
-        let secret = header
-            .to_str()
-            .ok()
-            .and_then(|h| {
-                h.strip_prefix("Bearer ")
-                    .or_else(|| h.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                ApiError::unauthorized("the Authorization header must be 'Bearer <token>'")
-            })?;
+        let peer: Option<IpAddr> = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        authenticate(state, &parts.headers, peer).await
+    }
+}
+
+/// The token of an `Authorization: Bearer …` header (scheme in any case).
+pub fn bearer_secret(headers: &axum::http::HeaderMap) -> Result<&str, ApiError> {
+    let header = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::unauthorized("missing Authorization header (Bearer token)"))?;
+    header
+        .to_str()
+        .ok()
+        .and_then(|h| h.trim().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::unauthorized("the Authorization header must be 'Bearer <token>'"))
+}
+
+/// The caller a request's headers authenticate, from `peer`.
+pub async fn authenticate(
+    state: &ApiState,
+    headers: &axum::http::HeaderMap,
+    peer: Option<IpAddr>,
+) -> Result<Caller, ApiError> {
+    {
+        let secret = bearer_secret(headers)?;
         let store = state.service.store();
         let invalid = || ApiError::unauthorized("invalid, expired or revoked token");
         let hash = token_hash(secret);
@@ -171,10 +186,6 @@ impl FromRequestParts<ApiState> for Caller {
                 (token, org)
             }
         };
-        let peer: Option<IpAddr> = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip());
         let now = now_millis();
         token.check(now, peer).map_err(|_| invalid())?;
         if state.touched.due(token.id, now)

@@ -597,7 +597,8 @@ async fn import(
     let zone = visible_zone(&state, &caller, &id).await?;
     caller.dns(Scope::DnsCreate)?;
     caller.dns(Scope::DnsUpdate)?;
-    may_edit(&state, &caller, &zone).await?;
+    // A zone file carries the SOA (servers, contact, serial): owners only.
+    must_own(&caller, &zone)?;
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|c| c.to_str().ok())
@@ -615,7 +616,10 @@ async fn import(
     };
     let mode = match mode.as_deref() {
         None | Some("merge") => ImportMode::Merge,
-        Some("replace") => ImportMode::Replace,
+        Some("replace") => {
+            caller.require(Scope::DnsDelete)?;
+            ImportMode::Replace
+        }
         Some(_) => return Err(ApiError::validation("mode", "must be merge or replace")),
     };
     let dry_run = dry_run.unwrap_or(false);

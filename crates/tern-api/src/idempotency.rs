@@ -3,7 +3,8 @@
 //! see it) for 24 hours; a retry with the same key and the same request gets
 //! that response again instead of applying the change twice. The same key
 //! with a different request is 422; while the first is still running, 409.
-//! Keys are per token: two callers cannot collide.
+//! Keys are per token: two callers cannot collide; a token that is no
+//! longer valid gets nothing back; answers carrying secrets are not kept.
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
@@ -40,10 +41,25 @@ pub async fn idempotency(State(state): State<ApiState>, request: Request, next: 
     if key.is_empty() || key.len() > 255 {
         return ApiError::validation("Idempotency-Key", "must be 1-255 characters").into_response();
     }
-    let caller = request
-        .headers()
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|h| h.to_str().ok())
+    // Answers that carry a secret (a new token, a new TSIG key) are never
+    // kept: secrets are stored nowhere.
+    let path = request.uri().path();
+    if path.starts_with("/api/v1/tokens") || path.starts_with("/api/v1/tsig-keys") {
+        return next.run(request).await;
+    }
+    // Only a caller that may act now gets a kept answer back (a revoked
+    // token must not); others go on to the handler, which refuses them.
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    if crate::auth::authenticate(&state, request.headers(), peer)
+        .await
+        .is_err()
+    {
+        return next.run(request).await;
+    }
+    let caller = crate::auth::bearer_secret(request.headers())
         .map(token_hash)
         .unwrap_or_default();
     let (parts, body) = request.into_parts();

@@ -194,13 +194,9 @@ pub async fn rate_limit(State(state): State<ApiState>, request: Request, next: N
     if limit == 0 || !(path.starts_with("/api/") || path.starts_with("/v1/")) {
         return next.run(request).await;
     }
-    let caller = match request
-        .headers()
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|h| h.to_str().ok())
-    {
-        Some(header) => format!("token:{}", tern_core::auth::token_hash(header)),
-        None => format!(
+    let caller = match crate::auth::bearer_secret(request.headers()) {
+        Ok(secret) => format!("token:{}", tern_core::auth::token_hash(secret)),
+        Err(_) => format!(
             "addr:{}",
             request
                 .extensions()

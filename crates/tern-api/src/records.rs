@@ -690,7 +690,7 @@ async fn history(
     let zone = visible_zone(&state, &caller, &id).await?;
     caller.dns(Scope::DnsRead)?;
     let (page, page_size) = paging(query.page, query.page_size)?;
-    let offset = u32::try_from((page - 1) * page_size).unwrap_or(u32::MAX);
+    let offset = u32::try_from((page - 1).saturating_mul(page_size)).unwrap_or(u32::MAX);
     let entries = state
         .service
         .store()
@@ -772,6 +772,13 @@ async fn revert(
             "serial",
             "that change touched no records (zone settings are changed back with PATCH)",
         ));
+    }
+    // Undoing creates deletes, undoing deletes creates: the same scopes.
+    if changes.iter().any(|c| matches!(c, Change::Add(_))) {
+        caller.require(Scope::DnsCreate)?;
+    }
+    if changes.iter().any(|c| matches!(c, Change::Delete { .. })) {
+        caller.require(Scope::DnsDelete)?;
     }
     let outcome = commit(&state, &caller, &zone, changes, &headers, None).await?;
     Ok(Json(json!({

@@ -78,6 +78,12 @@ async fn create(
             "this token is bound to another project",
         ));
     }
+    if let Some(project) = body.project_id {
+        let found = state.service.store().project(project).await?;
+        if found.is_none_or(|p| p.org_id != caller.org.id) {
+            return Err(ApiError::validation("project_id", "no such project"));
+        }
+    }
     let mut new = NewZone::new(reverse.name.clone(), caller.org.id);
     new.project_id = body.project_id.or(caller.token.project_id);
     new.default_ttl = body.default_ttl;

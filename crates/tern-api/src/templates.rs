@@ -182,6 +182,7 @@ async fn create(
     ApiJson(input): ApiJson<TemplateInput>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     caller.dns(Scope::DnsCreate)?;
+    may_change_templates(&caller)?;
     let now = now_millis();
     let template = checked(Template {
         id: format!("tpl_{}", tern_core::new_id().simple()),
@@ -197,7 +198,19 @@ async fn create(
     Ok((StatusCode::CREATED, Json(view(&template))))
 }
 
+/// Templates are the organisation's, shared by all its projects: a token
+/// bound to one project may use them, not change them.
+fn may_change_templates(caller: &Caller) -> ApiResult<()> {
+    if caller.token.project_id.is_some() {
+        return Err(ApiError::forbidden(
+            "a project-bound token cannot change the organisation's templates",
+        ));
+    }
+    Ok(())
+}
+
 async fn own_template(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<Template> {
+    may_change_templates(caller)?;
     let template = find_template(state, caller, id).await?;
     if template.org_id.is_none() {
         return Err(ApiError::forbidden("built-in templates cannot be changed"));

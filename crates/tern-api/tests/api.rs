@@ -1153,3 +1153,118 @@ async fn organisation_quotas() {
     })
     .await;
 }
+
+/// The holes a security review found, each shut.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn review_findings_stay_fixed() {
+    each_engine(|api| async move {
+        let t = &api.acme_token;
+        let (_, project) = api
+            .post(&format!("/api/v1/organisations/{}/projects", api.acme.id), t, json!({"slug": "p1", "name": "P1"}))
+            .await;
+        let p1: uuid::Uuid = project["id"].as_str().and_then(|p| p.parse().ok()).expect("project");
+        let bound = api.token(&api.acme, &[Scope::DnsAll, Scope::TokensManage], Some(p1)).await;
+
+        // Project-bound tokens see and revoke only their project's tokens.
+        let (_, tokens) = api.get("/api/v1/tokens", &bound).await;
+        assert!(tokens["data"].as_array().is_some_and(|d| d.iter().all(|t| t["project_id"] == p1.to_string())), "{tokens}");
+        let (_, me) = api.get("/api/v1/me", t).await;
+        let org_token = me["id"].as_str().expect("id");
+        assert_eq!(api.delete(&format!("/api/v1/tokens/{org_token}"), &bound).await.0, 404);
+        // No revoking a more powerful token.
+        let (_, admin_me) = api.get("/api/v1/me", &api.admin).await;
+        let (s, b) = api.delete(&format!("/api/v1/tokens/{}", admin_me["id"].as_str().expect("id")), t).await;
+        assert!(s == 403 && b["detail"].as_str().is_some_and(|d| d.contains("admin")), "{b}");
+
+        // Project-bound tokens use templates but do not change them.
+        let (s, b) = api
+            .post("/api/v1/templates", &bound, json!({"name": "x", "records": [{"name": "@", "type": "A", "content": "192.0.2.1"}]}))
+            .await;
+        assert_error(s, &b, 403, "forbidden", None);
+
+        // A reverse zone cannot go into another organisation's project.
+        let (_, beta_project) = api
+            .post(&format!("/api/v1/organisations/{}/projects", api.beta.id), &api.beta_token, json!({"slug": "bp", "name": "BP"}))
+            .await;
+        let (s, b) = api
+            .post("/api/v1/reverse-zones", t, json!({"cidr": "198.51.100.0/24", "project_id": beta_project["id"]}))
+            .await;
+        assert_error(s, &b, 400, "validation_error", Some("project_id"));
+
+        // Editors change records, not the SOA: no imports for grantees.
+        let zone = api.zone("review.test", t).await;
+        api.post(&format!("/api/v1/domains/{zone}/access-grants"), t, json!({"organisation": "beta", "role": "editor"})).await;
+        let response = api
+            .client
+            .post(format!("{}/api/v1/domains/{zone}/import", api.base))
+            .bearer_auth(&api.beta_token)
+            .body("@ 3600 IN SOA evil.example. pwned.evil.example. 4000000000 1 1 1 1\n")
+            .send()
+            .await
+            .expect("import");
+        assert_eq!(response.status(), 403);
+
+        // Revert needs the scopes of what it does.
+        let records = format!("/api/v1/domains/{zone}/records");
+        let (_, created) = api.post(&records, t, json!({"name": "r", "type": "A", "content": "192.0.2.1"})).await;
+        let (_, zone_now) = api.get(&format!("/api/v1/domains/{zone}"), t).await;
+        let serial = zone_now["serial"].as_u64().expect("serial");
+        let updater = api.token(&api.acme, &[Scope::DnsRead, Scope::DnsUpdate], None).await;
+        let (s, b) = api.post(&format!("/api/v1/domains/{zone}/changes/{serial}/revert"), &updater, json!({})).await;
+        assert!(s == 403 && b["detail"].as_str().is_some_and(|d| d.contains("dns:delete")), "{b}");
+        assert_eq!(api.get(&format!("{records}/{}", created["id"].as_str().expect("id")), t).await.0, 200);
+
+        // New tokens keep the creator's limits.
+        let limited = tern_api::admin::issue_token(
+            api.service.store().as_ref(),
+            tern_api::admin::TokenRequest {
+                org_id: api.acme.id,
+                project_id: None,
+                name: "limited".into(),
+                scopes: vec![Scope::DnsAll, Scope::TokensManage],
+                expires_in_secs: Some(3600),
+                allowed_networks: vec![tern_core::transfer::Cidr::parse("127.0.0.0/8").expect("cidr")],
+            },
+            None,
+        )
+        .await
+        .expect("token")
+        .1;
+        let (s, child) = api.post("/api/v1/tokens", &limited, json!({"name": "child", "scopes": ["dns:read"]})).await;
+        assert_eq!(s, 201, "{child}");
+        assert_eq!(child["allowed_networks"], json!(["127.0.0.0/8"]));
+        assert!(child["expires_at"].is_string(), "{child}");
+        let (s, b) = api
+            .post("/api/v1/tokens", &limited, json!({"name": "wide", "scopes": ["dns:read"], "allowed_networks": ["0.0.0.0/0"]}))
+            .await;
+        assert_error(s, &b, 400, "validation_error", Some("allowed_networks"));
+
+        // Huge page numbers are not an overflow.
+        let (s, _) = api.get(&format!("/api/v1/domains/{zone}/changes?page=18446744073709551615"), t).await;
+        assert!(s.is_success() || s == 400, "{s}");
+
+        // A revoked token gets no kept answer back.
+        let short = api.token(&api.acme, &[Scope::DnsAll, Scope::TokensManage], None).await;
+        let send = |token: String| {
+            let api = api.clone();
+            let records = records.clone();
+            async move {
+                api.client
+                    .post(format!("{}{records}", api.base))
+                    .bearer_auth(token)
+                    .header("Idempotency-Key", "once")
+                    .json(&json!({"name": "idem", "type": "A", "content": "192.0.2.1"}))
+                    .send()
+                    .await
+                    .expect("request")
+                    .status()
+                    .as_u16()
+            }
+        };
+        assert_eq!(send(short.clone()).await, 201);
+        let (_, short_me) = api.get("/api/v1/me", &short).await;
+        assert_eq!(api.delete(&format!("/api/v1/tokens/{}", short_me["id"].as_str().expect("id")), &short).await.0, 204);
+        assert_eq!(send(short).await, 401);
+    })
+    .await;
+}

@@ -100,19 +100,13 @@ async fn context(state: &ApiState, caller: Caller, headers: &HeaderMap) -> ApiRe
                 Ok(id) => store.project(id).await?.filter(|p| p.org_id == org.id),
                 Err(_) => store.project_by_slug(org.id, project_ref).await?,
             };
-            let project = project.ok_or_else(|| {
-                ApiError::not_found(format!("project {project_ref}"))
-                    .with_field("X-Project-Identity")
-            })?;
-            if caller
-                .token
-                .project_id
-                .is_some_and(|bound| bound != project.id)
-            {
-                return Err(ApiError::forbidden(
-                    "this token is bound to another project",
-                ));
-            }
+            // A token bound to another project learns nothing about this one.
+            let project = project
+                .filter(|p| caller.token.project_id.is_none_or(|bound| bound == p.id))
+                .ok_or_else(|| {
+                    ApiError::not_found(format!("project {project_ref}"))
+                        .with_field("X-Project-Identity")
+                })?;
             Some(project)
         }
     };
