@@ -2,8 +2,9 @@
 //! reads 1000/min, creates, updates and deletes 300/min each, bulk 60/min),
 //! in fixed one-minute windows kept in memory. Every API response carries
 //! `X-RateLimit-Limit/Remaining/Reset`; over the limit it is 429
-//! `rate_limit_exceeded` with `Retry-After`. Requests without a token are
-//! counted per source address, so guessing tokens is limited too.
+//! `rate_limit_exceeded` with `Retry-After`. Requests without a token, and
+//! refused tokens, are counted per source address (at the read limit), so
+//! guessing tokens is limited too.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -148,6 +149,26 @@ struct Verdict {
 }
 
 impl Limiter {
+    /// Requests counted for `caller` in its current window.
+    fn used(&self, caller: &str, class: OperationClass) -> u32 {
+        let Ok(windows) = self.windows.lock() else {
+            return 0;
+        };
+        windows
+            .get(&(caller.to_string(), class))
+            .filter(|w| w.started.elapsed() < WINDOW)
+            .map_or(0, |w| w.used)
+    }
+
+    fn reset(&self, caller: &str, class: OperationClass) -> Duration {
+        let Ok(windows) = self.windows.lock() else {
+            return WINDOW;
+        };
+        windows
+            .get(&(caller.to_string(), class))
+            .map_or(WINDOW, |w| WINDOW.saturating_sub(w.started.elapsed()))
+    }
+
     fn take(&self, caller: String, class: OperationClass, limit: u32) -> Verdict {
         let now = Instant::now();
         let Ok(mut windows) = self.windows.lock() else {
@@ -186,6 +207,23 @@ impl Limiter {
     }
 }
 
+fn too_many(limit: u32, class: OperationClass, reset: Duration) -> Response {
+    let reset_secs = reset.as_secs().max(1);
+    let mut response = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limit_exceeded",
+        format!(
+            "more than {limit} {} requests in a minute; retry in {reset_secs} s",
+            class.as_str()
+        ),
+    )
+    .into_response();
+    response
+        .headers_mut()
+        .insert("retry-after", HeaderValue::from(reset_secs));
+    response
+}
+
 /// Middleware: counts the request and adds the headers.
 pub async fn rate_limit(State(state): State<ApiState>, request: Request, next: Next) -> Response {
     let class = OperationClass::of(request.method(), request.uri().path());
@@ -194,36 +232,40 @@ pub async fn rate_limit(State(state): State<ApiState>, request: Request, next: N
     if limit == 0 || !(path.starts_with("/api/") || path.starts_with("/v1/")) {
         return next.run(request).await;
     }
+    let address = format!(
+        "addr:{}",
+        request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_default()
+    );
+    // Refused tokens count against the address they come from, so guessing
+    // with a new token each time is limited too.
+    let failures_limit = state.limits.read.max(1);
+    if state.limiter.used(&address, OperationClass::Read) >= failures_limit {
+        return too_many(
+            failures_limit,
+            OperationClass::Read,
+            state.limiter.reset(&address, OperationClass::Read),
+        );
+    }
     let caller = match crate::auth::bearer_secret(request.headers()) {
         Ok(secret) => format!("token:{}", tern_core::auth::token_hash(secret)),
-        Err(_) => format!(
-            "addr:{}",
-            request
-                .extensions()
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip().to_string())
-                .unwrap_or_default()
-        ),
+        Err(_) => address.clone(),
     };
     let verdict = state.limiter.take(caller, class, limit);
     let reset_secs = verdict.reset.as_secs().max(1);
     let mut response = if verdict.allowed {
-        next.run(request).await
+        let response = next.run(request).await;
+        if response.status() == StatusCode::UNAUTHORIZED {
+            state
+                .limiter
+                .take(address, OperationClass::Read, failures_limit);
+        }
+        response
     } else {
-        let mut response = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limit_exceeded",
-            format!(
-                "more than {} {} requests in a minute; retry in {reset_secs} s",
-                verdict.limit,
-                class.as_str()
-            ),
-        )
-        .into_response();
-        response
-            .headers_mut()
-            .insert("retry-after", HeaderValue::from(reset_secs));
-        response
+        too_many(verdict.limit, class, verdict.reset)
     };
     let headers = response.headers_mut();
     headers.insert("x-ratelimit-limit", HeaderValue::from(verdict.limit));

@@ -679,6 +679,17 @@ async fn rate_limits_per_token_and_class() {
         // Another token, and another class of the same token, have their own budget.
         assert_eq!(api.get("/api/v1/domains", &api.beta_token).await.0, 200);
         api.zone("limited.test", &api.acme_token).await;
+        // Guessing with a new token each time is counted per address.
+        for n in 0..3 {
+            let (s, _) = api.get("/api/v1/domains", &format!("tern_guess{n}")).await;
+            assert_eq!(s, 401);
+        }
+        let (s, b) = api.get("/api/v1/domains", "tern_guess4").await;
+        assert_eq!(
+            (s.as_u16(), b["error_code"].as_str()),
+            (429, Some("rate_limit_exceeded")),
+            "{b}"
+        );
     })
     .await;
 }
