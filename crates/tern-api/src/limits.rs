@@ -242,8 +242,8 @@ pub async fn rate_limit(State(state): State<ApiState>, request: Request, next: N
     );
     // Refused tokens count against the address they come from, so guessing
     // with a new token each time is limited too.
-    let failures_limit = state.limits.read.max(1);
-    if state.limiter.used(&address, OperationClass::Read) >= failures_limit {
+    let failures_limit = state.limits.read;
+    if failures_limit > 0 && state.limiter.used(&address, OperationClass::Read) >= failures_limit {
         return too_many(
             failures_limit,
             OperationClass::Read,
@@ -258,7 +258,7 @@ pub async fn rate_limit(State(state): State<ApiState>, request: Request, next: N
     let reset_secs = verdict.reset.as_secs().max(1);
     let mut response = if verdict.allowed {
         let response = next.run(request).await;
-        if response.status() == StatusCode::UNAUTHORIZED {
+        if failures_limit > 0 && response.status() == StatusCode::UNAUTHORIZED {
             state
                 .limiter
                 .take(address, OperationClass::Read, failures_limit);
