@@ -150,6 +150,24 @@ fn signed_answer(
     }
 }
 
+/// Refused queries are logged, a few a second at most: a flood must not
+/// fill the disk.
+static REFUSED_LOG: crate::log_budget::LogBudget = crate::log_budget::LogBudget::new(10);
+
+fn log_refused(query: &Query<'_>, transport: Transport, reason: &'static str) {
+    if let Some(dropped) = REFUSED_LOG.allow() {
+        tracing::info!(
+            qname = %query.qname,
+            qtype = query.qtype,
+            qclass = query.qclass,
+            ?transport,
+            reason,
+            suppressed_before = dropped,
+            "query refused"
+        );
+    }
+}
+
 /// The query type, for counting (0 when the question cannot be read).
 /// Walks the label lengths only: counting must not allocate on the hot path.
 fn question_type(message: &[u8]) -> u16 {
@@ -248,12 +266,18 @@ fn respond(
         response.rcode = if query.qtype == TYPE_OPT {
             rcode::FORMERR
         } else {
+            log_refused(
+                &query,
+                transport,
+                "class or type not served over this transport",
+            );
             rcode::REFUSED
         };
         return Some(response.finish(limit));
     }
     let zones = index.load();
     let Some(zone) = ZoneIndex::find(&zones, &query.qname) else {
+        log_refused(&query, transport, "no served zone holds the name");
         response.rcode = rcode::REFUSED;
         return Some(response.finish(limit));
     };

@@ -6,6 +6,7 @@
 
 pub mod answer;
 pub mod index;
+mod log_budget;
 pub mod metrics;
 pub mod notify;
 pub mod server;
