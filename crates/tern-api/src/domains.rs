@@ -93,6 +93,20 @@ pub async fn may_edit(state: &ApiState, caller: &Caller, zone: &Zone) -> ApiResu
     }
 }
 
+/// The zone `id` for a change of its records that needs `scope`: visible,
+/// the scope held, and owned or shared with an editor grant.
+pub async fn zone_to_edit(
+    state: &ApiState,
+    caller: &Caller,
+    id: &str,
+    scope: Scope,
+) -> ApiResult<Zone> {
+    let zone = visible_zone(state, caller, id).await?;
+    caller.dns(scope)?;
+    may_edit(state, caller, &zone).await?;
+    Ok(zone)
+}
+
 /// Things only the owning organisation does: zone settings, deletion,
 /// grants.
 pub fn must_own(caller: &Caller, zone: &Zone) -> ApiResult<()> {

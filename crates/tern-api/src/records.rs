@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::ApiState;
 use crate::auth::Caller;
-use crate::domains::{actor, may_edit, visible_zone};
+use crate::domains::{actor, may_edit, visible_zone, zone_to_edit};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::views::{
@@ -228,9 +228,7 @@ async fn create(
     headers: HeaderMap,
     ApiJson(input): ApiJson<RecordInput>,
 ) -> ApiResult<(StatusCode, Json<RecordView>)> {
-    let zone = visible_zone(&state, &caller, &id).await?;
-    caller.dns(Scope::DnsCreate)?;
-    may_edit(&state, &caller, &zone).await?;
+    let zone = zone_to_edit(&state, &caller, &id, Scope::DnsCreate).await?;
     let record = new_record(&zone, &input, "")?;
     let (zone, created) =
         crate::writes::add(&state, &zone, record, &actor(&caller), if_match(&headers)?).await?;
@@ -292,9 +290,7 @@ async fn patch(
     headers: HeaderMap,
     ApiJson(input): ApiJson<RecordInput>,
 ) -> ApiResult<Json<RecordView>> {
-    let zone = visible_zone(&state, &caller, &id).await?;
-    caller.dns(Scope::DnsUpdate)?;
-    may_edit(&state, &caller, &zone).await?;
+    let zone = zone_to_edit(&state, &caller, &id, Scope::DnsUpdate).await?;
     let record = crate::writes::record_of(&state, &zone, &record_id, false).await?;
     let update = record_update(&zone, &record, &input, "")?;
     updated(&state, &caller, &zone, &record, update, &headers).await
@@ -318,9 +314,7 @@ async fn put(
     headers: HeaderMap,
     ApiJson(input): ApiJson<RecordInput>,
 ) -> ApiResult<Json<RecordView>> {
-    let zone = visible_zone(&state, &caller, &id).await?;
-    caller.dns(Scope::DnsUpdate)?;
-    may_edit(&state, &caller, &zone).await?;
+    let zone = zone_to_edit(&state, &caller, &id, Scope::DnsUpdate).await?;
     let record = crate::writes::record_of(&state, &zone, &record_id, false).await?;
     required(&input.content, "content")?;
     let mut update = record_update(&zone, &record, &input, "")?;
@@ -348,9 +342,7 @@ async fn delete(
     Path((id, record_id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> ApiResult<StatusCode> {
-    let zone = visible_zone(&state, &caller, &id).await?;
-    caller.dns(Scope::DnsDelete)?;
-    may_edit(&state, &caller, &zone).await?;
+    let zone = zone_to_edit(&state, &caller, &id, Scope::DnsDelete).await?;
     let record = crate::writes::record_of(&state, &zone, &record_id, false).await?;
     crate::writes::delete(&state, &zone, &record, &actor(&caller), if_match(&headers)?).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -438,9 +430,7 @@ async fn replace_rrset(
     headers: HeaderMap,
     ApiJson(input): ApiJson<RrsetInput>,
 ) -> ApiResult<Json<Value>> {
-    let zone = visible_zone(&state, &caller, &id).await?;
-    caller.dns(Scope::DnsUpdate)?;
-    may_edit(&state, &caller, &zone).await?;
+    let zone = zone_to_edit(&state, &caller, &id, Scope::DnsUpdate).await?;
     let name = owner_name(&name, &zone.name, "name")?;
     let rtype = record_type(&rtype, "type")?;
     let records = input
@@ -480,9 +470,7 @@ async fn delete_rrset(
     Path((id, name, rtype)): Path<(String, String, String)>,
     headers: HeaderMap,
 ) -> ApiResult<StatusCode> {
-    let zone = visible_zone(&state, &caller, &id).await?;
-    caller.dns(Scope::DnsDelete)?;
-    may_edit(&state, &caller, &zone).await?;
+    let zone = zone_to_edit(&state, &caller, &id, Scope::DnsDelete).await?;
     let (name, rtype, records) = rrset_records(&state, &zone, &name, &rtype).await?;
     if records.is_empty() {
         return Err(ApiError::not_found(format!("RRset {name} {rtype}")));
@@ -720,9 +708,7 @@ async fn revert(
     Path((id, serial)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
-    let zone = visible_zone(&state, &caller, &id).await?;
-    caller.dns(Scope::DnsUpdate)?;
-    may_edit(&state, &caller, &zone).await?;
+    let zone = zone_to_edit(&state, &caller, &id, Scope::DnsUpdate).await?;
     let serial: u32 = serial
         .parse()
         .map_err(|_| ApiError::validation("serial", "must be a zone serial"))?;

@@ -16,7 +16,7 @@ use utoipa_axum::routes;
 
 use crate::ApiState;
 use crate::auth::Caller;
-use crate::domains::{actor, visible_zone};
+use crate::domains::{actor, zone_to_edit};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
 use crate::views::{RecordView, iso, owner_name, rdata_from_api, record_type};
@@ -312,9 +312,7 @@ async fn apply(
     _headers: HeaderMap,
     ApiJson(input): ApiJson<ApplyInput>,
 ) -> ApiResult<Json<Value>> {
-    let zone = visible_zone(&state, &caller, &id).await?;
-    caller.dns(Scope::DnsCreate)?;
-    crate::domains::may_edit(&state, &caller, &zone).await?;
+    let zone = zone_to_edit(&state, &caller, &id, Scope::DnsCreate).await?;
     let template = find_template(&state, &caller, &input.template_id)
         .await
         .map_err(|e| e.with_field("template_id"))?;

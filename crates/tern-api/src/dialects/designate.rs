@@ -20,7 +20,7 @@ use tern_core::{
 use super::{actor, plain_value, rdata_from_value};
 use crate::ApiState;
 use crate::auth::Caller;
-use crate::domains::{may_edit, must_own, visible_zone};
+use crate::domains::{must_own, visible_zone, zone_to_edit};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
 
@@ -308,9 +308,7 @@ async fn create_record(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<RecordBody>,
 ) -> ApiResult<Response> {
-    let zone = visible_zone(&state, &caller, &id).await?;
-    caller.dns(Scope::DnsCreate)?;
-    may_edit(&state, &caller, &zone).await?;
+    let zone = zone_to_edit(&state, &caller, &id, Scope::DnsCreate).await?;
     let rtype = crate::views::record_type(
         body.rtype
             .as_deref()
@@ -370,9 +368,7 @@ async fn update_record(
     _headers: HeaderMap,
     ApiJson(body): ApiJson<RecordBody>,
 ) -> ApiResult<Json<Value>> {
-    let zone = visible_zone(&state, &caller, &id).await?;
-    caller.dns(Scope::DnsUpdate)?;
-    may_edit(&state, &caller, &zone).await?;
+    let zone = zone_to_edit(&state, &caller, &id, Scope::DnsUpdate).await?;
     let record = crate::writes::record_of(&state, &zone, &record_id, false).await?;
     if let Some(t) = &body.rtype
         && crate::views::record_type(t, "type")? != record.rtype
@@ -424,9 +420,7 @@ async fn delete_record(
     caller: Caller,
     Path((id, record_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let zone = visible_zone(&state, &caller, &id).await?;
-    caller.dns(Scope::DnsDelete)?;
-    may_edit(&state, &caller, &zone).await?;
+    let zone = zone_to_edit(&state, &caller, &id, Scope::DnsDelete).await?;
     let record = crate::writes::record_of(&state, &zone, &record_id, false).await?;
     crate::writes::delete(&state, &zone, &record, &actor(&caller, DIALECT), None).await?;
     Ok(StatusCode::OK)

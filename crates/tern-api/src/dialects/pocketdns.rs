@@ -24,7 +24,7 @@ use tern_core::{
 use super::actor;
 use crate::ApiState;
 use crate::auth::Caller;
-use crate::domains::{may_edit, visible_zone};
+use crate::domains::{visible_zone, zone_to_edit};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
 use crate::views::{iso, owner_name, record_type, relative_name};
@@ -176,9 +176,7 @@ async fn create(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<RecordBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let zone = visible_zone(&state, &caller, &id).await?;
-    caller.dns(Scope::DnsCreate)?;
-    may_edit(&state, &caller, &zone).await?;
+    let zone = zone_to_edit(&state, &caller, &id, Scope::DnsCreate).await?;
     let record = new_record(&zone, &body)?;
     let (zone, created) =
         crate::writes::add(&state, &zone, record, &actor(&caller, DIALECT), None).await?;
@@ -192,9 +190,7 @@ async fn update(
     Path((id, record_id)): Path<(String, String)>,
     ApiJson(body): ApiJson<RecordBody>,
 ) -> ApiResult<Json<Value>> {
-    let zone = visible_zone(&state, &caller, &id).await?;
-    caller.dns(Scope::DnsUpdate)?;
-    may_edit(&state, &caller, &zone).await?;
+    let zone = zone_to_edit(&state, &caller, &id, Scope::DnsUpdate).await?;
     let record = crate::writes::record_of(&state, &zone, &record_id, true).await?;
     if let Some(t) = &body.rtype
         && record_type(t, "type")? != record.rtype
@@ -253,9 +249,7 @@ async fn delete(
     caller: Caller,
     Path((id, record_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let zone = visible_zone(&state, &caller, &id).await?;
-    caller.dns(Scope::DnsDelete)?;
-    may_edit(&state, &caller, &zone).await?;
+    let zone = zone_to_edit(&state, &caller, &id, Scope::DnsDelete).await?;
     let record = crate::writes::record_of(&state, &zone, &record_id, true).await?;
     crate::writes::delete(&state, &zone, &record, &actor(&caller, DIALECT), None).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -276,9 +270,7 @@ async fn bulk(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<BulkBody>,
 ) -> ApiResult<Json<Value>> {
-    let zone = visible_zone(&state, &caller, &id).await?;
-    caller.dns(Scope::DnsCreate)?;
-    may_edit(&state, &caller, &zone).await?;
+    let zone = zone_to_edit(&state, &caller, &id, Scope::DnsCreate).await?;
     if body.records.is_empty() {
         return Err(ApiError::validation(
             "records",
@@ -352,9 +344,7 @@ async fn template(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<TemplateBody>,
 ) -> ApiResult<Json<Value>> {
-    let zone = visible_zone(&state, &caller, &id).await?;
-    caller.dns(Scope::DnsCreate)?;
-    may_edit(&state, &caller, &zone).await?;
+    let zone = zone_to_edit(&state, &caller, &id, Scope::DnsCreate).await?;
     let template = crate::templates::find_template(&state, &caller, &body.template_id)
         .await
         .map_err(|e| e.with_field("template_id"))?;

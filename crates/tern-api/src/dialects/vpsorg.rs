@@ -21,7 +21,7 @@ use uuid::Uuid;
 use super::{actor, plain_value, rdata_from_value};
 use crate::ApiState;
 use crate::auth::Caller;
-use crate::domains::{may_edit, must_own, visible_zone};
+use crate::domains::{may_edit, must_own, visible_zone, zone_to_edit};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::views::{iso, owner_name, record_type, relative_name};
@@ -261,9 +261,7 @@ async fn create_record(
     Path(uuid): Path<String>,
     ApiJson(body): ApiJson<RecordBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let zone = visible_zone(&state, &caller, &uuid).await?;
-    caller.dns(Scope::DnsCreate)?;
-    may_edit(&state, &caller, &zone).await?;
+    let zone = zone_to_edit(&state, &caller, &uuid, Scope::DnsCreate).await?;
     let record = new_record(&zone, &body).map_err(seed_error)?;
     let (zone, created) = crate::writes::add(&state, &zone, record, &actor(&caller, DIALECT), None)
         .await
