@@ -53,6 +53,30 @@ def dns_answers(port, name):
     return struct.unpack(">H", reply[6:8])[0]
 
 
+def _client(job):
+    port, token, zone_id, n, start_at = job
+    api = Api(port, token)
+    while time.time() < start_at:
+        time.sleep(0.001)
+    for i in range(n):
+        api.req("POST", f"/api/v1/domains/{zone_id}/records",
+                {"name": f"p{i}", "type": "A", "content": f"10.9.{(i >> 8) & 255}.{i & 255}"})
+    return time.time()
+
+
+def parallel_creates(args):
+    """--clients clients, each on its own connection and zone, at once."""
+    from multiprocessing import Pool
+    api = Api(args.api_port, args.token)
+    zones = [api.req("POST", "/api/v1/domains", {"name": f"par{c}.{args.zone}", "domain_type": "primary"})["id"]
+             for c in range(args.clients)]
+    start_at = time.time() + 0.5
+    per_client = args.ops
+    with Pool(args.clients) as pool:
+        ends = pool.map(_client, [(args.api_port, args.token, z, per_client, start_at) for z in zones])
+    return round(args.clients * per_client / (max(ends) - start_at), 1)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--api-port", type=int, required=True)
@@ -63,6 +87,8 @@ def main():
     ap.add_argument("--batch", type=int, default=1000)
     ap.add_argument("--samples", type=int, default=50)
     ap.add_argument("--label", default="tern")
+    ap.add_argument("--clients", type=int, default=0,
+                    help="also: this many clients creating at once, each in its own zone")
     args = ap.parse_args()
 
     api = Api(args.api_port, args.token)
@@ -99,6 +125,10 @@ def main():
         waits.append((time.perf_counter() - t0) * 1000)
         seen_first += tries == 1
 
+    concurrent = None
+    if args.clients > 1:
+        concurrent = parallel_creates(args)
+
     print(json.dumps({
         "label": args.label,
         "creates": args.ops,
@@ -111,6 +141,8 @@ def main():
         "answered_on_first_query": seen_first,
         "create_to_answer_ms_p50": round(pct(waits, 50), 3),
         "create_to_answer_ms_p99": round(pct(waits, 99), 3),
+        "parallel_clients": args.clients if concurrent else None,
+        "parallel_creates_per_s": concurrent,
     }))
 
 

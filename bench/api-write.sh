@@ -6,7 +6,7 @@
 #
 # Tern: `tern serve` (release) on a fresh data dir, measured by
 # bench/api-write.py (1000 single-record creates, one 1000-record batch,
-# create-to-answer propagation). A durability check follows on SQLite: the
+# create-to-answer propagation, then 4 clients creating at once). A durability check follows on SQLite: the
 # server is killed with SIGKILL right after the last acknowledged create and
 # restarted; every acknowledged record must be there.
 # PowerDNS: ../shared/bench/pdns-api-bench.sh (pdns_server + gsqlite3, the
@@ -41,7 +41,7 @@ start_tern() { # data-dir [database-url]
 
 echo "== tern (sqlite)"
 start_tern "$WORK/sqlite"
-python3 bench/api-write.py --api-port $API --dns-port $DNS --token $TOKEN --label tern-sqlite | tee "$WORK/tern-sqlite.json"
+python3 bench/api-write.py --api-port $API --dns-port $DNS --token $TOKEN --label tern-sqlite --clients 4 | tee "$WORK/tern-sqlite.json"
 
 echo "== durability: SIGKILL right after the last acknowledged create"
 ZONE=$(curl -sf -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$API/api/v1/domains?search=api.test" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0]["id"])')
@@ -68,7 +68,7 @@ if psql "$PG_ADMIN" -qtAc 'select 1' >/dev/null 2>&1; then
   DBNAME=tern_bench_$$
   psql "$PG_ADMIN" -qc "CREATE DATABASE $DBNAME" >/dev/null
   start_tern "$WORK/pg" "${PG_ADMIN%/*}/$DBNAME"
-  python3 bench/api-write.py --api-port $API --dns-port $DNS --token $TOKEN --label tern-postgres | tee "$WORK/tern-pg.json"
+  python3 bench/api-write.py --api-port $API --dns-port $DNS --token $TOKEN --label tern-postgres --clients 4 | tee "$WORK/tern-pg.json"
   kill "$TERN_PID"; wait "$TERN_PID" 2>/dev/null || true
   psql "$PG_ADMIN" -qc "DROP DATABASE $DBNAME WITH (FORCE)" >/dev/null
 else
