@@ -209,7 +209,10 @@ async fn commit(
         changes,
         expected_serial: if_match(headers)?.or(expected_serial),
     };
-    Ok(state.service.apply(zone.id, set, &actor(caller)).await?)
+    Ok(state
+        .service
+        .apply_on(zone.clone(), set, &actor(caller))
+        .await?)
 }
 
 #[utoipa::path(

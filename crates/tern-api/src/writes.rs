@@ -41,7 +41,7 @@ pub async fn add(
         changes: vec![Change::Add(record)],
         expected_serial: headers_serial,
     };
-    let outcome = state.service.apply(zone.id, set, actor).await?;
+    let outcome = state.service.apply_on(zone.clone(), set, actor).await?;
     let created = outcome
         .added()
         .first()
@@ -66,7 +66,7 @@ pub async fn update(
         }],
         expected_serial,
     };
-    let outcome = state.service.apply(zone.id, set, actor).await?;
+    let outcome = state.service.apply_on(zone.clone(), set, actor).await?;
     let after = outcome
         .added()
         .iter()
@@ -88,6 +88,6 @@ pub async fn delete(
         changes: vec![Change::Delete { id: record.id }],
         expected_serial,
     };
-    state.service.apply(zone.id, set, actor).await?;
+    state.service.apply_on(zone.clone(), set, actor).await?;
     Ok(())
 }

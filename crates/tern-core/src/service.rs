@@ -689,9 +689,33 @@ impl ZoneService {
         changes: ChangeSet,
         actor: &Actor,
     ) -> Result<CommitOutcome, CoreError> {
+        self.apply_to(zone_id, None, changes, actor).await
+    }
+
+    /// `apply`, planned first on `zone` as the caller just read it (one read
+    /// less); a zone that changed meanwhile is read again, as in `apply`.
+    pub async fn apply_on(
+        &self,
+        zone: Zone,
+        changes: ChangeSet,
+        actor: &Actor,
+    ) -> Result<CommitOutcome, CoreError> {
+        self.apply_to(zone.id, Some(zone), changes, actor).await
+    }
+
+    async fn apply_to(
+        &self,
+        zone_id: Uuid,
+        mut seen: Option<Zone>,
+        changes: ChangeSet,
+        actor: &Actor,
+    ) -> Result<CommitOutcome, CoreError> {
         let mut last_mismatch = None;
         for _ in 0..COMMIT_ATTEMPTS {
-            let zone = self.zone(zone_id).await?;
+            let zone = match seen.take() {
+                Some(zone) => zone,
+                None => self.zone(zone_id).await?,
+            };
             if let Some(expected) = changes.expected_serial
                 && expected != zone.serial
             {

@@ -330,11 +330,14 @@ impl Database {
         Ok(seq)
     }
 
+    /// Inserts the zone row, or (`expected_serial`) updates it if the
+    /// stored serial is still that one; returns the rows written.
     async fn write_zone_row(
         tx: &mut Transaction<'static, Any>,
         zone: &Zone,
-        insert: bool,
-    ) -> Result<(), StoreError> {
+        expected_serial: Option<u32>,
+    ) -> Result<u64, StoreError> {
+        let insert = expected_serial.is_none();
         let soa =
             serde_json::to_string(&zone.soa).map_err(|e| StoreError::Backend(e.to_string()))?;
         let settings = zone.settings.to_string();
@@ -345,9 +348,9 @@ impl Database {
         } else {
             "UPDATE zones SET org_id = $2, project_id = $3, name = $4, kind = $5, status = $6, prior_status = $7, \
              default_ttl = $8, description = $9, settings = $10, dnssec_enabled = $11, serial = $12, soa = $13, \
-             created_at = $14, updated_at = $15, deleted_at = $16 WHERE id = $1"
+             created_at = $14, updated_at = $15, deleted_at = $16 WHERE id = $1 AND serial = $17"
         };
-        sqlx::query(sql)
+        let mut query = sqlx::query(sql)
             .bind(zone.id.to_string())
             .bind(zone.org_id.to_string())
             .bind(zone.project_id.map(|p| p.to_string()))
@@ -363,7 +366,11 @@ impl Database {
             .bind(soa)
             .bind(zone.created_at)
             .bind(zone.updated_at)
-            .bind(zone.deleted_at)
+            .bind(zone.deleted_at);
+        if let Some(serial) = expected_serial {
+            query = query.bind(i64::from(serial));
+        }
+        let done = query
             .execute(&mut **tx)
             .await
             .map_err(|e| match backend_error(e) {
@@ -374,7 +381,7 @@ impl Database {
                 }),
                 other => other,
             })?;
-        Ok(())
+        Ok(done.rows_affected())
     }
 
     async fn insert_records(
@@ -1301,7 +1308,7 @@ impl Store for Database {
     async fn create_zone(&self, zone: &Zone, journal: &JournalEntry) -> Result<i64, StoreError> {
         check_one_zone(zone.id, Some(zone), journal)?;
         let (_writer, mut tx) = self.begin().await?;
-        Self::write_zone_row(&mut tx, zone, true).await?;
+        Self::write_zone_row(&mut tx, zone, None).await?;
         let records: Vec<&Record> = journal.added.iter().collect();
         self.insert_records(&mut tx, &records).await?;
         let seq = self.append_journal(&mut tx, journal).await?;
@@ -1312,19 +1319,20 @@ impl Store for Database {
     async fn commit(&self, commit: &Commit) -> Result<i64, StoreError> {
         check_one_zone(commit.zone_id, Some(&commit.zone), &commit.journal)?;
         let (_writer, mut tx) = self.begin().await?;
-        // Take the zone's write lock before reading its serial, so the check
-        // and the writes see the same zone (SQLite: the first write takes the
-        // database lock; PostgreSQL: the row lock).
-        let current: Option<i64> = sqlx::query_scalar(self.zone_lock_sql())
-            .bind(commit.zone_id.to_string())
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(backend_error)?;
-        let current =
-            current.ok_or_else(|| StoreError::NotFound(format!("zone {}", commit.zone_id)))?;
-        let current =
-            u32::try_from(current).map_err(|_| StoreError::Corrupt(format!("serial {current}")))?;
-        if current != commit.expected_serial {
+        // The zone row is written first, and only if its serial is still the
+        // one the change was planned on: that write takes the lock (SQLite:
+        // the database's; PostgreSQL: the row's) and is the serial check in
+        // one statement. Only a refused write asks why.
+        if Self::write_zone_row(&mut tx, &commit.zone, Some(commit.expected_serial)).await? != 1 {
+            let current: Option<i64> = sqlx::query_scalar("SELECT serial FROM zones WHERE id = $1")
+                .bind(commit.zone_id.to_string())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(backend_error)?;
+            let current =
+                current.ok_or_else(|| StoreError::NotFound(format!("zone {}", commit.zone_id)))?;
+            let current = u32::try_from(current)
+                .map_err(|_| StoreError::Corrupt(format!("serial {current}")))?;
             return Err(StoreError::SerialMismatch {
                 expected: commit.expected_serial,
                 current,
@@ -1377,7 +1385,6 @@ impl Store for Database {
             }
         }
         self.insert_records(&mut tx, &inserts).await?;
-        Self::write_zone_row(&mut tx, &commit.zone, false).await?;
         let seq = self.append_journal(&mut tx, &commit.journal).await?;
         tx.commit().await.map_err(backend_error)?;
         Ok(seq)
