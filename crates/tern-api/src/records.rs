@@ -71,29 +71,25 @@ async fn list(
         .as_deref()
         .map(|t| record_type(t, "type"))
         .transpose()?;
-    let search = query.search.map(|s| s.to_ascii_lowercase());
-    let records = match &name {
-        Some(name) => {
-            state
-                .service
-                .store()
-                .records_at(zone.id, std::slice::from_ref(name))
-                .await?
-        }
-        None => state.service.store().records(zone.id).await?,
+    let filter = tern_core::RecordFilter {
+        name,
+        rtype,
+        search: query.search.filter(|s| !s.is_empty()),
     };
-    let records: Vec<Record> = records
-        .into_iter()
-        .filter(|r| rtype.is_none_or(|t| r.rtype == t))
-        .filter(|r| {
-            search.as_deref().is_none_or(|s| {
-                r.name.as_str().contains(s) || r.rdata.to_string().to_ascii_lowercase().contains(s)
-            })
-        })
-        .collect();
-    Ok(Json(Page::of(records, page, page_size, |r| {
-        RecordView::of(&r, &zone)
-    })))
+    let offset = ((page - 1) as u64).saturating_mul(page_size as u64);
+    let (records, total) = state
+        .service
+        .store()
+        .records_page(zone.id, &filter, offset, page_size as u64)
+        .await?;
+    let total = usize::try_from(total).unwrap_or(usize::MAX);
+    Ok(Json(Page {
+        data: records.iter().map(|r| RecordView::of(r, &zone)).collect(),
+        total,
+        page,
+        page_size,
+        total_pages: total.div_ceil(page_size),
+    }))
 }
 
 /// A record as the API takes it. For PATCH every field is optional; `ttl`

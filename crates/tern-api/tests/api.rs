@@ -1279,3 +1279,38 @@ async fn review_findings_stay_fixed() {
     })
     .await;
 }
+
+/// Record listings page in the store: the same order on both engines,
+/// filters applied before paging, `total` over all matches.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn record_listing_pages_in_the_store() {
+    each_engine(|api| async move {
+        let t = &api.acme_token;
+        let zone = api.zone("pages.test", t).await;
+        let changes: Vec<serde_json::Value> = (0..25)
+            .map(|i| json!({"op": "create", "name": format!("h{i:02}"), "type": "A", "content": format!("192.0.2.{i}")}))
+            .chain((0..5).map(|i| json!({"op": "create", "name": format!("Mail{i}"), "type": "TXT", "content": format!("\"v=spf1 ip4:198.51.100.{i} -all\"")})))
+            .collect();
+        let (s, b) = api.post(&format!("/api/v1/domains/{zone}/changes"), t, json!({"changes": changes})).await;
+        assert_eq!(s, 200, "{b}");
+        let records = format!("/api/v1/domains/{zone}/records");
+        let (_, p1) = api.get(&format!("{records}?type=A&page_size=10"), t).await;
+        let (_, p3) = api.get(&format!("{records}?type=A&page_size=10&page=3"), t).await;
+        assert_eq!((p1["total"].as_u64(), p1["total_pages"].as_u64()), (Some(25), Some(3)), "{p1}");
+        assert_eq!(p1["data"][0]["name"], "h00");
+        assert_eq!(p3["data"].as_array().map(Vec::len), Some(5));
+        assert_eq!(p3["data"][4]["name"], "h24");
+        // Search: owner or content, any case; LIKE wildcards are literal.
+        let (_, found) = api.get(&format!("{records}?search=198.51.100.3"), t).await;
+        assert_eq!(found["total"], 1, "{found}");
+        let (_, found) = api.get(&format!("{records}?search=MAIL"), t).await;
+        assert_eq!(found["total"], 5, "{found}");
+        let (_, found) = api.get(&format!("{records}?search=%25"), t).await;
+        assert_eq!(found["total"], 0, "% is not a wildcard: {found}");
+        let (_, found) = api.get(&format!("{records}?name=mail2&type=TXT"), t).await;
+        assert_eq!(found["total"], 1, "{found}");
+        let (_, beyond) = api.get(&format!("{records}?page=99"), t).await;
+        assert_eq!((beyond["total"].as_u64(), beyond["data"].as_array().map(Vec::len)), (Some(31), Some(0)));
+    })
+    .await;
+}

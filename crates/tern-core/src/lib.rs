@@ -28,5 +28,5 @@ pub use service::{
     ImportReport, NewRecord, NewZone, RecordUpdate, ServiceConfig, ZoneChanged, ZoneService,
     ZoneUpdate,
 };
-pub use store::{Commit, IdempotencyClaim, Store, StoreError, ZoneFilter};
+pub use store::{Commit, IdempotencyClaim, RecordFilter, Store, StoreError, ZoneFilter};
 pub use tsig::{TsigAlgorithm, TsigKey, TsigKeyError};

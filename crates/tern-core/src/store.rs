@@ -9,6 +9,7 @@ use crate::auth::{AccessGrant, ApiToken};
 use crate::model::Timestamp;
 use crate::model::{JournalEntry, Organisation, Project, Record, Zone, ZoneKind, ZoneStatus};
 use crate::name::Name;
+use crate::rdata::RecordType;
 use crate::template::Template;
 use crate::tsig::TsigKey;
 
@@ -27,6 +28,15 @@ pub enum StoreError {
     Corrupt(String),
     #[error("database error: {0}")]
     Backend(String),
+}
+
+/// Which of a zone's records a listing wants.
+#[derive(Debug, Clone, Default)]
+pub struct RecordFilter {
+    pub name: Option<Name>,
+    pub rtype: Option<RecordType>,
+    /// Substring of the owner or of the presentation RDATA, any case.
+    pub search: Option<String>,
 }
 
 /// What the store knows of an idempotency key.
@@ -157,6 +167,16 @@ pub trait Store: Send + Sync + 'static {
         Ok(())
     }
     async fn records_at(&self, zone_id: Uuid, names: &[Name]) -> Result<Vec<Record>, StoreError>;
+    /// One page of a zone's records matching `filter`, in name, type, id
+    /// order (byte order on every engine), and how many match in all: a
+    /// listing never reads the whole of a large zone.
+    async fn records_page(
+        &self,
+        zone_id: Uuid,
+        filter: &RecordFilter,
+        offset: u64,
+        limit: u64,
+    ) -> Result<(Vec<Record>, u64), StoreError>;
     /// Records strictly below `name`.
     async fn records_below(&self, zone_id: Uuid, name: &Name) -> Result<Vec<Record>, StoreError>;
     async fn records_by_id(&self, zone_id: Uuid, ids: &[Uuid]) -> Result<Vec<Record>, StoreError>;

@@ -23,7 +23,7 @@ use async_trait::async_trait;
 use futures_util::TryStreamExt;
 use sqlx::any::{AnyArguments, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Executor, Transaction};
-use tern_core::store::{Commit, IdempotencyClaim, Store, StoreError, ZoneFilter};
+use tern_core::store::{Commit, IdempotencyClaim, RecordFilter, Store, StoreError, ZoneFilter};
 use tern_core::template::Template;
 use tern_core::{
     AccessGrant, ApiToken, JournalEntry, Name, Organisation, Project, Record, Timestamp, TsigKey,
@@ -594,6 +594,26 @@ async fn read_zone_chunks(
     }
     tx.commit().await.map_err(backend_error)?;
     Ok(())
+}
+
+/// `records_page`'s query with its values bound in placeholder order.
+fn bind_filter<'q>(
+    sql: &'q str,
+    zone_id: Uuid,
+    filter: &RecordFilter,
+    pattern: &Option<String>,
+) -> sqlx::query::Query<'q, Any, AnyArguments<'q>> {
+    let mut query = sqlx::query(sql).bind(zone_id.to_string());
+    if let Some(name) = &filter.name {
+        query = query.bind(name.to_string());
+    }
+    if let Some(rtype) = filter.rtype {
+        query = query.bind(i64::from(rtype.0));
+    }
+    if let Some(pattern) = pattern {
+        query = query.bind(pattern.clone());
+    }
+    query
 }
 
 /// A change belongs to one zone: its zone row, journal entry and every record.
@@ -1250,6 +1270,68 @@ impl Store for Database {
             sink(chunk);
         }
         Ok(())
+    }
+
+    async fn records_page(
+        &self,
+        zone_id: Uuid,
+        filter: &RecordFilter,
+        offset: u64,
+        limit: u64,
+    ) -> Result<(Vec<Record>, u64), StoreError> {
+        let mut conditions = String::from("zone_id = $1");
+        let mut n = 1;
+        if filter.name.is_some() {
+            n += 1;
+            conditions.push_str(&format!(" AND name = ${n}"));
+        }
+        if filter.rtype.is_some() {
+            n += 1;
+            conditions.push_str(&format!(" AND rtype = ${n}"));
+        }
+        let pattern = filter.search.as_deref().map(|s| {
+            let escaped = s
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            format!("%{escaped}%")
+        });
+        if pattern.is_some() {
+            n += 1;
+            conditions.push_str(&format!(
+                " AND (name LIKE ${n} ESCAPE '\\' OR LOWER(rdata) LIKE ${n} ESCAPE '\\')"
+            ));
+        }
+        let count_sql = format!("SELECT COUNT(*) AS n FROM records WHERE {conditions}");
+        let total: i64 = sqlx::Row::try_get(
+            &bind_filter(&count_sql, zone_id, filter, &pattern)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(backend_error)?,
+            "n",
+        )
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        // Byte order on both engines (PostgreSQL's database collation may
+        // be a language's), so pages are the same everywhere.
+        let order = match self.backend {
+            Backend::Sqlite => "name, rtype, id",
+            Backend::Postgres => "name COLLATE \"C\", rtype, id COLLATE \"C\"",
+        };
+        let page_sql = format!(
+            "SELECT {RECORD_COLUMNS} FROM records WHERE {conditions} ORDER BY {order} LIMIT {} OFFSET {}",
+            limit.min(i64::MAX as u64),
+            offset.min(i64::MAX as u64)
+        );
+        let rows = bind_filter(&page_sql, zone_id, filter, &pattern)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend_error)?;
+        let records = rows
+            .iter()
+            .map(record_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((records, u64::try_from(total).unwrap_or(0)))
     }
 
     async fn records_at(&self, zone_id: Uuid, names: &[Name]) -> Result<Vec<Record>, StoreError> {
