@@ -39,29 +39,9 @@ impl DnsServer {
         let mut udp = Vec::new();
         let mut tcp = Vec::new();
         for &address in addresses {
-            udp.push(
-                UdpSocket::bind(address)
-                    .await
-                    .map_err(|source| ServerError::Bind {
-                        address,
-                        protocol: "udp",
-                        source,
-                    })?,
-            );
-            // Port 0 asks for any port: TCP takes the one UDP got.
-            let tcp_address = udp
-                .last()
-                .and_then(|s| s.local_addr().ok())
-                .unwrap_or(address);
-            tcp.push(
-                TcpListener::bind(tcp_address)
-                    .await
-                    .map_err(|source| ServerError::Bind {
-                        address: tcp_address,
-                        protocol: "tcp",
-                        source,
-                    })?,
-            );
+            let (u, t) = bind_pair(address).await?;
+            udp.push(u);
+            tcp.push(t);
         }
         Ok(DnsServer { udp, tcp })
     }
@@ -113,6 +93,39 @@ impl DnsServer {
         }
         Ok(())
     }
+}
+
+/// UDP and TCP on the same address. Port 0 asks for any port: TCP takes
+/// the one UDP got, and when another socket holds that TCP port, another
+/// pair is tried.
+async fn bind_pair(address: SocketAddr) -> Result<(UdpSocket, TcpListener), ServerError> {
+    let attempts = if address.port() == 0 { 20 } else { 1 };
+    let mut last = None;
+    for _ in 0..attempts {
+        let udp = UdpSocket::bind(address)
+            .await
+            .map_err(|source| ServerError::Bind {
+                address,
+                protocol: "udp",
+                source,
+            })?;
+        let tcp_address = udp.local_addr().unwrap_or(address);
+        match TcpListener::bind(tcp_address).await {
+            Ok(tcp) => return Ok((udp, tcp)),
+            Err(source) => {
+                last = Some(ServerError::Bind {
+                    address: tcp_address,
+                    protocol: "tcp",
+                    source,
+                })
+            }
+        }
+    }
+    Err(last.unwrap_or(ServerError::Bind {
+        address,
+        protocol: "tcp",
+        source: std::io::Error::other("no port pair free"),
+    }))
 }
 
 fn serve_udp(socket: &std::net::UdpSocket, index: &ZoneIndex, config: &AnswerConfig) {
