@@ -11,8 +11,8 @@ use axum::routing::get;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tern_core::{
-    Actor, ChangeSource, GrantRole, ImportMode, ImportOptions, Name, NewZone, Scope, Zone,
-    ZoneFilter, ZoneKind, ZoneStatus, ZoneUpdate,
+    Actor, ChangeSource, GrantRole, ImportMode, ImportOptions, NewZone, Scope, Zone, ZoneFilter,
+    ZoneKind, ZoneStatus, ZoneUpdate,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -260,14 +260,7 @@ async fn create(
     ApiJson(body): ApiJson<CreateZone>,
 ) -> ApiResult<(StatusCode, Json<ZoneDetailView>)> {
     caller.dns(Scope::DnsCreate)?;
-    let name = Name::parse_absolute(body.name.trim())
-        .map_err(|e| ApiError::validation("name", e.to_string()))?;
-    if name.is_root() || name.label_count() < 1 {
-        return Err(ApiError::validation(
-            "name",
-            "the root zone cannot be hosted here",
-        ));
-    }
+    let name = crate::views::hosted_zone_name(&body.name, "name")?;
     let kind = ZoneKind::parse(&body.domain_type).ok_or_else(|| {
         ApiError::validation(
             "domain_type",

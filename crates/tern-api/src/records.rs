@@ -23,6 +23,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::views::{
     Page, RecordView, iso, owner_name, paging, rdata_from_api, record_type, relative_name,
+    required, same_type,
 };
 
 pub fn routes() -> OpenApiRouter<ApiState> {
@@ -108,12 +109,6 @@ struct RecordInput {
     description: Option<Option<String>>,
 }
 
-fn required<'a>(value: &'a Option<String>, field: &str) -> ApiResult<&'a str> {
-    value
-        .as_deref()
-        .ok_or_else(|| ApiError::validation(field, "is required"))
-}
-
 /// A new record from input; `prefix` locates errors inside a batch.
 fn new_record(zone: &Zone, input: &RecordInput, prefix: &str) -> ApiResult<NewRecord> {
     let rtype = record_type(
@@ -141,14 +136,7 @@ fn record_update(
     input: &RecordInput,
     prefix: &str,
 ) -> ApiResult<RecordUpdate> {
-    if let Some(rtype) = &input.rtype
-        && record_type(rtype, &format!("{prefix}type"))? != record.rtype
-    {
-        return Err(ApiError::validation(
-            format!("{prefix}type"),
-            "a record's type cannot change; delete it and create another",
-        ));
-    }
+    same_type(input.rtype.as_deref(), record, &format!("{prefix}type"))?;
     let name = input
         .name
         .as_deref()

@@ -217,6 +217,42 @@ pub fn record_type(text: &str, field: &str) -> Result<RecordType, ApiError> {
         .map_err(|e| ApiError::validation(field, e.to_string()))
 }
 
+/// The name of a zone a tenant creates through any face: a valid name, and
+/// not the root (the root zone is an operator's, loaded with the CLI).
+pub fn hosted_zone_name(text: &str, field: &str) -> Result<Name, ApiError> {
+    let name = Name::parse_absolute(text.trim())
+        .map_err(|e| ApiError::validation(field, format!("invalid zone name: {e}")))?;
+    if name.is_root() {
+        return Err(ApiError::validation(
+            field,
+            "the root zone cannot be hosted here",
+        ));
+    }
+    Ok(name)
+}
+
+/// A field every face requires: given and not blank.
+pub fn required<'a>(value: &'a Option<String>, field: &str) -> Result<&'a str, ApiError> {
+    value
+        .as_deref()
+        .filter(|v| !v.trim().is_empty())
+        .ok_or_else(|| ApiError::validation(field, "is required"))
+}
+
+/// An update naming a type must name the record's own: a record's type is
+/// what it is (another type is another record).
+pub fn same_type(given: Option<&str>, record: &Record, field: &str) -> Result<(), ApiError> {
+    if let Some(text) = given
+        && record_type(text, field)? != record.rtype
+    {
+        return Err(ApiError::validation(
+            field,
+            "a record's type cannot change; delete it and create a new one",
+        ));
+    }
+    Ok(())
+}
+
 /// An owner name from the API: `@`, relative to the zone, or a FQDN inside it.
 pub fn owner_name(text: &str, zone: &Name, field: &str) -> Result<Name, ApiError> {
     Name::parse_owner(text, zone).map_err(|e| ApiError::validation(field, e.to_string()))

@@ -134,6 +134,14 @@ async fn zones_lifecycle() {
             .post("/api/v1/domains", t, json!({"name": "bad..name", "domain_type": "primary"}))
             .await;
         assert_error(s, &b, 400, "validation_error", Some("name"));
+        let (s, b) = api
+            .post("/api/v1/domains", t, json!({"name": "my shop.com", "domain_type": "primary"}))
+            .await;
+        assert_error(s, &b, 400, "validation_error", Some("name"));
+        let (s, b) = api
+            .post("/api/v1/domains", t, json!({"name": ".", "domain_type": "primary"}))
+            .await;
+        assert_error(s, &b, 400, "validation_error", Some("name"));
         let (s, b) = api.post("/api/v1/domains", t, json!({"name": "x.com"})).await;
         assert_error(s, &b, 400, "validation_error", Some("domain_type"));
         let (s, b) = api
@@ -418,9 +426,8 @@ async fn tenants_are_isolated() {
             ),
         ];
         for (method, path, body) in probes {
-            let (s, b) = api.call(method.clone(), &path, Some(b), body).await;
+            let (s, b) = api.call(method, &path, Some(b), body).await;
             assert_error(s, &b, 404, "not_found", None);
-            let _ = (method, path);
         }
         let (_, listed) = api.get("/api/v1/domains", b).await;
         assert_eq!(listed["total"], 0);

@@ -408,6 +408,7 @@ impl ZoneService {
         let default_ttl = new.default_ttl.unwrap_or(self.config.default_ttl);
         check_ttl("default_ttl", default_ttl)?;
         check_settings(&new.settings)?;
+        check_zone_name(&new.name)?;
         let existing = self
             .store
             .list_zones(&ZoneFilter {
@@ -1399,6 +1400,30 @@ fn check_settings(settings: &serde_json::Value) -> Result<(), CoreError> {
     crate::transfer::TransferSettings::from_settings(settings)
         .map(|_| ())
         .map_err(|(field, reason)| CoreError::validation(field, reason))
+}
+
+/// Zone names are host names: letters, digits, `-` and `_` per label (and
+/// `/` for RFC 2317 reverse zones). A label with spaces or other escaped
+/// octets is a valid DNS name but never a zone anyone registered: a typo.
+fn check_zone_name(name: &Name) -> Result<(), CoreError> {
+    match name
+        .as_str()
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/')))
+    {
+        Some(bad) => Err(CoreError::validation(
+            "name",
+            format!(
+                "zone names are letters, digits, '-' and '_' (and '/' in RFC 2317 reverse zones); {:?} is not one of them",
+                if bad == '\\' {
+                    "an escaped octet".to_string()
+                } else {
+                    bad.to_string()
+                }
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 fn check_ttl(field: &str, ttl: u32) -> Result<(), CoreError> {

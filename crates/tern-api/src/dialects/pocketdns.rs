@@ -27,7 +27,7 @@ use crate::auth::Caller;
 use crate::domains::{visible_zone, zone_to_edit};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
-use crate::views::{iso, owner_name, record_type, relative_name};
+use crate::views::{iso, owner_name, record_type, relative_name, required, same_type};
 
 const DIALECT: &str = "pocketdns";
 const DEFAULT_TTL: u32 = 300;
@@ -113,14 +113,8 @@ fn rdata(rtype: RecordType, content: &str, priority: Option<u32>) -> ApiResult<(
 }
 
 fn new_record(zone: &Zone, body: &RecordBody) -> ApiResult<NewRecord> {
-    let required = |value: &Option<String>, field: &str| -> ApiResult<String> {
-        value
-            .clone()
-            .filter(|v| !v.trim().is_empty())
-            .ok_or_else(|| ApiError::validation(field, "is required"))
-    };
-    let rtype = record_type(&required(&body.rtype, "type")?, "type")?;
-    let name = owner_name(&required(&body.name, "name")?, &zone.name, "name")?;
+    let rtype = record_type(required(&body.rtype, "type")?, "type")?;
+    let name = owner_name(required(&body.name, "name")?, &zone.name, "name")?;
     let ttl = body.ttl.unwrap_or(DEFAULT_TTL);
     let content = required(&body.content, "content")?;
     let priority_given = body.priority.is_some()
@@ -135,7 +129,7 @@ fn new_record(zone: &Zone, body: &RecordBody) -> ApiResult<NewRecord> {
             ),
             other => other.into(),
         })?;
-    let (rdata, _) = rdata(rtype, &content, body.priority)?;
+    let (rdata, _) = rdata(rtype, content, body.priority)?;
     policy().check(rtype, Some(ttl), true, Some(&rdata))?;
     Ok(NewRecord {
         name,
@@ -192,14 +186,7 @@ async fn update(
 ) -> ApiResult<Json<Value>> {
     let zone = zone_to_edit(&state, &caller, &id, Scope::DnsUpdate).await?;
     let record = crate::writes::record_of(&state, &zone, &record_id, true).await?;
-    if let Some(t) = &body.rtype
-        && record_type(t, "type")? != record.rtype
-    {
-        return Err(ApiError::validation(
-            "type",
-            "a record's type cannot change; delete it and create a new one",
-        ));
-    }
+    same_type(body.rtype.as_deref(), &record, "type")?;
     policy().check(record.rtype, body.ttl, true, None)?;
     let rdata = match (&body.content, body.priority) {
         (None, None) => None,

@@ -209,8 +209,7 @@ async fn create_zone(
     let cx = context(&state, caller, &headers).await?;
     cx.caller.require(Scope::DnsCreate)?;
     let body: NewZoneBody = parse_json(&body)?;
-    let name = Name::parse_absolute(body.name.trim())
-        .map_err(|e| ApiError::validation("name", e.to_string()))?;
+    let name = crate::views::hosted_zone_name(&body.name, "name")?;
     let mut new = NewZone::new(name, cx.org.id);
     new.project_id = cx.project_id();
     new.default_ttl = body.ttl;

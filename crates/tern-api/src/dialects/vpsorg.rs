@@ -24,7 +24,7 @@ use crate::auth::Caller;
 use crate::domains::{may_edit, must_own, visible_zone, zone_to_edit};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery};
-use crate::views::{iso, owner_name, record_type, relative_name};
+use crate::views::{iso, owner_name, record_type, relative_name, required, same_type};
 
 const DIALECT: &str = "vps.org";
 const DEFAULT_TTL: u32 = 3600;
@@ -172,14 +172,7 @@ async fn create_zone(
     ApiJson(body): ApiJson<NewZoneBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     caller.dns(Scope::DnsCreate)?;
-    let name = Name::parse_absolute(body.domain.trim())
-        .map_err(|e| ApiError::validation("domain", format!("Invalid domain name: {e}")))?;
-    if name.label_count() < 2 {
-        return Err(ApiError::validation(
-            "domain",
-            "Invalid domain name: a registrable domain has at least two labels",
-        ));
-    }
+    let name = crate::views::hosted_zone_name(&body.domain, "domain")?;
     let mut new = NewZone::new(name, caller.org.id);
     new.project_id = caller.token.project_id;
     let zone = state
@@ -187,8 +180,10 @@ async fn create_zone(
         .create_zone(new, &actor(&caller, DIALECT))
         .await
         .map_err(|e| {
+            // The seed answers an existing zone with 400, and calls the
+            // zone's name `domain`.
             let e = ApiError::from(e);
-            if e.status == StatusCode::CONFLICT {
+            if e.status == StatusCode::CONFLICT || e.field.as_deref() == Some("name") {
                 ApiError::validation("domain", e.detail)
             } else {
                 e
@@ -246,13 +241,6 @@ struct RecordBody {
     value: Option<String>,
     ttl: Option<u32>,
     priority: Option<u32>,
-}
-
-fn required<'a>(value: &'a Option<String>, field: &str) -> ApiResult<&'a str> {
-    value
-        .as_deref()
-        .filter(|v| !v.trim().is_empty())
-        .ok_or_else(|| ApiError::validation(field, "This field is required."))
 }
 
 async fn create_record(
@@ -380,14 +368,7 @@ async fn update(
     let (zone, record) = find_record(state, caller, id).await?;
     caller.dns(Scope::DnsUpdate)?;
     may_edit(state, caller, &zone).await?;
-    if let Some(t) = &body.record_type
-        && record_type(t, "record_type")? != record.rtype
-    {
-        return Err(ApiError::validation(
-            "record_type",
-            "a record's type cannot change; delete it and create a new one",
-        ));
-    }
+    same_type(body.record_type.as_deref(), &record, "record_type")?;
     if whole {
         required(&body.name, "name")?;
         required(&body.value, "value")?;
