@@ -28,7 +28,7 @@ pub(crate) fn spawn(pool: AnyPool, backend: Backend, url: String, after: i64) ->
             Backend::Sqlite => None,
         };
         loop {
-            match crate::journal_since(&pool, backend, last, BATCH).await {
+            match crate::journal::journal_since(&pool, backend, last, BATCH).await {
                 Ok(entries) => {
                     let full = entries.len() == BATCH as usize;
                     for entry in entries {
