@@ -5,7 +5,7 @@
 //! same answer on every face that promises the same thing.
 
 use crate::error::CoreError;
-use crate::rdata::{Rdata, RecordType};
+use crate::rdata::{CharStr, Rdata, RecordType};
 
 #[derive(Debug, Clone, Default)]
 pub struct RecordPolicy {
@@ -64,16 +64,32 @@ impl RecordPolicy {
         if let (Some(max), Some(Rdata::Txt(strings))) = (self.txt_string_max, rdata)
             && let Some(long) = strings.iter().find(|s| s.len() > max)
         {
-            return Err(CoreError::validation(
-                "content",
-                format!(
-                    "TXT strings are limited to {max} characters (one is {})",
-                    long.len()
-                ),
-            ));
+            return Err(txt_too_long(max, long.len()));
         }
         Ok(())
     }
+
+    /// Unquoted TXT content as the one string a face with a TXT limit takes:
+    /// refused, not split, when it is longer than the limit.
+    pub fn one_txt_string(&self, content: &str) -> Result<Rdata, CoreError> {
+        let max = self
+            .txt_string_max
+            .unwrap_or(CharStr::MAX)
+            .min(CharStr::MAX);
+        let data = content.as_bytes();
+        if data.len() > max {
+            return Err(txt_too_long(max, data.len()));
+        }
+        let string = CharStr::new(data.to_vec()).map_err(|e| txt_too_long(max, e.len))?;
+        Ok(Rdata::Txt(vec![string]))
+    }
+}
+
+fn txt_too_long(max: usize, len: usize) -> CoreError {
+    CoreError::validation(
+        "content",
+        format!("TXT strings are limited to {max} characters (one is {len})"),
+    )
 }
 
 #[cfg(test)]

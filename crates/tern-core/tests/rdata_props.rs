@@ -4,7 +4,7 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use proptest::prelude::*;
-use tern_core::rdata::SvcParam;
+use tern_core::rdata::{CharStr, SvcParam};
 use tern_core::zonefile::ZoneFileReader;
 use tern_core::{Name, NameContext, Rdata, RecordType};
 
@@ -23,6 +23,11 @@ fn name() -> impl Strategy<Value = Name> {
 
 fn bytes(max: usize) -> impl Strategy<Value = Vec<u8>> {
     proptest::collection::vec(any::<u8>(), 0..max)
+}
+
+/// A character-string of fewer than `max` octets (`max` ≤ 256).
+fn char_str(max: usize) -> impl Strategy<Value = CharStr> {
+    bytes(max).prop_map(|b| CharStr::new(b).expect("at most 255 octets"))
 }
 
 fn nonempty(max: usize) -> impl Strategy<Value = Vec<u8>> {
@@ -67,7 +72,7 @@ fn loc_precision() -> impl Strategy<Value = u8> {
 }
 
 fn rdata() -> impl Strategy<Value = Rdata> {
-    let strings = || proptest::collection::vec(bytes(256), 1..4);
+    let strings = || proptest::collection::vec(char_str(256), 1..4);
     prop_oneof![
         any::<[u8; 4]>().prop_map(|a| Rdata::A(Ipv4Addr::from(a))),
         any::<[u8; 16]>().prop_map(|a| Rdata::Aaaa(Ipv6Addr::from(a))),
@@ -114,9 +119,9 @@ fn rdata() -> impl Strategy<Value = Rdata> {
         (
             any::<u16>(),
             any::<u16>(),
-            bytes(10),
-            bytes(20),
-            bytes(30),
+            char_str(10),
+            char_str(20),
+            char_str(30),
             name()
         )
             .prop_map(
@@ -139,7 +144,7 @@ fn rdata() -> impl Strategy<Value = Rdata> {
                 }
             }
         ),
-        (bytes(40), bytes(40)).prop_map(|(cpu, os)| Rdata::Hinfo { cpu, os }),
+        (char_str(40), char_str(40)).prop_map(|(cpu, os)| Rdata::Hinfo { cpu, os }),
         (
             loc_precision(),
             loc_precision(),

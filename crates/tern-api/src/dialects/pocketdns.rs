@@ -98,7 +98,7 @@ struct RecordBody {
 fn rdata(rtype: RecordType, content: &str, priority: Option<u32>) -> ApiResult<(Rdata, bool)> {
     let content = content.trim();
     if rtype == RecordType::TXT && !content.starts_with('"') {
-        return Ok((Rdata::Txt(vec![content.as_bytes().to_vec()]), false));
+        return Ok((policy().one_txt_string(content)?, false));
     }
     if rtype == RecordType::SRV && content.split_whitespace().count() == 4 {
         if priority.is_some() {
