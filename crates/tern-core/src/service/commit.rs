@@ -1,11 +1,13 @@
-//! Applying a change set: plan it on the zone as read, commit the plan in
-//! one store transaction guarded by the serial it was planned on, retry a
-//! plain write that lost a race, then deliver the journal entry.
+//! Applying a change set: in the zone's turn, plan it on the zone as read,
+//! commit the plan in one store transaction guarded by the serial it was
+//! planned on (re-planning a plain write that lost to another process), then
+//! deliver the journal entry.
 
 use std::collections::HashSet;
 
 use uuid::Uuid;
 
+use super::ordering::Backoff;
 use super::plan::Plan;
 use super::{Actor, ChangeSet, CommitOutcome, ZoneService};
 use crate::error::CoreError;
@@ -13,13 +15,10 @@ use crate::model::{JournalEntry, Zone, now_millis};
 use crate::serial::{next_serial, now_unix};
 use crate::store::{Commit, StoreError};
 
-/// How often a change without an expected serial is retried when a
-/// concurrent writer commits first.
-const COMMIT_ATTEMPTS: usize = 8;
-
 impl ZoneService {
-    /// Applies a change set atomically. Without an expected serial, a commit
-    /// that loses a race with another writer is re-validated and retried.
+    /// Applies a change set atomically. Writers of one zone take turns in
+    /// this process; without an expected serial, a commit that loses to a
+    /// writer in another process is planned again on the zone as it is now.
     pub async fn apply(
         &self,
         zone_id: Uuid,
@@ -30,7 +29,7 @@ impl ZoneService {
     }
 
     /// `apply`, planned first on `zone` as the caller just read it (one read
-    /// less); a zone that changed meanwhile is read again, as in `apply`.
+    /// less) unless this process has committed to the zone since.
     pub async fn apply_on(
         &self,
         zone: Zone,
@@ -47,12 +46,16 @@ impl ZoneService {
         changes: ChangeSet,
         actor: &Actor,
     ) -> Result<CommitOutcome, CoreError> {
-        let mut last_mismatch = None;
-        for _ in 0..COMMIT_ATTEMPTS {
+        let mut turn = self.locks.turn(zone_id).await;
+        let mut backoff = Backoff::new(self.config.conflict_deadline);
+        loop {
             let zone = match seen.take() {
-                Some(zone) => zone,
-                None => self.zone(zone_id).await?,
+                // Read before the turn began: current unless a writer of
+                // this process committed meanwhile.
+                Some(zone) if turn.serial.is_none_or(|s| s == zone.serial) => zone,
+                _ => self.zone(zone_id).await?,
             };
+            turn.serial = Some(zone.serial);
             if let Some(expected) = changes.expected_serial
                 && expected != zone.serial
             {
@@ -63,19 +66,37 @@ impl ZoneService {
             }
             let plan = self.plan(&zone, &changes.changes).await?;
             match self.commit_plan(zone, plan, actor).await {
+                Ok(outcome) => {
+                    turn.serial = Some(outcome.serial_after);
+                    return Ok(outcome);
+                }
                 Err(CoreError::Store(StoreError::SerialMismatch { expected, current })) => {
+                    // Another process committed first.
+                    turn.serial = None;
                     if changes.expected_serial.is_some() {
                         return Err(CoreError::SerialMismatch { expected, current });
                     }
-                    last_mismatch = Some(CoreError::SerialMismatch { expected, current });
+                    if !backoff.wait().await {
+                        return Err(self.kept_changing(zone_id));
+                    }
                 }
-                other => return other,
+                Err(e) => return Err(e),
             }
         }
-        Err(last_mismatch.unwrap_or_else(|| {
-            CoreError::conflict(None, "the zone is changing too fast; try again")
-        }))
     }
+
+    /// A plain write that lost to other processes until its deadline: a
+    /// conflict to retry, never a failed precondition (it had none).
+    pub(super) fn kept_changing(&self, zone_id: Uuid) -> CoreError {
+        CoreError::conflict(
+            None,
+            format!(
+                "zone {zone_id} kept changing for {} s while other servers wrote to it; nothing was changed, try again",
+                self.config.conflict_deadline.as_secs()
+            ),
+        )
+    }
+
     pub(super) async fn commit_plan(
         &self,
         zone: Zone,

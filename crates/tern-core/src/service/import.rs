@@ -7,8 +7,9 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
+use super::ordering::Backoff;
 use super::plan::Plan;
-use super::prepare::prepare_import;
+use super::prepare::{prepare_import, read_import};
 use super::{Actor, NewZone, ZoneService};
 use crate::error::CoreError;
 use crate::model::{JournalEntry, Record, Zone, ZoneStatus};
@@ -84,7 +85,9 @@ impl ImportReport {
 impl ZoneService {
     /// Imports a master file into a zone. Strict by default: any record that
     /// cannot be parsed or breaks a zone rule aborts the import and every such
-    /// record is reported with its line.
+    /// record is reported with its line. The file is read once; the import
+    /// then waits for the zone's turn, and if a writer in another process
+    /// commits first it is worked out again on the zone as it is then.
     pub async fn import<R: BufRead>(
         &self,
         zone_id: Uuid,
@@ -92,45 +95,50 @@ impl ZoneService {
         options: &ImportOptions,
         actor: &Actor,
     ) -> Result<ImportReport, CoreError> {
-        let zone = self.zone(zone_id).await?;
-        if zone.status == ZoneStatus::Deleted {
-            return Err(CoreError::conflict(
-                None,
-                format!("zone {} is deleted; restore it first", zone.name),
-            ));
-        }
-        let existing = self.store.records(zone.id).await?;
-        let mut prepared = prepare_import(&zone, existing, input, options)?;
-        if !prepared.changed || options.dry_run {
-            let entry = prepared.entry(&zone, actor);
-            return Ok(prepared.into_report(entry));
-        }
-        let plan = Plan {
-            zone: prepared.after.clone(),
-            added: std::mem::take(&mut prepared.added),
-            removed: std::mem::take(&mut prepared.removed),
-            warnings: Vec::new(),
-            serial: Some(prepared.serial_after),
-        };
-        let before = zone.clone();
-        match self.commit_plan(zone, plan, actor).await {
-            Ok(outcome) => {
-                prepared.after = outcome.zone;
-                let entry = match outcome.entry {
-                    Some(entry) => entry,
-                    None => prepared.entry(&before, actor),
-                };
-                Ok(prepared.into_report(entry))
-            }
-            Err(CoreError::Store(StoreError::SerialMismatch { expected, current })) => {
-                Err(CoreError::conflict(
+        let file = read_import(&self.zone(zone_id).await?, input, options);
+        let mut turn = self.locks.turn(zone_id).await;
+        let mut backoff = Backoff::new(self.config.conflict_deadline);
+        loop {
+            let zone = self.zone(zone_id).await?;
+            turn.serial = Some(zone.serial);
+            if zone.status == ZoneStatus::Deleted {
+                return Err(CoreError::conflict(
                     None,
-                    format!(
-                        "the zone changed during the import (serial {expected} became {current}); nothing was imported, run it again"
-                    ),
-                ))
+                    format!("zone {} is deleted; restore it first", zone.name),
+                ));
             }
-            Err(e) => Err(e),
+            let existing = self.store.records(zone.id).await?;
+            let mut prepared = prepare_import(&zone, existing, file.clone(), options)?;
+            if !prepared.changed || options.dry_run {
+                let entry = prepared.entry(&zone, actor);
+                return Ok(prepared.into_report(entry));
+            }
+            let plan = Plan {
+                zone: prepared.after.clone(),
+                added: std::mem::take(&mut prepared.added),
+                removed: std::mem::take(&mut prepared.removed),
+                warnings: Vec::new(),
+                serial: Some(prepared.serial_after),
+            };
+            let before = zone.clone();
+            match self.commit_plan(zone, plan, actor).await {
+                Ok(outcome) => {
+                    turn.serial = Some(outcome.serial_after);
+                    prepared.after = outcome.zone;
+                    let entry = match outcome.entry {
+                        Some(entry) => entry,
+                        None => prepared.entry(&before, actor),
+                    };
+                    return Ok(prepared.into_report(entry));
+                }
+                Err(CoreError::Store(StoreError::SerialMismatch { .. })) => {
+                    turn.serial = None;
+                    if !backoff.wait().await {
+                        return Err(self.kept_changing(zone_id));
+                    }
+                }
+                Err(e) => return Err(e),
+            }
         }
     }
 
@@ -146,7 +154,12 @@ impl ZoneService {
         let (mut zone, default_ns) = self.new_zone_row(new).await?;
         // No previous serial: the file's serial stands if it is ahead of today's.
         zone.serial = 0;
-        let mut prepared = prepare_import(&zone, Vec::new(), input, options)?;
+        let mut prepared = prepare_import(
+            &zone,
+            Vec::new(),
+            read_import(&zone, input, options),
+            options,
+        )?;
         if !prepared
             .added
             .iter()

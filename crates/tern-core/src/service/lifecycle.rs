@@ -225,8 +225,10 @@ impl ZoneService {
         hard: bool,
         actor: &Actor,
     ) -> Result<(), CoreError> {
-        let zone = self.zone(zone_id).await?;
         if hard {
+            // Not while a writer of this process is planning on the zone.
+            let _turn = self.locks.turn(zone_id).await;
+            let zone = self.zone(zone_id).await?;
             let now = now_millis();
             let mut gone = zone.clone();
             gone.status = ZoneStatus::Deleted;
@@ -248,6 +250,7 @@ impl ZoneService {
             self.publish(entry);
             return Ok(());
         }
+        let zone = self.zone(zone_id).await?;
         if zone.status == ZoneStatus::Deleted {
             return Ok(());
         }

@@ -11,11 +11,13 @@ mod commit;
 mod events;
 mod import;
 mod lifecycle;
+mod ordering;
 mod plan;
 mod prepare;
 mod working_set;
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use tokio::sync::broadcast;
 use uuid::Uuid;
@@ -32,6 +34,7 @@ pub use import::{ImportMode, ImportOptions, ImportReport};
 pub use lifecycle::NewZone;
 
 use events::Delivered;
+use ordering::ZoneLocks;
 
 /// Server-wide defaults for new zones.
 #[derive(Debug, Clone)]
@@ -47,6 +50,9 @@ pub struct ServiceConfig {
     pub soa_minimum: u32,
     /// Whether two organisations may hold zones of the same name.
     pub allow_shared_zone_names: bool,
+    /// How long a write without an expected serial (and an import) keeps
+    /// re-planning while writers in other processes commit to its zone first.
+    pub conflict_deadline: Duration,
 }
 
 impl Default for ServiceConfig {
@@ -61,6 +67,7 @@ impl Default for ServiceConfig {
             soa_expire: 604_800,
             soa_minimum: 600,
             allow_shared_zone_names: false,
+            conflict_deadline: Duration::from_secs(30),
         }
     }
 }
@@ -89,6 +96,8 @@ pub struct ZoneService {
     /// Highest journal seq already delivered to listeners, so the journal
     /// follower does not replay local commits.
     delivered: Mutex<Delivered>,
+    /// Each zone's writers take turns (`ordering.rs`).
+    locks: ZoneLocks,
 }
 
 impl ZoneService {
@@ -100,6 +109,7 @@ impl ZoneService {
             events,
             listeners: Mutex::new(Vec::new()),
             delivered: Mutex::new(Delivered::default()),
+            locks: ZoneLocks::default(),
         }
     }
 

@@ -17,15 +17,25 @@ use crate::rules;
 use crate::serial::{import_serial, next_serial, now_unix};
 use crate::zonefile::{FileProblem, FileRecord, ZoneFileReader};
 
-/// Reads a zone file against a zone's current records and works out the
-/// result: the records to add and remove, what was skipped and why, the SOA
-/// settings and the serial. Pure: nothing is written.
-pub(super) fn prepare_import<R: BufRead>(
-    zone: &Zone,
-    existing: Vec<Record>,
-    input: R,
-    options: &ImportOptions,
-) -> Result<Prepared, CoreError> {
+/// A zone file as read for a zone, before it meets the zone's records: what
+/// an import that lost a race to another writer works out again (the input
+/// cannot be read twice).
+#[derive(Clone)]
+pub(super) struct ReadFile {
+    /// Without the file's duplicates, each with the TTL of its RRset (`ttls`).
+    records: Vec<FileRecord>,
+    ttls: Vec<u32>,
+    /// A merge's RRset TTLs, for the zone's records the file lacks.
+    file_rrset_ttl: HashMap<(Name, RecordType), u32>,
+    soa: Option<(SoaSettings, u32)>,
+    problems: Vec<FileProblem>,
+    skipped: Vec<FileProblem>,
+    warnings: Vec<String>,
+    records_in_file: usize,
+}
+
+/// Reads a zone file for `zone`: its records, SOA, problems and warnings.
+pub(super) fn read_import<R: BufRead>(zone: &Zone, input: R, options: &ImportOptions) -> ReadFile {
     let mut problems: Vec<FileProblem> = Vec::new();
     let mut skipped: Vec<FileProblem> = Vec::new();
     let mut warnings: Vec<String> = Vec::new();
@@ -143,7 +153,37 @@ pub(super) fn prepare_import<R: BufRead>(
                 .collect();
         }
     }
+    ReadFile {
+        records: unique,
+        ttls,
+        file_rrset_ttl,
+        soa,
+        problems,
+        skipped,
+        warnings,
+        records_in_file,
+    }
+}
 
+/// Works out what a read zone file does to a zone's current records: the
+/// records to add and remove, what was skipped and why, the SOA settings and
+/// the serial. Pure: nothing is written.
+pub(super) fn prepare_import(
+    zone: &Zone,
+    existing: Vec<Record>,
+    file: ReadFile,
+    options: &ImportOptions,
+) -> Result<Prepared, CoreError> {
+    let ReadFile {
+        records: unique,
+        ttls,
+        file_rrset_ttl,
+        soa,
+        mut problems,
+        mut skipped,
+        warnings,
+        records_in_file,
+    } = file;
     // Records the file shares with the zone keep their ids.
     let matches: Vec<Option<usize>> = {
         let index: HashMap<(&Name, &Rdata), usize> = existing
