@@ -335,9 +335,6 @@ async fn create(
         (None, bound) => bound,
     };
     let mut new = NewZone::new(name, caller.org.id);
-    if state.validation.required {
-        new.status = ZoneStatus::PendingValidation;
-    }
     new.kind = kind;
     new.project_id = project_id;
     new.default_ttl = body.default_ttl;

@@ -24,11 +24,11 @@ use crate::auth::Caller;
 use crate::domains::{actor, must_own, visible_zone};
 use crate::error::{ApiError, ApiResult};
 
-/// How new zones become active.
+/// How a pending zone is verified. Whether new zones wait for it is the
+/// service's policy (`ServiceConfig::require_zone_validation`), the same for
+/// every face.
 #[derive(Debug, Clone, Default)]
 pub struct ValidationConfig {
-    /// `false`: new zones are active at once (`--zone-validation none`).
-    pub required: bool,
     /// Where verification asks (`--validation-resolver`).
     pub resolver: Option<SocketAddr>,
     /// The nameservers a delegation must point at to count.

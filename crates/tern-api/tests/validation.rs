@@ -74,10 +74,10 @@ async fn zones_wait_for_validation() {
     let world = Arc::new(world().await);
     let setup = Setup {
         validation: tern_api::validation::ValidationConfig {
-            required: true,
             resolver: Some(world.addr),
             nameservers: vec![Name::parse_absolute("ns1.tern.example").expect("name")],
         },
+        service: validating(),
         ..Default::default()
     };
     each_engine_with(setup, move |api| {
@@ -148,6 +148,172 @@ async fn zones_wait_for_validation() {
             assert_eq!(zone["status"], "active");
             assert!(zone["current_validation"].is_null());
         }
+    })
+    .await;
+}
+
+fn validating() -> tern_core::ServiceConfig {
+    tern_core::ServiceConfig {
+        require_zone_validation: true,
+        ..Default::default()
+    }
+}
+
+/// A nameserver over the API's own service, wired as `tern serve` wires it.
+async fn serve_dns(service: &Arc<ZoneService>) -> std::net::SocketAddr {
+    let index = tern_dns::ZoneIndex::new(service.store().clone());
+    service.add_listener(Arc::new(tern_dns::IndexListener(index.clone())));
+    index.load_all().await.expect("load");
+    let server = tern_dns::DnsServer::bind(&["127.0.0.1:0".parse().expect("addr")])
+        .await
+        .expect("bind");
+    let addr = server.local_addrs()[0];
+    server
+        .spawn(index, tern_dns::AnswerConfig::default())
+        .expect("serve");
+    addr
+}
+
+/// The RCODE of an SOA query for `zone`, sent over UDP.
+async fn soa_rcode(server: std::net::SocketAddr, zone: &str) -> u8 {
+    let mut query = vec![0x7e, 0x57, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0];
+    for label in zone.trim_end_matches('.').split('.') {
+        query.push(u8::try_from(label.len()).expect("label"));
+        query.extend(label.as_bytes());
+    }
+    query.extend([0, 0, 6, 0, 1]);
+    let socket = tokio::net::UdpSocket::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    socket.send_to(&query, server).await.expect("send");
+    let mut reply = [0u8; 4096];
+    let (len, _) = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        socket.recv_from(&mut reply),
+    )
+    .await
+    .expect("an answer")
+    .expect("recv");
+    assert!(len >= 12 && reply[..2] == [0x7e, 0x57], "not our answer");
+    reply[3] & 0x0f
+}
+
+const NOERROR: u8 = 0;
+const REFUSED: u8 = 5;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_face_creates_pending_zones_under_dns_validation() {
+    let setup = Setup {
+        service: validating(),
+        ..Default::default()
+    };
+    each_engine_with(setup, |api| async move {
+        let dns = serve_dns(&api.service).await;
+        let t = &api.acme_token;
+        let creates = [
+            (
+                "native",
+                "/api/v1/domains",
+                json!({"name": "native.test", "domain_type": "primary"}),
+                "native.test.",
+            ),
+            (
+                "designate",
+                "/v1/domains",
+                json!({"name": "designate.test.", "email": "hostmaster@designate.test"}),
+                "designate.test.",
+            ),
+            (
+                "vpsorg",
+                "/api/v1/dns-zones/",
+                json!({"domain": "vpsorg.test"}),
+                "vpsorg.test.",
+            ),
+            (
+                "reverse",
+                "/api/v1/reverse-zones",
+                json!({"cidr": "192.0.2.0/24"}),
+                "2.0.192.in-addr.arpa.",
+            ),
+        ];
+        let mut created = Vec::new();
+        for (face, path, body, zone) in creates {
+            let (s, b) = api.post(path, t, body).await;
+            assert!(s.is_success(), "{}: {face}: {s} {b}", api.label);
+            created.push((face, zone));
+        }
+        let response = api
+            .client
+            .post(format!("{}/v1/dns/zones", api.base))
+            .bearer_auth(t)
+            .header("X-Organisation-Identity", "acme")
+            .json(&json!({"name": "thalassa.test."}))
+            .send()
+            .await
+            .expect("request");
+        assert!(
+            response.status().is_success(),
+            "thalassa: {}",
+            response.status()
+        );
+        created.push(("thalassa", "thalassa.test."));
+        // A zone file given to the service (the CLI's path) without the
+        // operator's flag is held to the policy too.
+        let actor = Actor::new("test", ChangeSource::Cli);
+        let file = "$ORIGIN file.test.\n@ 3600 IN NS ns1.file.test.\n";
+        api.service
+            .create_zone_from_file(
+                NewZone::new(
+                    Name::parse_absolute("file.test").expect("name"),
+                    api.acme.id,
+                ),
+                file.as_bytes(),
+                &tern_core::ImportOptions::default(),
+                &actor,
+            )
+            .await
+            .expect("create from file");
+        created.push(("zone file", "file.test."));
+
+        for (face, zone) in created {
+            let stored = api
+                .service
+                .zone_by_name(
+                    Some(api.acme.id),
+                    &Name::parse_absolute(zone).expect("name"),
+                )
+                .await
+                .expect("zone");
+            assert_eq!(
+                stored.status,
+                tern_core::ZoneStatus::PendingValidation,
+                "{}: a zone created through {face} must wait for validation",
+                api.label
+            );
+            assert_eq!(
+                soa_rcode(dns, zone).await,
+                REFUSED,
+                "{}: {zone} ({face}) is answered before validation",
+                api.label
+            );
+        }
+
+        // The operator's explicit skip: active and answered at once.
+        let operator = api
+            .service
+            .create_zone_from_file(
+                NewZone::operator(
+                    Name::parse_absolute("operator.test").expect("name"),
+                    api.acme.id,
+                ),
+                "$ORIGIN operator.test.\n@ 3600 IN NS ns1.operator.test.\n".as_bytes(),
+                &tern_core::ImportOptions::default(),
+                &actor,
+            )
+            .await
+            .expect("operator import");
+        assert_eq!(operator.zone.status, tern_core::ZoneStatus::Active);
+        assert_eq!(soa_rcode(dns, "operator.test.").await, NOERROR);
     })
     .await;
 }

@@ -230,6 +230,8 @@ pub struct Settings {
     pub validation: tern_api::validation::ValidationConfig,
     pub import_limit: usize,
     pub allow_shared_zone_names: bool,
+    /// `--zone-validation dns`: new zones wait for their owner's proof.
+    pub zone_validation_required: bool,
 }
 
 impl Settings {
@@ -359,7 +361,6 @@ impl Settings {
             })
             .transpose()?;
         let validation = tern_api::validation::ValidationConfig {
-            required: validation_required,
             resolver,
             nameservers: nameservers.clone(),
         };
@@ -371,6 +372,7 @@ impl Settings {
             import_limit: import_limit_mb.saturating_mul(1024 * 1024),
             allow_shared_zone_names: serve.allow_shared_zone_names
                 || file.allow_shared_zone_names.unwrap_or(false),
+            zone_validation_required: validation_required,
             validation,
             rate_limits,
             data_dir,

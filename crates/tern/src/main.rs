@@ -81,6 +81,7 @@ pub async fn open(settings: &Settings) -> Result<(Arc<Database>, Arc<ZoneService
         nameservers: settings.nameservers.clone(),
         hostmaster: settings.hostmaster.clone(),
         allow_shared_zone_names: settings.allow_shared_zone_names,
+        require_zone_validation: settings.zone_validation_required,
         ..ServiceConfig::default()
     };
     let store: Arc<dyn Store> = database.clone();

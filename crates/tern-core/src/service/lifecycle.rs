@@ -6,7 +6,7 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use super::checks::{check_settings, check_ttl, check_zone_name};
-use super::{Actor, Change, ChangeSet, CommitOutcome, ZoneService, ZoneUpdate};
+use super::{Actor, Change, ChangeSet, CommitOutcome, ServiceConfig, ZoneService, ZoneUpdate};
 use crate::error::CoreError;
 use crate::model::{
     JournalEntry, Record, SoaSettings, Zone, ZoneKind, ZoneStatus, new_id, now_millis,
@@ -27,12 +27,16 @@ pub struct NewZone {
     pub default_ttl: Option<u32>,
     pub description: Option<String>,
     pub settings: serde_json::Value,
-    pub status: ZoneStatus,
     pub dnssec_enabled: bool,
+    /// Not a status the caller picks: the service decides it from its
+    /// policy (`ServiceConfig::require_zone_validation`); only an operator's
+    /// call (`NewZone::operator`) may skip validation.
+    skip_validation: bool,
 }
 
 impl NewZone {
-    /// An active zone of the kind its name implies, with server defaults.
+    /// A zone of the kind its name implies, with server defaults: active,
+    /// or pending validation when the server requires it.
     pub fn new(name: Name, org_id: Uuid) -> NewZone {
         NewZone {
             kind: ZoneKind::for_name(&name),
@@ -42,8 +46,27 @@ impl NewZone {
             default_ttl: None,
             description: None,
             settings: serde_json::json!({}),
-            status: ZoneStatus::Active,
             dnssec_enabled: false,
+            skip_validation: false,
+        }
+    }
+
+    /// A zone an operator creates from the command line (`tern zone
+    /// import`): active at once, whatever the server's validation policy,
+    /// since whoever runs the CLI already controls the server.
+    pub fn operator(name: Name, org_id: Uuid) -> NewZone {
+        NewZone {
+            skip_validation: true,
+            ..NewZone::new(name, org_id)
+        }
+    }
+
+    /// The status the zone starts with under `config`.
+    fn initial_status(&self, config: &ServiceConfig) -> ZoneStatus {
+        if config.require_zone_validation && !self.skip_validation {
+            ZoneStatus::PendingValidation
+        } else {
+            ZoneStatus::Active
         }
     }
 }
@@ -103,7 +126,7 @@ impl ZoneService {
             id: new_id(),
             name: new.name.clone(),
             kind: new.kind,
-            status: new.status,
+            status: new.initial_status(&self.config),
             prior_status: None,
             default_ttl,
             description: new.description,

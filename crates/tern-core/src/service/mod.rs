@@ -50,6 +50,10 @@ pub struct ServiceConfig {
     pub soa_minimum: u32,
     /// Whether two organisations may hold zones of the same name.
     pub allow_shared_zone_names: bool,
+    /// `--zone-validation dns`: every new zone, whichever face creates it,
+    /// starts `pending_validation` (stored, not served) until its owner
+    /// proves control; only `NewZone::operator` skips it.
+    pub require_zone_validation: bool,
     /// How long a write without an expected serial (and an import) keeps
     /// re-planning while writers in other processes commit to its zone first.
     pub conflict_deadline: Duration,
@@ -67,6 +71,7 @@ impl Default for ServiceConfig {
             soa_expire: 604_800,
             soa_minimum: 600,
             allow_shared_zone_names: false,
+            require_zone_validation: false,
             conflict_deadline: Duration::from_secs(30),
         }
     }
