@@ -255,3 +255,91 @@ async fn purging_a_deleted_copy_leaves_the_new_owner_alone() {
     })
     .await;
 }
+
+/// A database from before claims existed, holding two live zones of one name
+/// (made in shared mode, or by the old race) and an older deleted one: the
+/// migration gives the claim to the oldest live zone, both live copies keep
+/// working, and the claim passes to the other copy when the holder goes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn existing_duplicate_names_migrate_and_keep_working() {
+    each_engine(|env| async move {
+        let a = org_with_quota(&env.db, "legacy-a", None).await;
+        let b = org_with_quota(&env.db, "legacy-b", None).await;
+        let c = org_with_quota(&env.db, "legacy-c", None).await;
+        let d = org_with_quota(&env.db, "legacy-d", None).await;
+        let at = |org: Uuid, created_at: i64, status: ZoneStatus| {
+            let mut z = zone(org, "legacy.test");
+            z.created_at = created_at;
+            z.status = status;
+            z
+        };
+        let c_zone = at(c.id, 1_000, ZoneStatus::Deleted);
+        let a_zone = at(a.id, 2_000, ZoneStatus::Active);
+        let b_zone = at(b.id, 3_000, ZoneStatus::Active);
+        for z in [&c_zone, &b_zone, &a_zone] {
+            env.db
+                .create_zone(z, &entry(z, 0, vec![], vec![]), true)
+                .await
+                .unwrap();
+        }
+        // Back to the schema before migration 0009, with the data as it was.
+        {
+            let pool = sqlx::AnyPool::connect(&env.url).await.unwrap();
+            sqlx::query("DROP TABLE zone_name_claims")
+                .execute(&pool)
+                .await
+                .unwrap();
+            sqlx::query("DELETE FROM _sqlx_migrations WHERE version = 9")
+                .execute(&pool)
+                .await
+                .unwrap();
+            pool.close().await;
+        }
+        let [service, _] = two_services(&env, false).await;
+        let refused = |e: Result<tern_core::Zone, CoreError>, what: &str| match e {
+            Err(e) => assert!(is_name_conflict(&e), "{what}: {e:?}"),
+            Ok(z) => panic!("{}: {what}: {z:?}", env.label),
+        };
+        refused(
+            service
+                .create_zone(NewZone::new(name("legacy.test"), d.id), &actor())
+                .await,
+            "the name is claimed after the migration",
+        );
+        // The unclaimed copy still takes changes.
+        let add = Change::Add(NewRecord {
+            name: name("www.legacy.test"),
+            ttl: None,
+            rdata: Rdata::parse_text(RecordType::A, "192.0.2.8").unwrap(),
+            description: None,
+        });
+        service
+            .apply(b_zone.id, ChangeSet::new(vec![add]), &actor())
+            .await
+            .unwrap();
+        // The holder leaves: the other live copy holds the name now.
+        service
+            .delete_zone(a_zone.id, false, &actor())
+            .await
+            .unwrap();
+        refused(
+            service
+                .create_zone(NewZone::new(name("legacy.test"), d.id), &actor())
+                .await,
+            "the claim passed to B",
+        );
+        refused(
+            service.restore_zone(c_zone.id, &actor()).await,
+            "C restoring over B",
+        );
+        service
+            .delete_zone(b_zone.id, true, &actor())
+            .await
+            .unwrap();
+        service
+            .create_zone(NewZone::new(name("legacy.test"), d.id), &actor())
+            .await
+            .expect("the name is free once no live zone has it");
+    })
+    .await;
+}

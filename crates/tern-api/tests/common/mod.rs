@@ -156,6 +156,8 @@ async fn org(store: &dyn Store, slug: &str, features: &[&str]) -> Organisation {
 pub struct Setup {
     pub limits: RateLimits,
     pub validation: tern_api::validation::ValidationConfig,
+    /// `--allow-shared-zone-names`.
+    pub shared_zone_names: bool,
 }
 
 async fn start(label: &'static str, url: &str, setup: Setup) -> (Api, Arc<Database>) {
@@ -163,7 +165,10 @@ async fn start(label: &'static str, url: &str, setup: Setup) -> (Api, Arc<Databa
     let store: Arc<dyn Store> = database.clone();
     let service = Arc::new(ZoneService::new(
         store.clone(),
-        tern_core::ServiceConfig::default(),
+        tern_core::ServiceConfig {
+            allow_shared_zone_names: setup.shared_zone_names,
+            ..tern_core::ServiceConfig::default()
+        },
     ));
     let acme = org(store.as_ref(), "acme", &["dns", "kms"]).await;
     let beta = org(store.as_ref(), "beta", &["dns"]).await;
