@@ -204,7 +204,14 @@ async fn list(
                 .is_none_or(|s| z.name.as_str().contains(s))
         })
         .collect();
-    Ok(Json(Page::of(zones, page, page_size, |z| ZoneView::of(&z))))
+    let served = crate::views::served(
+        state.service.store().as_ref(),
+        crate::views::page_items(&zones, page, page_size),
+    )
+    .await?;
+    Ok(Json(Page::of(zones, page, page_size, |z| {
+        ZoneView::of(&z, served.contains(&z.id))
+    })))
 }
 
 /// The fields a PATCH may carry (any other field is refused).
@@ -219,12 +226,15 @@ struct ZonePatch {
 
 async fn detail_view(state: &ApiState, zone: Zone) -> ApiResult<ZoneDetailView> {
     let record_count = state.service.store().record_count(zone.id).await?;
+    let served = crate::views::served(state.service.store().as_ref(), std::slice::from_ref(&zone))
+        .await?
+        .contains(&zone.id);
     Ok(ZoneDetailView {
         pdns_zone_id: zone.name.to_string(),
         settings: zone.settings.clone(),
         record_count,
         current_validation: crate::validation::validation_view(&zone, &state.validation),
-        zone: ZoneView::of(&zone),
+        zone: ZoneView::of(&zone, served),
     })
 }
 

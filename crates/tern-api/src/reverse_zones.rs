@@ -152,10 +152,13 @@ async fn create(
             parent_updated = Some(parent.id);
         }
     }
+    let served = crate::views::served(state.service.store().as_ref(), std::slice::from_ref(&zone))
+        .await?
+        .contains(&zone.id);
     Ok((
         StatusCode::CREATED,
         Json(json!({
-            "zone": ZoneView::of(&zone),
+            "zone": ZoneView::of(&zone, served),
             "cidr": body.cidr,
             "classless": reverse.classless.is_some(),
             "parent_zone": reverse.classless.as_ref().map(|c| c.parent.to_string()),

@@ -2,9 +2,11 @@
 //! derive presentation forms from canonical data: ISO 8601 times, names
 //! relative to their zone (`@` for the apex), content without the priority.
 
+use std::collections::HashSet;
+
 use serde::Serialize;
 use serde_json::Value;
-use tern_core::{Name, Rdata, Record, RecordType, Timestamp, Zone};
+use tern_core::{Name, Rdata, Record, RecordType, Store, Timestamp, Zone};
 use uuid::Uuid;
 
 use crate::error::ApiError;
@@ -33,13 +35,24 @@ pub struct ZoneView {
     pub tenant_id: Uuid,
     pub project_id: Option<Uuid>,
     pub serial: u32,
+    /// Whether the nameserver answers for this zone: it is active and, where
+    /// organisations share zone names, no older active zone of its name
+    /// exists (the oldest active zone of a name is served; the others wait).
+    pub served: bool,
     pub created_at: String,
     pub updated_at: String,
     pub deleted_at: Option<String>,
 }
 
+/// The ids of `zones` that are served (`tern_core::serving`), judged against
+/// every organisation's zones of those names.
+pub async fn served(store: &dyn Store, zones: &[Zone]) -> Result<HashSet<Uuid>, ApiError> {
+    Ok(tern_core::serving::served_zones(store, zones).await?)
+}
+
 impl ZoneView {
-    pub fn of(zone: &Zone) -> ZoneView {
+    /// `served`: see `served` above.
+    pub fn of(zone: &Zone, served: bool) -> ZoneView {
         ZoneView {
             id: zone.id,
             name: zone_name(&zone.name),
@@ -51,6 +64,7 @@ impl ZoneView {
             tenant_id: zone.org_id,
             project_id: zone.project_id,
             serial: zone.serial,
+            served,
             created_at: iso(zone.created_at),
             updated_at: iso(zone.updated_at),
             deleted_at: zone.deleted_at.map(iso),
@@ -266,6 +280,12 @@ pub struct Page<T> {
     pub page: usize,
     pub page_size: usize,
     pub total_pages: usize,
+}
+
+/// The items of page `page` (1-based) of `page_size`.
+pub fn page_items<S>(items: &[S], page: usize, page_size: usize) -> &[S] {
+    let start = (page - 1).saturating_mul(page_size).min(items.len());
+    &items[start..(start.saturating_add(page_size)).min(items.len())]
 }
 
 impl<T> Page<T> {

@@ -11,6 +11,7 @@ pub mod reverse;
 pub mod rules;
 pub mod serial;
 pub mod service;
+pub mod serving;
 pub mod store;
 pub mod template;
 pub mod text;
@@ -28,5 +29,5 @@ pub use service::{
     ImportReport, NewRecord, NewZone, RecordUpdate, ServiceConfig, ZoneChanged, ZoneService,
     ZoneUpdate,
 };
-pub use store::{Commit, IdempotencyClaim, RecordFilter, Store, StoreError, ZoneFilter};
+pub use store::{Commit, IdempotencyClaim, NameClaim, RecordFilter, Store, StoreError, ZoneFilter};
 pub use tsig::{TsigAlgorithm, TsigKey, TsigKeyError};

@@ -24,6 +24,15 @@ pub enum StoreError {
     NotFound(String),
     #[error("{0} already exists")]
     Duplicate(String),
+    /// The name is held by another organisation's zone and names are not
+    /// shared (see `NameClaim`).
+    #[error("zone {0} is already served for another organisation")]
+    NameTaken(String),
+    /// The organisation has its `max` live zones already; counted inside the
+    /// transaction that creates or restores the zone, under the lock that
+    /// serialises the organisation's zone creation.
+    #[error("organisation '{org}' may have at most {max} zones (it has {count})")]
+    ZoneQuota { org: String, max: u32, count: u64 },
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("database error: {0}")]
@@ -65,6 +74,37 @@ pub struct ZoneFilter {
     pub include_deleted: bool,
 }
 
+/// What a commit does to its zone's claim on its name. Each name has at most
+/// one claim, held by a live (not deleted) zone: the first zone of the name
+/// takes it, and a zone that cannot is refused unless names are shared, in
+/// which case it exists unclaimed beside the holder. The claim is a database
+/// constraint, so two organisations racing on one name cannot both win.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NameClaim {
+    /// The zone stays live or stays deleted: claims are not touched (every
+    /// ordinary change).
+    #[default]
+    Keep,
+    /// The zone comes back from deletion: it counts against the
+    /// organisation's zone quota again and takes the claim, or, with
+    /// `shared`, stays unclaimed when another zone holds it.
+    Take { shared: bool },
+    /// The zone is being deleted: its claim, if it holds it, passes to the
+    /// oldest other live zone of its name (never to nobody while one lives).
+    Release,
+}
+
+impl NameClaim {
+    /// The claim change of a status change from `before` to `after`.
+    pub fn between(before: ZoneStatus, after: ZoneStatus, shared: bool) -> NameClaim {
+        match (before == ZoneStatus::Deleted, after == ZoneStatus::Deleted) {
+            (true, false) => NameClaim::Take { shared },
+            (false, true) => NameClaim::Release,
+            _ => NameClaim::Keep,
+        }
+    }
+}
+
 /// Everything one committed change writes, applied in one transaction: the
 /// records, the zone row (serial, metadata) and the journal entry. The
 /// journal entry is the change itself: a record in `added` whose id is also
@@ -80,6 +120,8 @@ pub struct Commit {
     pub zone: Zone,
     /// The journal entry to append; `seq` is assigned by the store.
     pub journal: JournalEntry,
+    /// Whether the change deletes or restores the zone (its name's claim).
+    pub claim: NameClaim,
 }
 
 #[async_trait]
@@ -151,6 +193,9 @@ pub trait Store: Send + Sync + 'static {
     async fn zone(&self, id: Uuid) -> Result<Option<Zone>, StoreError>;
     /// Zones ordered by name, then id.
     async fn list_zones(&self, filter: &ZoneFilter) -> Result<Vec<Zone>, StoreError>;
+    /// The active zones of any of `names`, of every organisation (for
+    /// `serving::served_zones`), ordered by name, then id.
+    async fn active_zones_named(&self, names: &[Name]) -> Result<Vec<Zone>, StoreError>;
 
     // ---- records (reads) ----
     /// All records of a zone, ordered by name, type, then id.
@@ -187,11 +232,22 @@ pub trait Store: Send + Sync + 'static {
     // ---- writes ----
     /// Inserts a new zone with its initial records (`journal.added`) and the
     /// journal entry in one transaction; returns the journal sequence number.
-    async fn create_zone(&self, zone: &Zone, journal: &JournalEntry) -> Result<i64, StoreError>;
+    /// In the same transaction the organisation's zone quota is counted
+    /// (`ZoneQuota`) and the zone takes its name's claim: a name held by
+    /// another zone is `NameTaken` unless `shared_names`, and the same
+    /// organisation's live zone of that name is `Duplicate`.
+    async fn create_zone(
+        &self,
+        zone: &Zone,
+        journal: &JournalEntry,
+        shared_names: bool,
+    ) -> Result<i64, StoreError>;
     /// Applies one change atomically; returns the journal sequence number.
     async fn commit(&self, commit: &Commit) -> Result<i64, StoreError>;
     /// Removes a zone, its records and its journal for good, appending a final
     /// journal entry (with `zone_after` in status `deleted`) so followers drop it.
+    /// Touches no other zone's rows; a claim it held passes on as in
+    /// `NameClaim::Release`.
     async fn purge_zone(&self, zone_id: Uuid, journal: &JournalEntry) -> Result<i64, StoreError>;
 
     // ---- journal ----

@@ -15,6 +15,7 @@
 //! idempotency, TSIG keys) has its module, and `store_impl.rs` hands the
 //! `Store` trait's methods to them.
 
+mod claims;
 mod engine;
 mod follow;
 mod idempotency;

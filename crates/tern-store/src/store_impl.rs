@@ -143,6 +143,10 @@ impl Store for Database {
         Database::list_zones(self, filter).await
     }
 
+    async fn active_zones_named(&self, names: &[Name]) -> Result<Vec<Zone>, StoreError> {
+        Database::active_zones_named(self, names).await
+    }
+
     async fn records(&self, zone_id: Uuid) -> Result<Vec<Record>, StoreError> {
         Database::records(self, zone_id).await
     }
@@ -185,8 +189,13 @@ impl Store for Database {
         Database::record_count(self, zone_id).await
     }
 
-    async fn create_zone(&self, zone: &Zone, journal: &JournalEntry) -> Result<i64, StoreError> {
-        Database::create_zone(self, zone, journal).await
+    async fn create_zone(
+        &self,
+        zone: &Zone,
+        journal: &JournalEntry,
+        shared_names: bool,
+    ) -> Result<i64, StoreError> {
+        Database::create_zone(self, zone, journal, shared_names).await
     }
 
     async fn commit(&self, commit: &Commit) -> Result<i64, StoreError> {

@@ -4,8 +4,8 @@
 use std::collections::HashSet;
 
 use sqlx::{Any, Transaction};
-use tern_core::store::{Commit, StoreError, ZoneFilter};
-use tern_core::{JournalEntry, Record, Zone};
+use tern_core::store::{Commit, NameClaim, StoreError, ZoneFilter};
+use tern_core::{JournalEntry, Name, Record, Zone, ZoneStatus};
 use uuid::Uuid;
 
 use crate::rows::zone_from_row;
@@ -16,14 +16,16 @@ const ZONE_COLUMNS: &str = "id, org_id, project_id, name, kind, status, prior_st
 
 impl Database {
     /// Locks a zone for the rest of the transaction and returns its serial
-    /// (no row: no such zone). SQLite: a write as the first statement takes
+    /// and name (no row: no such zone). SQLite: a write as the first statement takes
     /// the database's write lock before anything is read, so the transaction
     /// never has to upgrade a read lock (which fails with SQLITE_BUSY instead
     /// of waiting); PostgreSQL: the row lock.
     fn zone_lock_sql(&self) -> &'static str {
         match self.backend {
-            Backend::Sqlite => "UPDATE zones SET serial = serial WHERE id = $1 RETURNING serial",
-            Backend::Postgres => "SELECT serial FROM zones WHERE id = $1 FOR UPDATE",
+            Backend::Sqlite => {
+                "UPDATE zones SET serial = serial WHERE id = $1 RETURNING serial, name"
+            }
+            Backend::Postgres => "SELECT serial, name FROM zones WHERE id = $1 FOR UPDATE",
         }
     }
 
@@ -130,14 +132,42 @@ impl Database {
         Ok(zones)
     }
 
+    pub(crate) async fn active_zones_named(&self, names: &[Name]) -> Result<Vec<Zone>, StoreError> {
+        let mut zones = Vec::new();
+        for chunk in names.chunks(ID_CHUNK) {
+            let sql = format!(
+                "SELECT {ZONE_COLUMNS} FROM zones WHERE status = 'active' AND name IN ({})",
+                placeholders(self.backend, 0, chunk.len())
+            );
+            let mut query = sqlx::query(&sql);
+            for name in chunk {
+                query = query.bind(name.to_string());
+            }
+            let rows = query.fetch_all(&self.pool).await.map_err(backend_error)?;
+            for row in &rows {
+                zones.push(zone_from_row(row)?);
+            }
+        }
+        zones.sort_by(|a, b| (a.name.as_str(), a.id).cmp(&(b.name.as_str(), b.id)));
+        Ok(zones)
+    }
+
     pub(crate) async fn create_zone(
         &self,
         zone: &Zone,
         journal: &JournalEntry,
+        shared_names: bool,
     ) -> Result<i64, StoreError> {
         check_one_zone(zone.id, Some(zone), journal)?;
         let (_writer, mut tx) = self.begin().await?;
+        // The organisation's lock comes first: it serialises the
+        // organisation's zone creations (the quota count) and, on SQLite,
+        // takes the write lock before anything is read.
+        self.lock_zone_quota(&mut tx, zone.org_id, None).await?;
         Self::write_zone_row(&mut tx, zone, None).await?;
+        if zone.status != ZoneStatus::Deleted {
+            Self::take_name_claim(&mut tx, zone, shared_names).await?;
+        }
         let records: Vec<&Record> = journal.added.iter().collect();
         self.insert_records(&mut tx, &records).await?;
         let seq = self.append_journal(&mut tx, journal).await?;
@@ -166,6 +196,17 @@ impl Database {
                 expected: commit.expected_serial,
                 current,
             });
+        }
+        match commit.claim {
+            NameClaim::Keep => {}
+            NameClaim::Take { shared } => {
+                self.lock_zone_quota(&mut tx, commit.zone.org_id, Some(commit.zone_id))
+                    .await?;
+                Self::take_name_claim(&mut tx, &commit.zone, shared).await?;
+            }
+            NameClaim::Release => {
+                Self::release_name_claim(&mut tx, commit.zone_id, &commit.zone.name).await?;
+            }
         }
         let journal = &commit.journal;
         let added_ids: HashSet<Uuid> = journal.added.iter().map(|r| r.id).collect();
@@ -227,14 +268,16 @@ impl Database {
         check_one_zone(zone_id, None, journal)?;
         let (_writer, mut tx) = self.begin().await?;
         let id = zone_id.to_string();
-        let found: Option<i64> = sqlx::query_scalar(self.zone_lock_sql())
+        let found: Option<(i64, String)> = sqlx::query_as(self.zone_lock_sql())
             .bind(id.clone())
             .fetch_optional(&mut *tx)
             .await
             .map_err(backend_error)?;
-        if found.is_none() {
+        let Some((_, name)) = found else {
             return Err(StoreError::NotFound(format!("zone {zone_id}")));
-        }
+        };
+        let name = Name::parse_absolute(&name).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        Self::release_name_claim(&mut tx, zone_id, &name).await?;
         // The final entry is appended before the zone's history goes: the
         // zone may hold the newest entry, and `MAX(seq) + 1` computed after
         // deleting it would hand out a seq that followers have already

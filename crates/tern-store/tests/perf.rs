@@ -45,6 +45,7 @@ fn commit_of(zone: &tern_core::Zone, inserts: Vec<Record>) -> Commit {
         expected_serial: zone.serial,
         zone: after.clone(),
         journal: entry(&after, zone.serial, vec![], inserts),
+        claim: tern_core::NameClaim::Keep,
     }
 }
 
@@ -59,7 +60,7 @@ async fn million_record_commit() {
         let acme = org(&env.db, "acme").await;
         let zone = zone(acme.id, "big.test");
         env.db
-            .create_zone(&zone, &entry(&zone, 0, vec![], vec![]))
+            .create_zone(&zone, &entry(&zone, 0, vec![], vec![]), false)
             .await
             .expect("zone");
         let commit = commit_of(&zone, bulk(&zone, count));
@@ -99,7 +100,7 @@ async fn single_record_commit_latency() {
         let mut zone = zone(acme.id, "small.test");
         let seed = bulk(&zone, 10_000);
         env.db
-            .create_zone(&zone, &entry(&zone, 0, vec![], seed))
+            .create_zone(&zone, &entry(&zone, 0, vec![], seed), false)
             .await
             .expect("zone");
         let mut latencies = Vec::new();
@@ -141,7 +142,7 @@ async fn concurrent_single_record_commits() {
         let started = Instant::now();
         for t in 0..4 {
             let zone = zone(acme.id, &format!("z{t}.test"));
-            db.create_zone(&zone, &entry(&zone, 0, vec![], vec![]))
+            db.create_zone(&zone, &entry(&zone, 0, vec![], vec![]), false)
                 .await
                 .expect("zone");
             let db = db.clone();

@@ -37,6 +37,7 @@ fn change(
         expected_serial: zone.serial,
         zone: after.clone(),
         journal: entry(&after, zone.serial, removed, added),
+        claim: tern_core::NameClaim::Keep,
     }
 }
 
@@ -44,7 +45,7 @@ async fn new_zone(db: &Database, org_id: uuid::Uuid, zone_name: &str) -> (tern_c
     let zone = zone(org_id, zone_name);
     let records = vec![record(&zone, zone_name, RecordType::NS, "ns1.tern.test.")];
     let seq = db
-        .create_zone(&zone, &entry(&zone, 0, vec![], records))
+        .create_zone(&zone, &entry(&zone, 0, vec![], records), true)
         .await
         .expect("create zone");
     (zone, seq)
@@ -214,7 +215,7 @@ async fn create_zone_and_read_it_back() {
         zone.project_id = Some(project.id);
         let records = every_variant(&zone);
         let journal = entry(&zone, 0, vec![], records.clone());
-        let seq = db.create_zone(&zone, &journal).await.unwrap();
+        let seq = db.create_zone(&zone, &journal, true).await.unwrap();
         assert_eq!(seq, 1);
         assert_eq!(db.journal_head().await.unwrap(), 1);
 
@@ -289,7 +290,7 @@ async fn create_zone_and_read_it_back() {
         let mut clash = common::zone(acme.id, "example.com");
         clash.id = new_id();
         match db
-            .create_zone(&clash, &entry(&clash, 0, vec![], vec![]))
+            .create_zone(&clash, &entry(&clash, 0, vec![], vec![]), true)
             .await
         {
             Err(StoreError::Duplicate(m)) => assert!(m.contains("example.com"), "{m}"),
@@ -348,7 +349,7 @@ async fn list_zones_filters_and_orders() {
         let mut rev = zone(beta.id, "2.0.192.in-addr.arpa");
         rev.kind = ZoneKind::ReverseIpv4;
         rev.status = ZoneStatus::Inactive;
-        db.create_zone(&rev, &entry(&rev, 0, vec![], vec![]))
+        db.create_zone(&rev, &entry(&rev, 0, vec![], vec![]), true)
             .await
             .unwrap();
         let (shared, _) = new_zone(db, beta.id, "a.test").await;

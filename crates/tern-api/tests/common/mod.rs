@@ -157,12 +157,20 @@ pub struct Setup {
     pub limits: RateLimits,
     pub validation: tern_api::validation::ValidationConfig,
     pub service: tern_core::ServiceConfig,
+    /// `--allow-shared-zone-names` (overrides `service`'s).
+    pub shared_zone_names: bool,
 }
 
 async fn start(label: &'static str, url: &str, setup: Setup) -> (Api, Arc<Database>) {
     let database = Arc::new(Database::connect(url).await.expect("database"));
     let store: Arc<dyn Store> = database.clone();
-    let service = Arc::new(ZoneService::new(store.clone(), setup.service.clone()));
+    let service = Arc::new(ZoneService::new(
+        store.clone(),
+        tern_core::ServiceConfig {
+            allow_shared_zone_names: setup.shared_zone_names || setup.service.allow_shared_zone_names,
+            ..setup.service.clone()
+        },
+    ));
     let acme = org(store.as_ref(), "acme", &["dns", "kms"]).await;
     let beta = org(store.as_ref(), "beta", &["dns"]).await;
     let app = tern_api::router(

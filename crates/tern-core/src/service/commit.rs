@@ -7,13 +7,14 @@ use std::collections::HashSet;
 
 use uuid::Uuid;
 
+use super::lifecycle::zone_name_or_quota_error;
 use super::ordering::Backoff;
 use super::plan::Plan;
 use super::{Actor, ChangeSet, CommitOutcome, ZoneService};
 use crate::error::CoreError;
 use crate::model::{JournalEntry, Zone, now_millis};
 use crate::serial::{next_serial, now_unix};
-use crate::store::{Commit, StoreError};
+use crate::store::{Commit, NameClaim, StoreError};
 
 impl ZoneService {
     /// Applies a change set atomically. Writers of one zone take turns in
@@ -127,6 +128,13 @@ impl ZoneService {
             .serial
             .unwrap_or_else(|| next_serial(zone.serial, now_unix()));
         after.updated_at = now;
+        let shared = self.config.allow_shared_zone_names;
+        let claim = NameClaim::between(zone.status, after.status, shared);
+        if claim == (NameClaim::Take { shared: true }) {
+            // A restored copy queues behind the zones of its name that were
+            // served while it was deleted (`serving`: oldest active first).
+            after.created_at = now;
+        }
         let commit = Commit {
             zone_id: zone.id,
             expected_serial: zone.serial,
@@ -144,12 +152,24 @@ impl ZoneService {
                 source: actor.source.clone(),
                 at: now,
             },
+            claim,
         };
         let seq = self.store.commit(&commit).await.map_err(|e| match e {
+            // Only a restore can find its name taken: by a live zone of the
+            // same organisation (the row's unique index) or another's claim.
+            StoreError::Duplicate(_) | StoreError::NameTaken(_) if claim != NameClaim::Keep => {
+                CoreError::conflict(
+                    Some("name"),
+                    format!(
+                        "another zone named {} exists now; delete it before restoring this one",
+                        zone.name
+                    ),
+                )
+            }
             StoreError::Duplicate(what) => {
                 CoreError::conflict(None, format!("{what} already exists"))
             }
-            other => other.into(),
+            other => zone_name_or_quota_error(other),
         })?;
         let mut entry = commit.journal;
         entry.seq = seq;

@@ -1,5 +1,6 @@
 //! Zone lifecycle: creating a zone (its row, SOA and default apex NS set,
-//! the organisation's zone quota), soft and hard deletion, and restore.
+//! the records quota; the zone quota and the name's claim are decided in the
+//! store's creating transaction), soft and hard deletion, and restore.
 
 use std::sync::Arc;
 
@@ -86,6 +87,9 @@ impl ZoneService {
         check_ttl("default_ttl", default_ttl)?;
         check_settings(&new.settings)?;
         check_zone_name(&new.name)?;
+        // An early answer (before a file is parsed, and for dry runs); the
+        // store's claim on the name, taken in the creating transaction, is
+        // what decides a race.
         let existing = self
             .store
             .list_zones(&ZoneFilter {
@@ -166,31 +170,13 @@ impl ZoneService {
         Ok((zone, records))
     }
 
-    /// The organisation's quotas: zones per organisation when `new_zone`,
-    /// records per zone for `records` records.
-    async fn check_zone_quota(&self, zone: &Zone, records: usize) -> Result<(), CoreError> {
+    /// The organisation's records-per-zone quota for a new zone of
+    /// `records` records. (Zones per organisation are counted by the store,
+    /// inside the creating transaction: see `Store::create_zone`.)
+    async fn check_new_zone_records(&self, zone: &Zone, records: usize) -> Result<(), CoreError> {
         let Some(org) = self.store.organisation(zone.org_id).await? else {
             return Ok(());
         };
-        if let Some(max) = org.max_zones {
-            let zones = self
-                .store
-                .list_zones(&ZoneFilter {
-                    org_id: Some(org.id),
-                    ..ZoneFilter::default()
-                })
-                .await?;
-            if zones.len() >= max as usize {
-                return Err(CoreError::Quota {
-                    field: "name".into(),
-                    message: format!(
-                        "organisation '{}' may have at most {max} zones (it has {})",
-                        org.slug,
-                        zones.len()
-                    ),
-                });
-            }
-        }
         if let Some(max) = org.max_records_per_zone
             && records > max as usize
         {
@@ -211,7 +197,7 @@ impl ZoneService {
         records: Vec<Record>,
         actor: &Actor,
     ) -> Result<(Zone, Arc<JournalEntry>), CoreError> {
-        self.check_zone_quota(&zone, records.len()).await?;
+        self.check_new_zone_records(&zone, records.len()).await?;
         let now = zone.created_at;
         let mut entry = JournalEntry {
             seq: 0,
@@ -228,13 +214,13 @@ impl ZoneService {
         };
         let seq = self
             .store
-            .create_zone(&zone, &entry)
+            .create_zone(&zone, &entry, self.config.allow_shared_zone_names)
             .await
             .map_err(|e| match e {
                 StoreError::Duplicate(_) => {
                     CoreError::conflict(Some("name"), format!("zone {} already exists", zone.name))
                 }
-                other => other.into(),
+                other => zone_name_or_quota_error(other),
             })?;
         entry.seq = seq;
         let entry = self.publish(entry);
@@ -298,22 +284,8 @@ impl ZoneService {
                 format!("zone {} is not deleted", zone.name),
             ));
         }
-        let others = self
-            .store
-            .list_zones(&ZoneFilter {
-                name: Some(zone.name.clone()),
-                ..ZoneFilter::default()
-            })
-            .await?;
-        if others.iter().any(|z| z.id != zone.id) {
-            return Err(CoreError::conflict(
-                Some("name"),
-                format!(
-                    "another zone named {} exists now; delete it before restoring this one",
-                    zone.name
-                ),
-            ));
-        }
+        // Whether another zone holds the name now is decided by the store
+        // in the restoring commit (`NameClaim::Take`).
         let status = zone.prior_status.unwrap_or(ZoneStatus::Active);
         let outcome = self
             .apply_zone_update(
@@ -336,5 +308,18 @@ impl ZoneService {
     ) -> Result<CommitOutcome, CoreError> {
         self.apply(zone_id, ChangeSet::new(vec![Change::Zone(update)]), actor)
             .await
+    }
+}
+
+/// The store's verdicts on a zone's name and its organisation's zone quota,
+/// as the service reports them (`field: "name"`).
+pub(super) fn zone_name_or_quota_error(e: StoreError) -> CoreError {
+    match e {
+        e @ StoreError::NameTaken(_) => CoreError::conflict(Some("name"), e.to_string()),
+        e @ StoreError::ZoneQuota { .. } => CoreError::Quota {
+            field: "name".into(),
+            message: e.to_string(),
+        },
+        other => other.into(),
     }
 }
