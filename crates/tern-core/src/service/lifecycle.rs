@@ -214,7 +214,7 @@ impl ZoneService {
                 other => other.into(),
             })?;
         entry.seq = seq;
-        let entry = self.publish(entry);
+        let entry = self.publish_local(entry).await;
         Ok((zone, entry))
     }
 
@@ -245,7 +245,7 @@ impl ZoneService {
                 at: now,
             };
             entry.seq = self.store.purge_zone(zone_id, &entry).await?;
-            self.publish(entry);
+            self.publish_local(entry).await;
             return Ok(());
         }
         if zone.status == ZoneStatus::Deleted {

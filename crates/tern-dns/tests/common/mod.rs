@@ -349,6 +349,11 @@ pub struct Core {
 }
 
 pub async fn core() -> Core {
+    core_with(tern_core::ServiceConfig::default()).await
+}
+
+/// `core`, with the write path configured (e.g. shared zone names).
+pub async fn core_with(config: tern_core::ServiceConfig) -> Core {
     use std::sync::Arc;
     let dir = tempfile::tempdir().expect("tempdir");
     let store: Arc<dyn tern_core::Store> = Arc::new(
@@ -356,20 +361,8 @@ pub async fn core() -> Core {
             .await
             .expect("database"),
     );
-    let service = Arc::new(tern_core::ZoneService::new(
-        store.clone(),
-        tern_core::ServiceConfig::default(),
-    ));
-    let org = tern_core::Organisation {
-        id: tern_core::new_id(),
-        slug: "acme".into(),
-        name: "Acme".into(),
-        features: vec!["dns".into()],
-        created_at: tern_core::now_millis(),
-        max_zones: None,
-        max_records_per_zone: None,
-    };
-    store.create_organisation(&org).await.expect("organisation");
+    let service = Arc::new(tern_core::ZoneService::new(store.clone(), config));
+    let org = organisation(&store, "acme").await;
     let index = tern_dns::ZoneIndex::new(store.clone());
     service.add_listener(Arc::new(tern_dns::IndexListener(index.clone())));
     Core {
@@ -379,6 +372,24 @@ pub async fn core() -> Core {
         org,
         index,
     }
+}
+
+/// A new organisation with the `dns` feature.
+pub async fn organisation(
+    store: &std::sync::Arc<dyn tern_core::Store>,
+    slug: &str,
+) -> tern_core::Organisation {
+    let org = tern_core::Organisation {
+        id: tern_core::new_id(),
+        slug: slug.into(),
+        name: slug.into(),
+        features: vec!["dns".into()],
+        created_at: tern_core::now_millis(),
+        max_zones: None,
+        max_records_per_zone: None,
+    };
+    store.create_organisation(&org).await.expect("organisation");
+    org
 }
 
 impl Core {
