@@ -42,8 +42,21 @@ fn shuffle<T>(items: &mut [T], seed: &mut u64) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn local_commits_and_an_out_of_order_follower_lose_nothing() {
-    let core = common::core().await;
+async fn local_commits_and_an_out_of_order_follower_lose_nothing_sqlite() {
+    lose_nothing(common::core().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn local_commits_and_an_out_of_order_follower_lose_nothing_postgres() {
+    let Some(db) = tern_store::testing::FreshPostgres::create("tern_dns_ordering").await else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    lose_nothing(common::core_at(dir, &db.url, ServiceConfig::default()).await).await;
+    db.drop_database().await;
+}
+
+async fn lose_nothing(core: common::Core) {
     // Another writer on the same database: this node hears of its commits
     // only through the journal.
     let other = Arc::new(ZoneService::new(

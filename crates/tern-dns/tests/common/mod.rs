@@ -354,13 +354,16 @@ pub async fn core() -> Core {
 
 /// `core`, with the write path configured (e.g. shared zone names).
 pub async fn core_with(config: tern_core::ServiceConfig) -> Core {
-    use std::sync::Arc;
     let dir = tempfile::tempdir().expect("tempdir");
-    let store: Arc<dyn tern_core::Store> = Arc::new(
-        tern_store::Database::connect(&tern_store::sqlite_url_for_dir(dir.path()))
-            .await
-            .expect("database"),
-    );
+    let url = tern_store::sqlite_url_for_dir(dir.path());
+    core_at(dir, &url, config).await
+}
+
+/// `core` on the database at `url` (e.g. a fresh PostgreSQL database).
+pub async fn core_at(dir: tempfile::TempDir, url: &str, config: tern_core::ServiceConfig) -> Core {
+    use std::sync::Arc;
+    let store: Arc<dyn tern_core::Store> =
+        Arc::new(tern_store::Database::connect(url).await.expect("database"));
     let service = Arc::new(tern_core::ZoneService::new(store.clone(), config));
     let org = organisation(&store, "acme").await;
     let index = tern_dns::ZoneIndex::new(store.clone());
