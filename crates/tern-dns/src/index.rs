@@ -1,46 +1,64 @@
-//! The set of zones the nameserver answers for: one immutable snapshot per
-//! active zone behind an atomic pointer. Readers load it without locking;
-//! a commit builds the next map and swaps it in before the commit returns
-//! (read-your-writes).
+//! The zones the nameserver answers for. Two maps: zone id → slot (each
+//! slot holds its zone's snapshot and applies the zone's journal entries in
+//! serial order, `slot.rs`), and name → the slot served for that name,
+//! which readers load without locking and which is swapped only when the
+//! set of served zones changes. A commit finds its slot by id and swaps one
+//! snapshot: its cost does not grow with the number of zones.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use arc_swap::{ArcSwap, Guard};
-use tern_core::{CommitListener, JournalEntry, Name, Store, ZoneChanged, ZoneFilter, ZoneStatus};
+use arc_swap::ArcSwap;
+use tern_core::{
+    CommitListener, JournalEntry, Name, Store, Timestamp, ZoneChanged, ZoneFilter, ZoneStatus,
+};
 use uuid::Uuid;
 
 use crate::metrics::Metrics;
+use crate::sharded::{Sharded, shards_for};
+use crate::slot::Slot;
 use crate::snapshot::ZoneSnapshot;
 
-pub type ZoneMap = HashMap<Name, Arc<ZoneSnapshot>>;
+/// Which of the active zones sharing a name is served: the one created
+/// first, by (created_at, id). The others are answered for by nobody until
+/// it stops being active. (Zone names are shared only with
+/// `--allow-shared-zone-names`; the API reports `served` by this rule.)
+pub fn served_zone(active: impl IntoIterator<Item = (Timestamp, Uuid)>) -> Option<Uuid> {
+    active.into_iter().min().map(|(_, id)| id)
+}
 
 pub struct ZoneIndex {
-    zones: ArcSwap<ZoneMap>,
+    /// Every zone this node has seen, by id; only appliers take the lock,
+    /// for the lookup.
+    slots: Mutex<HashMap<Uuid, Arc<Slot>>>,
+    /// Name → the zone served for it. Readers load it without locking.
+    served: ArcSwap<Sharded<Arc<Slot>>>,
+    /// The zones holding each name; its lock serialises changes to `served`.
+    names: Mutex<HashMap<Name, Vec<Arc<Slot>>>>,
     metrics: Metrics,
     /// Secondaries notified of every zone's changes (`--also-notify`),
     /// besides each zone's own `also_notify`.
     also_notify: std::sync::OnceLock<Vec<std::net::SocketAddr>>,
     /// TSIG keys for transfers and signed queries, reloaded from the store.
     tsig: crate::tsig::TsigKeys,
-    /// Serialises writers (commits, loads); readers never take it.
-    write: Mutex<()>,
     store: Arc<dyn Store>,
 }
 
 impl ZoneIndex {
     pub fn new(store: Arc<dyn Store>) -> Arc<ZoneIndex> {
         Arc::new(ZoneIndex {
-            zones: ArcSwap::from_pointee(HashMap::new()),
+            slots: Mutex::new(HashMap::new()),
+            served: ArcSwap::from_pointee(Sharded::new(1)),
+            names: Mutex::new(HashMap::new()),
             metrics: Metrics::default(),
             also_notify: std::sync::OnceLock::new(),
             tsig: crate::tsig::TsigKeys::default(),
-            write: Mutex::new(()),
             store,
         })
     }
 
     /// Loads every active zone and the TSIG keys from the store (at start).
+    /// A zone that commits while it loads is caught up by its next entry.
     pub async fn load_all(&self) -> Result<(), tern_core::StoreError> {
         self.reload_tsig_keys().await?;
         let zones = self
@@ -50,7 +68,6 @@ impl ZoneIndex {
                 ..ZoneFilter::default()
             })
             .await?;
-        let mut map = ZoneMap::new();
         for zone in zones {
             // Chunk by chunk: the records never sit in memory beside the
             // snapshot built from them.
@@ -59,33 +76,30 @@ impl ZoneIndex {
             self.store
                 .records_chunked(zone.id, &mut |chunk| snapshot.extend(&chunk))
                 .await?;
-            map.insert(zone.name.clone(), Arc::new(snapshot));
+            let slot = self.slot(zone.id, &zone.name);
+            let mut order = slot.lock().await;
+            slot.load(&mut order, &zone, snapshot);
         }
-        let _guard = self.write.lock();
-        self.zones.store(Arc::new(map));
+        self.serve_all_names();
         Ok(())
     }
 
-    pub fn load(&self) -> Guard<Arc<ZoneMap>> {
-        self.zones.load()
+    /// The zone that holds `name`: the longest served suffix.
+    pub fn find(&self, name: &Name) -> Option<Arc<ZoneSnapshot>> {
+        let served = self.served.load();
+        let slot = served
+            .get(name.as_str())
+            .or_else(|| name.ancestor_strs().find_map(|a| served.get(a)))?;
+        slot.snapshot()
     }
 
-    /// The zone that holds `name`: the longest served suffix.
-    pub fn find<'m>(zones: &'m ZoneMap, name: &Name) -> Option<&'m ZoneSnapshot> {
-        if let Some(zone) = zones.get(name) {
-            return Some(zone);
-        }
-        for ancestor in name.ancestor_strs() {
-            // Names in the map are canonical strings; compare without parsing.
-            if let Some((_, zone)) = zones.get_key_value(ancestor) {
-                return Some(zone);
-            }
-        }
-        None
+    /// The zone served with `apex` as its name (transfers are of whole zones).
+    pub fn zone_at(&self, apex: &Name) -> Option<Arc<ZoneSnapshot>> {
+        self.served.load().get(apex.as_str())?.snapshot()
     }
 
     pub fn zone_count(&self) -> usize {
-        self.zones.load().len()
+        self.served.load().len()
     }
 
     /// Sets the server-wide NOTIFY targets (once, at start).
@@ -115,128 +129,169 @@ impl ZoneIndex {
 
     /// `/metrics` text: the counters plus zones and records served now.
     pub fn render_metrics(&self) -> String {
-        let zones = self.zones.load();
-        let records = zones.values().map(|z| z.record_count()).sum();
-        self.metrics.render(zones.len(), records)
+        let served = self.served.load();
+        let records = served
+            .values()
+            .filter_map(|slot| slot.snapshot())
+            .map(|z| z.record_count())
+            .sum();
+        self.metrics.render(served.len(), records)
     }
 
-    fn replace(&self, update: impl FnOnce(&mut ZoneMap)) {
-        let Ok(_guard) = self.write.lock() else {
+    /// Applies one committed entry, from this process or the journal, in
+    /// its zone's serial order; returns once the nameserver answers with it
+    /// (or with a later state of the zone).
+    pub async fn apply(&self, entry: &JournalEntry) {
+        let started = std::time::Instant::now();
+        let slot = self.slot(entry.zone_id, &entry.zone_name);
+        let mut order = slot.lock().await;
+        let applied = slot.apply(&mut order, entry, &*self.store).await;
+        if applied.activity_changed {
+            // Under the slot's lock, so that a second applier of this entry
+            // (waiting for the lock) returns only once the name is served.
+            self.serve_name(&slot.name);
+        }
+        drop(order);
+        self.metrics.swap(started.elapsed().as_micros() as u64);
+        if applied.advanced
+            && let Some(zone) = slot.snapshot()
+        {
+            self.notify(&zone);
+        }
+    }
+
+    /// The slot of a zone, made on first sight.
+    fn slot(&self, zone_id: Uuid, name: &Name) -> Arc<Slot> {
+        let slot = {
+            let Ok(mut slots) = self.slots.lock() else {
+                return Arc::new(Slot::new(zone_id, name.clone()));
+            };
+            if let Some(slot) = slots.get(&zone_id) {
+                return slot.clone();
+            }
+            let slot = Arc::new(Slot::new(zone_id, name.clone()));
+            slots.insert(zone_id, slot.clone());
+            slot
+        };
+        if let Ok(mut names) = self.names.lock() {
+            names.entry(name.clone()).or_default().push(slot.clone());
+        }
+        slot
+    }
+
+    /// Re-decides which zone is served for `name` (and only for it), and
+    /// swaps the served map if that changed.
+    fn serve_name(&self, name: &Name) {
+        let Ok(mut names) = self.names.lock() else {
             return;
         };
-        let mut next: ZoneMap = (**self.zones.load()).clone();
-        update(&mut next);
-        self.zones.store(Arc::new(next));
-    }
-
-    /// Applies one committed change. A zone that becomes active without its
-    /// records in the entry (re-activation) is loaded from the store.
-    pub fn apply(self: &Arc<Self>, entry: &JournalEntry) {
-        let started = std::time::Instant::now();
-        self.apply_entry(entry);
-        self.metrics.swap(started.elapsed().as_micros() as u64);
-        if entry.serial_after != entry.serial_before
-            && let Some(zone) = self.find_by_id(entry.zone_id)
-        {
-            let targets: Vec<std::net::SocketAddr> = zone
-                .transfer
-                .notify
-                .iter()
-                .chain(self.also_notify.get().into_iter().flatten())
-                .copied()
-                .collect();
-            if !targets.is_empty() {
-                let key = zone
-                    .transfer
-                    .keys
-                    .iter()
-                    .find_map(|name| self.tsig.by_name(name));
-                crate::notify::spawn_notify(
-                    zone.name.clone(),
-                    zone.serial,
-                    zone.soa_rdata.clone(),
-                    zone.soa_ttl,
-                    targets,
-                    key,
-                );
+        let chosen = match names.get_mut(name) {
+            Some(holders) => {
+                holders.retain(|slot| !slot.is_purged());
+                choose(holders)
             }
+            None => None,
+        };
+        if names.get(name).is_some_and(Vec::is_empty) {
+            names.remove(name);
         }
-    }
-
-    fn apply_entry(self: &Arc<Self>, entry: &JournalEntry) {
-        let zone_after = entry.zone_after.as_ref();
-        let active = zone_after.is_none_or(|z| z.status == ZoneStatus::Active);
-        let current = self.find_by_id(entry.zone_id);
-        if !active {
-            self.replace(|map| {
-                map.remove(&entry.zone_name);
-            });
+        let current = self.served.load();
+        let unchanged = match (current.get(name.as_str()), &chosen) {
+            (Some(now), Some(next)) => Arc::ptr_eq(now, next),
+            (None, None) => true,
+            _ => false,
+        };
+        if unchanged {
             return;
         }
-        match current {
-            Some(snapshot) => {
-                let next = Arc::new(snapshot.apply(entry));
-                self.replace(|map| {
-                    map.insert(entry.zone_name.clone(), next);
-                });
-            }
-            None if entry.serial_before == 0 => {
-                // A new zone: the entry carries every record.
-                if let Some(zone) = zone_after {
-                    let snapshot = Arc::new(ZoneSnapshot::build(zone, &entry.added));
-                    self.replace(|map| {
-                        map.insert(entry.zone_name.clone(), snapshot);
-                    });
-                }
-            }
-            None => {
-                let index = self.clone();
-                let zone_id = entry.zone_id;
-                if let Ok(handle) = tokio::runtime::Handle::try_current() {
-                    handle.spawn(async move { index.reload(zone_id).await });
-                }
-            }
+        // Copies one shard and the shard pointers, not the map.
+        let mut next = (**current).clone();
+        match chosen {
+            Some(slot) => next.insert(name.clone(), slot),
+            None => next.remove(name),
         }
+        next.reshard_if_grown();
+        self.served.store(Arc::new(next));
     }
 
-    async fn reload(&self, zone_id: Uuid) {
-        let loaded = async {
-            let Some(zone) = self.store.zone(zone_id).await? else {
-                return Ok(None);
-            };
-            let records = self.store.records(zone_id).await?;
-            Ok::<_, tern_core::StoreError>(Some((zone, records)))
-        }
-        .await;
-        match loaded {
-            Ok(Some((zone, records))) if zone.status == ZoneStatus::Active => {
-                let snapshot = Arc::new(ZoneSnapshot::build(&zone, &records));
-                self.replace(|map| {
-                    map.insert(zone.name.clone(), snapshot);
-                });
-            }
-            Ok(_) => {}
-            Err(e) => {
-                tracing::error!(zone = %zone_id, error = %e, "loading zone for the nameserver failed")
+    /// Rebuilds the whole served map (after the start-up load).
+    fn serve_all_names(&self) {
+        let Ok(names) = self.names.lock() else {
+            return;
+        };
+        let mut next = Sharded::new(shards_for(names.len()));
+        for (name, holders) in names.iter() {
+            if let Some(slot) = choose(holders) {
+                next.insert(name.clone(), slot);
             }
         }
+        self.served.store(Arc::new(next));
     }
 
-    fn find_by_id(&self, zone_id: Uuid) -> Option<Arc<ZoneSnapshot>> {
-        self.zones
-            .load()
-            .values()
-            .find(|z| z.zone_id == zone_id)
-            .cloned()
+    fn notify(&self, zone: &ZoneSnapshot) {
+        let targets: Vec<std::net::SocketAddr> = zone
+            .transfer
+            .notify
+            .iter()
+            .chain(self.also_notify.get().into_iter().flatten())
+            .copied()
+            .collect();
+        if targets.is_empty() {
+            return;
+        }
+        let key = zone
+            .transfer
+            .keys
+            .iter()
+            .find_map(|name| self.tsig.by_name(name));
+        crate::notify::spawn_notify(
+            zone.name.clone(),
+            zone.serial,
+            zone.soa_rdata.clone(),
+            zone.soa_ttl,
+            targets,
+            key,
+        );
     }
 }
 
-/// The index follows every commit synchronously, so a writer that hears
-/// "committed" can query the nameserver and see its change.
+/// The slot served among the holders of one name (`served_zone`).
+fn choose(holders: &[Arc<Slot>]) -> Option<Arc<Slot>> {
+    let id = served_zone(
+        holders
+            .iter()
+            .filter(|slot| slot.is_active())
+            .map(|slot| (slot.created_at(), slot.zone_id)),
+    )?;
+    holders.iter().find(|slot| slot.zone_id == id).cloned()
+}
+
+/// The index follows every commit, and the commit returns only once it is
+/// applied, so a writer that hears "committed" can query the nameserver and
+/// see its change.
 pub struct IndexListener(pub Arc<ZoneIndex>);
 
+#[async_trait::async_trait]
 impl CommitListener for IndexListener {
-    fn on_commit(&self, change: &ZoneChanged) {
-        self.0.apply(&change.entry);
+    async fn on_commit(&self, change: &ZoneChanged) {
+        self.0.apply(&change.entry).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_zone_created_first_is_served() {
+        let (a, b, c) = (
+            tern_core::new_id(),
+            tern_core::new_id(),
+            tern_core::new_id(),
+        );
+        assert_eq!(served_zone([(20, a), (10, b), (30, c)]), Some(b));
+        // The same creation time: the smaller id decides.
+        assert_eq!(served_zone([(10, c), (10, a)]), Some(a.min(c)));
+        assert_eq!(served_zone([]), None);
     }
 }

@@ -1,8 +1,9 @@
 //! tern-dns: the authoritative nameserver. Zones are served from in-memory
-//! snapshots (`snapshot`, `index`) kept current by every commit; `answer`
-//! turns a query into a response without touching the database; `server`
-//! runs the UDP and TCP listeners; `transfer`, `notify` and `tsig` feed
-//! secondaries.
+//! snapshots (`snapshot`, kept in `sharded` maps) held per zone by the
+//! `index` (`slot`: ordered application of each zone's commits); `answer`
+//! resolves a query against them, `wire` reads queries and writes
+//! responses; `server` runs the UDP and TCP listeners; `transfer`, `notify`
+//! and `tsig` feed secondaries.
 
 pub mod answer;
 pub mod index;
@@ -10,11 +11,15 @@ mod log_budget;
 pub mod metrics;
 pub mod notify;
 pub mod server;
+mod sharded;
+mod slot;
 pub mod snapshot;
 pub mod transfer;
 pub mod tsig;
 mod udp_batch;
+pub mod wire;
 
-pub use answer::{AnswerConfig, ChaosIdentity, Transport};
-pub use index::{IndexListener, ZoneIndex};
+pub use answer::{AnswerConfig, ChaosIdentity};
+pub use index::{IndexListener, ZoneIndex, served_zone};
 pub use server::{DnsServer, ServerError};
+pub use wire::Transport;

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::answer::Transport;
+use crate::wire::Transport;
 
 /// Query types counted by name; everything else is "other".
 const TYPES: [(u16, &str); 14] = [

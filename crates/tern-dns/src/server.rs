@@ -10,8 +10,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::Semaphore;
 
-use crate::answer::{AnswerConfig, Transport, answer, error_response, rcode};
+use crate::answer::{AnswerConfig, answer};
 use crate::index::ZoneIndex;
+use crate::wire::{Transport, error_response, rcode};
 
 const TCP_IDLE: Duration = Duration::from_secs(10);
 const TCP_MAX_CONNECTIONS: usize = 512;

@@ -4,13 +4,13 @@
 //! the next snapshot from the previous one and the journal entry, without the
 //! database.
 
-use std::collections::HashMap;
-use std::hash::BuildHasher;
 use std::sync::Arc;
 
 use tern_core::transfer::TransferSettings;
 use tern_core::{JournalEntry, Name, Record, RecordType, Zone};
 use uuid::Uuid;
+
+use crate::sharded::{Sharded, shards_for};
 
 #[derive(Debug, Clone)]
 pub struct RrSet {
@@ -43,95 +43,6 @@ pub struct ZoneSnapshot {
     /// count but no data is an empty non-terminal (it exists: NODATA, not
     /// NXDOMAIN).
     below: Sharded<usize>,
-}
-
-/// Names per shard the sharding aims at. A change copies only the shards it
-/// touches, so the next snapshot of a 1,000,000-record zone copies a few
-/// hundred entries, not a million; lookups stay one hash and one probe.
-/// Small zones get one shard, so thousands of them cost no more than maps.
-const NAMES_PER_SHARD: usize = 256;
-const MAX_SHARDS: usize = 8192;
-
-fn shards_for(names: usize) -> usize {
-    (names / NAMES_PER_SHARD)
-        .next_power_of_two()
-        .clamp(1, MAX_SHARDS)
-}
-
-/// foldhash: much faster than SipHash on short keys and still seeded per
-/// map, so tenant-chosen names cannot be crafted to collide.
-type Hasher = foldhash::fast::RandomState;
-
-/// A map split into shards behind `Arc`s: cloning is one pointer copy per
-/// shard; writing copies the one shard written (copy on write).
-#[derive(Debug, Clone)]
-struct Sharded<V> {
-    hasher: Hasher,
-    shards: Vec<Arc<HashMap<Name, V, Hasher>>>,
-}
-
-impl<V: Clone> Sharded<V> {
-    fn new(shards: usize) -> Sharded<V> {
-        Sharded {
-            hasher: Hasher::default(),
-            shards: (0..shards.max(1))
-                .map(|_| Arc::new(HashMap::with_hasher(Hasher::default())))
-                .collect(),
-        }
-    }
-
-    fn shard_of(&self, key: &str) -> usize {
-        if self.shards.len() == 1 {
-            return 0;
-        }
-        (self.hasher.hash_one(key) as usize) & (self.shards.len() - 1)
-    }
-
-    fn len(&self) -> usize {
-        self.shards.iter().map(|s| s.len()).sum()
-    }
-
-    /// The same entries spread over `shards` shards.
-    fn resharded(&self, shards: usize) -> Sharded<V> {
-        let mut next = Sharded::new(shards);
-        for shard in &self.shards {
-            for (key, value) in shard.iter() {
-                let i = next.shard_of(key.as_str());
-                Arc::make_mut(&mut next.shards[i]).insert(key.clone(), value.clone());
-            }
-        }
-        next
-    }
-
-    fn get(&self, key: &str) -> Option<&V> {
-        self.shards[self.shard_of(key)].get(key)
-    }
-
-    fn contains_key(&self, key: &str) -> bool {
-        self.get(key).is_some()
-    }
-
-    fn get_mut_or_default(&mut self, key: &Name) -> &mut V
-    where
-        V: Default,
-    {
-        let shard = self.shard_of(key.as_str());
-        Arc::make_mut(&mut self.shards[shard])
-            .entry(key.clone())
-            .or_default()
-    }
-
-    fn get_mut(&mut self, key: &Name) -> Option<&mut V> {
-        let shard = self.shard_of(key.as_str());
-        Arc::make_mut(&mut self.shards[shard]).get_mut(key)
-    }
-
-    fn remove(&mut self, key: &Name) {
-        let shard = self.shard_of(key.as_str());
-        if self.shards[shard].contains_key(key) {
-            Arc::make_mut(&mut self.shards[shard]).remove(key);
-        }
-    }
 }
 
 impl ZoneSnapshot {
@@ -171,7 +82,9 @@ impl ZoneSnapshot {
         }
     }
 
-    /// The next snapshot: this one with a committed change applied.
+    /// The next snapshot: this one with a committed change applied. The
+    /// entry must have been made from this snapshot (its `serial_before`);
+    /// the zone's slot (`slot.rs`) sees to that.
     pub fn apply(&self, entry: &JournalEntry) -> ZoneSnapshot {
         let mut next = match &entry.zone_after {
             Some(zone) => {

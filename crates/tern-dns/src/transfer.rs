@@ -8,13 +8,13 @@ use std::net::IpAddr;
 use tern_core::serial::serial_gt;
 use tern_core::{JournalEntry, Name, RecordType};
 
-use crate::answer::{
-    AnswerConfig, HEADER_LEN, Query, TYPE_AXFR, TYPE_IXFR, error_response, parse_query, rcode,
-    skip_rr,
-};
+use crate::answer::AnswerConfig;
 use crate::index::ZoneIndex;
 use crate::snapshot::ZoneSnapshot;
 use crate::tsig::Verified;
+use crate::wire::{
+    HEADER_LEN, Query, TYPE_AXFR, TYPE_IXFR, error_response, parse_query, rcode, skip_rr,
+};
 
 /// Messages are filled up to this size (RFC 5936 §2.2 leaves it open;
 /// 16 KiB is what BIND and Knot use).
@@ -108,7 +108,7 @@ async fn transfer_messages(
 ) -> Vec<Vec<u8>> {
     let refuse = |code: u8| vec![header_only(query, code)];
     // Transfers are of whole zones: the question must be a served apex.
-    let Some(zone) = index.load().get(&query.qname).cloned() else {
+    let Some(zone) = index.zone_at(&query.qname) else {
         return refuse(rcode::REFUSED);
     };
     if query.qclass != CLASS_IN || !may_transfer(&zone, peer, key, config) {

@@ -18,7 +18,7 @@ use domain::rdata::tsig::Time48;
 use domain::tsig::{Algorithm, ClientTransaction, Key, KeyName, KeyStore, ServerSequence};
 use tern_core::{Name, TsigAlgorithm, TsigKey};
 
-use crate::answer::HEADER_LEN;
+use crate::wire::HEADER_LEN;
 
 /// A key the server signs with, and its name in Tern's canonical form (for
 /// matching against zones' `transfer_keys`).

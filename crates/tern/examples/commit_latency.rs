@@ -21,10 +21,11 @@ struct Timed {
     swaps: Mutex<Vec<f64>>,
 }
 
+#[async_trait::async_trait]
 impl CommitListener for Timed {
-    fn on_commit(&self, change: &ZoneChanged) {
+    async fn on_commit(&self, change: &ZoneChanged) {
         let start = Instant::now();
-        self.inner.on_commit(change);
+        self.inner.on_commit(change).await;
         if let Ok(mut swaps) = self.swaps.lock() {
             swaps.push(start.elapsed().as_secs_f64() * 1000.0);
         }

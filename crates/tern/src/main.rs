@@ -92,10 +92,11 @@ async fn serve(settings: Settings) -> Result<()> {
     let (database, service) = open(&settings).await?;
     tracing::info!(database = %redact(&settings.database_url), "database ready");
 
-    // The nameserver's index follows every commit of this process
-    // synchronously; it is loaded after noting the journal head, so entries
-    // committed while it loads are applied again by the follower (applying
-    // an entry twice changes nothing).
+    // The nameserver's index follows every commit of this process (each
+    // commit awaits it); it is loaded after noting the journal head, so
+    // entries committed while it loads are delivered again by the follower
+    // (the index applies each zone's entries in serial order and ignores
+    // what it already has).
     let head = service.store().journal_head().await?;
     let index = ZoneIndex::new(service.store().clone());
     service.add_listener(Arc::new(IndexListener(index.clone())));
@@ -131,7 +132,7 @@ async fn serve(settings: Settings) -> Result<()> {
     tokio::spawn(async move {
         while let Some(entry) = journal.recv().await {
             tracing::debug!(seq = entry.seq, zone = %entry.zone_name, serial = entry.serial_after, "journal entry");
-            follower_service.publish(entry);
+            follower_service.publish(entry).await;
         }
         tracing::warn!("journal follower stopped");
     });

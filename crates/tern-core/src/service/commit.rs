@@ -173,7 +173,7 @@ impl ZoneService {
         })?;
         let mut entry = commit.journal;
         entry.seq = seq;
-        let entry = self.publish(entry);
+        let entry = self.publish_local(entry).await;
         Ok(CommitOutcome {
             zone: after,
             changed: true,

@@ -223,7 +223,7 @@ impl ZoneService {
                 other => zone_name_or_quota_error(other),
             })?;
         entry.seq = seq;
-        let entry = self.publish(entry);
+        let entry = self.publish_local(entry).await;
         Ok((zone, entry))
     }
 
@@ -256,7 +256,7 @@ impl ZoneService {
                 at: now,
             };
             entry.seq = self.store.purge_zone(zone_id, &entry).await?;
-            self.publish(entry);
+            self.publish_local(entry).await;
             return Ok(());
         }
         let zone = self.zone(zone_id).await?;

@@ -349,27 +349,23 @@ pub struct Core {
 }
 
 pub async fn core() -> Core {
-    use std::sync::Arc;
+    core_with(tern_core::ServiceConfig::default()).await
+}
+
+/// `core`, with the write path configured (e.g. shared zone names).
+pub async fn core_with(config: tern_core::ServiceConfig) -> Core {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store: Arc<dyn tern_core::Store> = Arc::new(
-        tern_store::Database::connect(&tern_store::sqlite_url_for_dir(dir.path()))
-            .await
-            .expect("database"),
-    );
-    let service = Arc::new(tern_core::ZoneService::new(
-        store.clone(),
-        tern_core::ServiceConfig::default(),
-    ));
-    let org = tern_core::Organisation {
-        id: tern_core::new_id(),
-        slug: "acme".into(),
-        name: "Acme".into(),
-        features: vec!["dns".into()],
-        created_at: tern_core::now_millis(),
-        max_zones: None,
-        max_records_per_zone: None,
-    };
-    store.create_organisation(&org).await.expect("organisation");
+    let url = tern_store::sqlite_url_for_dir(dir.path());
+    core_at(dir, &url, config).await
+}
+
+/// `core` on the database at `url` (e.g. a fresh PostgreSQL database).
+pub async fn core_at(dir: tempfile::TempDir, url: &str, config: tern_core::ServiceConfig) -> Core {
+    use std::sync::Arc;
+    let store: Arc<dyn tern_core::Store> =
+        Arc::new(tern_store::Database::connect(url).await.expect("database"));
+    let service = Arc::new(tern_core::ZoneService::new(store.clone(), config));
+    let org = organisation(&store, "acme").await;
     let index = tern_dns::ZoneIndex::new(store.clone());
     service.add_listener(Arc::new(tern_dns::IndexListener(index.clone())));
     Core {
@@ -379,6 +375,24 @@ pub async fn core() -> Core {
         org,
         index,
     }
+}
+
+/// A new organisation with the `dns` feature.
+pub async fn organisation(
+    store: &std::sync::Arc<dyn tern_core::Store>,
+    slug: &str,
+) -> tern_core::Organisation {
+    let org = tern_core::Organisation {
+        id: tern_core::new_id(),
+        slug: slug.into(),
+        name: slug.into(),
+        features: vec!["dns".into()],
+        created_at: tern_core::now_millis(),
+        max_zones: None,
+        max_records_per_zone: None,
+    };
+    store.create_organisation(&org).await.expect("organisation");
+    org
 }
 
 impl Core {
