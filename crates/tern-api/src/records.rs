@@ -124,7 +124,7 @@ fn new_record(zone: &Zone, input: &RecordInput, prefix: &str) -> ApiResult<NewRe
     Ok(NewRecord {
         name,
         ttl: input.ttl.flatten(),
-        rdata: rdata_from_api(rtype, content, input.priority, prefix)?,
+        rdata: rdata_from_api(rtype, content, input.priority, &zone.name, prefix)?,
         description: input.description.clone().flatten(),
     })
 }
@@ -152,6 +152,7 @@ fn record_update(
                 record.rtype,
                 &content,
                 priority.or(old_priority),
+                &zone.name,
                 prefix,
             )?)
         }
@@ -426,7 +427,13 @@ async fn replace_rrset(
         .enumerate()
         .map(|(i, r)| {
             Ok((
-                rdata_from_api(rtype, &r.content, r.priority, &format!("records[{i}]."))?,
+                rdata_from_api(
+                    rtype,
+                    &r.content,
+                    r.priority,
+                    &zone.name,
+                    &format!("records[{i}]."),
+                )?,
                 r.description.clone(),
             ))
         })
@@ -577,6 +584,7 @@ async fn batch(
                                 rtype,
                                 &r.content,
                                 r.priority,
+                                &zone.name,
                                 &format!("{prefix}records[{j}]."),
                             )?,
                             r.description.clone(),

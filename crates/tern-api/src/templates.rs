@@ -77,7 +77,7 @@ pub fn render_for_zone(
             Ok(NewRecord {
                 name: owner_name(&r.name, zone, &format!("{prefix}name"))?,
                 ttl: r.ttl.or(default_ttl),
-                rdata: rdata_from_api(rtype, &r.content, r.priority, &prefix)?,
+                rdata: rdata_from_api(rtype, &r.content, r.priority, zone, &prefix)?,
                 description: Some(format!("template {}", template.id)),
             })
         })

@@ -175,54 +175,19 @@ pub fn split_priority(rdata: &Rdata) -> (Option<u32>, String) {
     (None, text)
 }
 
-/// RDATA from API fields: `content` plus, for MX and SRV, `priority` in
-/// front. `field_prefix` locates errors (e.g. `changes[2].`).
+/// RDATA from API fields for a record in `zone`: `content` plus, for MX and
+/// SRV, `priority`, under the core's one rule for API content
+/// (`Rdata::parse_api_content`). `field_prefix` locates errors (e.g.
+/// `changes[2].`).
 pub fn rdata_from_api(
     rtype: RecordType,
     content: &str,
     priority: Option<u32>,
+    zone: &Name,
     field_prefix: &str,
 ) -> Result<Rdata, ApiError> {
-    let content = content.trim();
-    if content.is_empty() {
-        return Err(ApiError::validation(
-            format!("{field_prefix}content"),
-            "must not be empty",
-        ));
-    }
-    let text = match (has_priority(rtype), priority) {
-        (true, Some(priority)) => {
-            if priority > u32::from(u16::MAX) {
-                return Err(ApiError::validation(
-                    format!("{field_prefix}priority"),
-                    "must be between 0 and 65535",
-                ));
-            }
-            format!("{priority} {content}")
-        }
-        // The whole RDATA in `content` (as a zone file writes it) is
-        // accepted too.
-        (true, None) => content.to_string(),
-        (false, Some(_)) => {
-            return Err(ApiError::validation(
-                format!("{field_prefix}priority"),
-                format!("{rtype} records have no priority"),
-            ));
-        }
-        (false, None) => content.to_string(),
-    };
-    // Names in API content are absolute with or without the final dot, as
-    // PowerDNS and the seeds write them.
-    Rdata::parse_text(rtype, &text).map_err(|e| {
-        if has_priority(rtype) && priority.is_none() {
-            ApiError::validation(
-                format!("{field_prefix}priority"),
-                format!("{rtype} records require a priority ({e})"),
-            )
-        } else {
-            ApiError::validation(format!("{field_prefix}content"), e.to_string())
-        }
-    })
+    Rdata::parse_api_content(rtype, content, priority, zone)
+        .map_err(|e| ApiError::validation(format!("{field_prefix}{}", e.field), e.message))
 }
 
 /// A record type from the API (`type`), upper or lower case.

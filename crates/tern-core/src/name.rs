@@ -27,6 +27,10 @@ pub enum NameError {
     Idna { name: String, reason: String },
     #[error("'@' or a relative name '{name}' needs a zone origin")]
     NoOrigin { name: String },
+    #[error(
+        "'{name}' is a single label without a trailing dot, which is the top-level name '{name}.': did you mean {suggestion}? (write '{name}.' for the top-level name)"
+    )]
+    SingleLabel { name: String, suggestion: String },
 }
 
 /// A canonical absolute domain name. The inner string is the presentation form
@@ -51,6 +55,28 @@ impl Name {
     /// ends with a dot (every seed document writes hostnames that way).
     pub fn parse_absolute(text: &str) -> Result<Name, NameError> {
         Self::parse_inner(text, None)
+    }
+
+    /// Parses a name inside record content given through an API for a record
+    /// in `zone`: absolute like `parse_absolute`, except that a single label
+    /// without a trailing dot (`www`) is refused, since it is almost always
+    /// meant relative to the zone and would silently become a top-level name.
+    pub fn parse_api_target(text: &str, zone: &Name) -> Result<Name, NameError> {
+        let name = Self::parse_inner(text, None)?;
+        let trimmed = text.trim();
+        let written_absolute = trimmed.ends_with('.') && !ends_with_escaped_dot(trimmed);
+        if name.label_count() == 1 && !written_absolute {
+            let suggestion = if zone.is_root() {
+                name.as_str().to_string()
+            } else {
+                format!("{}{}", name.as_str(), zone.as_str())
+            };
+            return Err(NameError::SingleLabel {
+                name: trimmed.to_string(),
+                suggestion,
+            });
+        }
+        Ok(name)
     }
 
     /// Parses an owner name given relative to a zone through an API: `@` is the
@@ -438,6 +464,15 @@ impl std::str::FromStr for Name {
 
 /// Splits presentation text at unescaped dots and decodes escapes per label.
 /// A trailing dot yields a final empty label.
+/// Whether the final `.` of `text` is escaped (`a\.`), counting the
+/// backslashes before it: `a\\.` is an escaped backslash and a real dot.
+fn ends_with_escaped_dot(text: &str) -> bool {
+    let Some(body) = text.strip_suffix('.') else {
+        return false;
+    };
+    body.bytes().rev().take_while(|&b| b == b'\\').count() % 2 == 1
+}
+
 fn split_labels(text: &str) -> Result<Vec<Vec<u8>>, NameError> {
     Ok(split_labels_marked(text)?
         .into_iter()

@@ -5,7 +5,7 @@
 //! same answer on every face that promises the same thing.
 
 use crate::error::CoreError;
-use crate::rdata::{CharStr, Rdata, RecordType};
+use crate::rdata::{RecordType, api_text_strings};
 
 #[derive(Debug, Clone, Default)]
 pub struct RecordPolicy {
@@ -21,13 +21,14 @@ pub struct RecordPolicy {
 
 impl RecordPolicy {
     /// Checks a record given through a face with this policy.
-    /// `priority_given` says whether the caller sent a separate priority.
+    /// `priority_given` says whether the caller sent a separate priority;
+    /// `content` is the record content as given (API rule, see `rdata::api`).
     pub fn check(
         &self,
         rtype: RecordType,
         ttl: Option<u32>,
         priority_given: bool,
-        rdata: Option<&Rdata>,
+        content: Option<&str>,
     ) -> Result<(), CoreError> {
         if let Some(types) = &self.types
             && !types.contains(&rtype)
@@ -61,35 +62,22 @@ impl RecordPolicy {
                 format!("{rtype} records require a priority value"),
             ));
         }
-        if let (Some(max), Some(Rdata::Txt(strings))) = (self.txt_string_max, rdata)
+        // The limit is on the strings as the user wrote them: the core would
+        // otherwise split a long one at 255 octets and accept it.
+        if let (Some(max), Some(content), RecordType::TXT) = (self.txt_string_max, content, rtype)
+            && let Ok(strings) = api_text_strings(content)
             && let Some(long) = strings.iter().find(|s| s.len() > max)
         {
-            return Err(txt_too_long(max, long.len()));
+            return Err(CoreError::validation(
+                "content",
+                format!(
+                    "TXT strings are limited to {max} characters (one is {})",
+                    long.len()
+                ),
+            ));
         }
         Ok(())
     }
-
-    /// Unquoted TXT content as the one string a face with a TXT limit takes:
-    /// refused, not split, when it is longer than the limit.
-    pub fn one_txt_string(&self, content: &str) -> Result<Rdata, CoreError> {
-        let max = self
-            .txt_string_max
-            .unwrap_or(CharStr::MAX)
-            .min(CharStr::MAX);
-        let data = content.as_bytes();
-        if data.len() > max {
-            return Err(txt_too_long(max, data.len()));
-        }
-        let string = CharStr::new(data.to_vec()).map_err(|e| txt_too_long(max, e.len))?;
-        Ok(Rdata::Txt(vec![string]))
-    }
-}
-
-fn txt_too_long(max: usize, len: usize) -> CoreError {
-    CoreError::validation(
-        "content",
-        format!("TXT strings are limited to {max} characters (one is {len})"),
-    )
 }
 
 #[cfg(test)]
@@ -121,5 +109,21 @@ mod tests {
             field(policy.check(RecordType::MX, None, false, None)),
             "priority"
         );
+        let txt = RecordPolicy {
+            txt_string_max: Some(255),
+            ..RecordPolicy::default()
+        };
+        let long = "a".repeat(256);
+        assert_eq!(
+            field(txt.check(RecordType::TXT, None, false, Some(&long))),
+            "content"
+        );
+        let quoted = format!("\"{long}\"");
+        assert_eq!(
+            field(txt.check(RecordType::TXT, None, false, Some(&quoted))),
+            "content"
+        );
+        let fine = format!("\"{}\" \"{}\"", "a".repeat(255), "b".repeat(255));
+        assert!(txt.check(RecordType::TXT, None, false, Some(&fine)).is_ok());
     }
 }

@@ -219,6 +219,7 @@ proptest! {
         prop_assert_eq!(&parsed, &r, "presentation {}", shown);
 
         let wire = r.wire();
+        prop_assert_eq!(r.wire_len(), wire.len());
         let decoded = Rdata::from_wire(rtype, &wire).map_err(|e| TestCaseError::fail(format!("{shown}: {e}")))?;
         prop_assert_eq!(&decoded, &r);
 

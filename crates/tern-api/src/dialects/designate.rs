@@ -321,7 +321,7 @@ async fn create_record(
     let record = NewRecord {
         name,
         ttl,
-        rdata: rdata_from_value(rtype, data, body.priority, "data")?,
+        rdata: rdata_from_value(rtype, data, body.priority, &zone.name, "data")?,
         description: body.description.flatten(),
     };
     let (zone, created) =
@@ -366,6 +366,7 @@ async fn update_record(
             record.rtype,
             &data,
             body.priority.or(old_priority),
+            &zone.name,
             "data",
         )?)
     } else {

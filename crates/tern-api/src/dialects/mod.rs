@@ -9,7 +9,7 @@ pub mod pocketdns;
 pub mod thalassa;
 pub mod vpsorg;
 
-use tern_core::{Actor, ChangeSource, Rdata, RecordType};
+use tern_core::{Actor, ChangeSource, Name, Rdata, RecordType};
 
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -17,37 +17,6 @@ use crate::error::ApiError;
 /// The journal's actor for a change made through `dialect`.
 pub fn actor(caller: &Caller, dialect: &str) -> Actor {
     Actor::new(caller.principal(), ChangeSource::Dialect(dialect.into()))
-}
-
-/// TXT as users type it (`v=spf1 -all`, no quotes) into presentation form:
-/// quoted, escaped, split into 255-octet strings. Text already in quotes is
-/// taken as presentation.
-pub fn txt_presentation(value: &str) -> String {
-    let value = value.trim();
-    if value.starts_with('"') {
-        return value.to_string();
-    }
-    let mut out = Vec::new();
-    let bytes = value.as_bytes();
-    for chunk in bytes.chunks(255) {
-        let mut quoted = String::from("\"");
-        for &b in chunk {
-            match b {
-                b'"' | b'\\' => {
-                    quoted.push('\\');
-                    quoted.push(b as char);
-                }
-                0x20..=0x7e => quoted.push(b as char),
-                other => quoted.push_str(&format!("\\{other:03}")),
-            }
-        }
-        quoted.push('"');
-        out.push(quoted);
-    }
-    if out.is_empty() {
-        out.push("\"\"".into());
-    }
-    out.join(" ")
 }
 
 /// A record's value as the simple dialects show it: TXT strings joined
@@ -69,19 +38,17 @@ pub fn plain_value(rdata: &Rdata) -> String {
     text
 }
 
-/// RDATA from a simple dialect's `value` (+ `priority`).
+/// RDATA from a simple dialect's `value` (+ `priority`) for a record in
+/// `zone`, under the core's API content rule; errors about the content name
+/// the dialect's own field.
 pub fn rdata_from_value(
     rtype: RecordType,
     value: &str,
     priority: Option<u32>,
+    zone: &Name,
     value_field: &str,
 ) -> Result<Rdata, ApiError> {
-    let content = if matches!(rtype, RecordType::TXT | RecordType::SPF) {
-        txt_presentation(value)
-    } else {
-        value.to_string()
-    };
-    crate::views::rdata_from_api(rtype, &content, priority, "").map_err(|e| ApiError {
+    crate::views::rdata_from_api(rtype, value, priority, zone, "").map_err(|e| ApiError {
         field: e.field.map(|f| {
             if f == "content" {
                 value_field.to_string()
@@ -99,12 +66,13 @@ mod tests {
 
     #[test]
     fn txt_round_trip() {
-        let presentation = txt_presentation("v=spf1 include:\"x\" ~all");
-        assert_eq!(presentation, "\"v=spf1 include:\\\"x\\\" ~all\"");
-        let rdata = Rdata::parse_text(RecordType::TXT, &presentation).unwrap();
-        assert_eq!(plain_value(&rdata), "v=spf1 include:\"x\" ~all");
+        let zone = Name::parse_absolute("example.com.").unwrap();
+        let value = "v=spf1 include:\"x\" ~all";
+        let rdata = rdata_from_value(RecordType::TXT, value, None, &zone, "value").unwrap();
+        assert_eq!(rdata.to_string(), "\"v=spf1 include:\\\"x\\\" ~all\"");
+        assert_eq!(plain_value(&rdata), value);
         let long = "a".repeat(300);
-        let rdata = Rdata::parse_text(RecordType::TXT, &txt_presentation(&long)).unwrap();
+        let rdata = rdata_from_value(RecordType::TXT, &long, None, &zone, "value").unwrap();
         assert_eq!(plain_value(&rdata), long);
     }
 }

@@ -18,7 +18,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tern_core::policy::RecordPolicy;
 use tern_core::{
-    Change, ChangeSet, CoreError, NewRecord, Rdata, Record, RecordType, RecordUpdate, Scope, Zone,
+    Change, ChangeSet, CoreError, Name, NewRecord, Rdata, Record, RecordType, RecordUpdate, Scope,
+    Zone,
 };
 
 use super::actor;
@@ -93,13 +94,16 @@ struct RecordBody {
     priority: Option<u32>,
 }
 
-/// RDATA from `content` (+ `priority`): TXT text is one string (the policy
-/// then holds it to 255), SRV may carry its priority in `content`.
-fn rdata(rtype: RecordType, content: &str, priority: Option<u32>) -> ApiResult<(Rdata, bool)> {
+/// RDATA from `content` (+ `priority`) under the core's API content rule
+/// (unquoted TXT is one string; the policy holds it to 255); SRV may carry
+/// its priority in `content`.
+fn rdata(
+    rtype: RecordType,
+    content: &str,
+    priority: Option<u32>,
+    zone: &Name,
+) -> ApiResult<(Rdata, bool)> {
     let content = content.trim();
-    if rtype == RecordType::TXT && !content.starts_with('"') {
-        return Ok((policy().one_txt_string(content)?, false));
-    }
     if rtype == RecordType::SRV && content.split_whitespace().count() == 4 {
         if priority.is_some() {
             return Err(ApiError::validation(
@@ -107,9 +111,10 @@ fn rdata(rtype: RecordType, content: &str, priority: Option<u32>) -> ApiResult<(
                 "give the SRV priority in content (priority weight port target) or in priority, not both",
             ));
         }
-        return crate::views::rdata_from_api(rtype, content, None, "").map(|r| (r, true));
+        return crate::views::rdata_from_api(rtype, content, None, zone, "").map(|r| (r, true));
     }
-    crate::views::rdata_from_api(rtype, content, priority, "").map(|r| (r, priority.is_some()))
+    crate::views::rdata_from_api(rtype, content, priority, zone, "")
+        .map(|r| (r, priority.is_some()))
 }
 
 fn new_record(zone: &Zone, body: &RecordBody) -> ApiResult<NewRecord> {
@@ -129,8 +134,8 @@ fn new_record(zone: &Zone, body: &RecordBody) -> ApiResult<NewRecord> {
             ),
             other => other.into(),
         })?;
-    let (rdata, _) = rdata(rtype, content, body.priority)?;
-    policy().check(rtype, Some(ttl), true, Some(&rdata))?;
+    policy().check(rtype, Some(ttl), true, Some(content))?;
+    let (rdata, _) = rdata(rtype, content, body.priority, &zone.name)?;
     Ok(NewRecord {
         name,
         ttl: Some(ttl),
@@ -204,8 +209,9 @@ async fn update(
             } else {
                 priority.or(old_priority)
             };
-            let (rdata, given) = rdata(record.rtype, &content, priority)?;
-            policy().check(record.rtype, None, given, Some(&rdata))?;
+            policy().check(record.rtype, None, true, Some(&content))?;
+            let (rdata, given) = rdata(record.rtype, &content, priority, &zone.name)?;
+            policy().check(record.rtype, None, given, None)?;
             Some(rdata)
         }
     };

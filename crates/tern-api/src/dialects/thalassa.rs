@@ -21,7 +21,7 @@ use tern_core::{
     Record, RecordType, Scope, Zone, ZoneFilter,
 };
 
-use super::{actor, txt_presentation};
+use super::actor;
 use crate::ApiState;
 use crate::auth::Caller;
 use crate::domains::{may_edit, must_own};
@@ -385,8 +385,14 @@ async fn list_records(
     Ok(Json(Value::Array(rrsets(&zone, &records))))
 }
 
-/// RDATA from a `values` entry; TXT may be given without quotes.
-fn parse_values(rtype: RecordType, values: &[String]) -> ApiResult<Vec<(Rdata, Option<String>)>> {
+/// RDATA from a `values` entry for a record in `zone`, under the core's API
+/// content rule (TXT may be given without quotes; MX and SRV carry their
+/// priority at the head of the value).
+fn parse_values(
+    rtype: RecordType,
+    values: &[String],
+    zone: &Name,
+) -> ApiResult<Vec<(Rdata, Option<String>)>> {
     if values.is_empty() {
         return Err(ApiError::validation(
             "values",
@@ -397,14 +403,9 @@ fn parse_values(rtype: RecordType, values: &[String]) -> ApiResult<Vec<(Rdata, O
         .iter()
         .enumerate()
         .map(|(i, v)| {
-            let text = if rtype == RecordType::TXT {
-                txt_presentation(v)
-            } else {
-                v.clone()
-            };
-            Rdata::parse_text(rtype, &text)
+            Rdata::parse_api_content(rtype, v, None, zone)
                 .map(|r| (r, None))
-                .map_err(|e| ApiError::validation(format!("values[{i}]"), e.to_string()))
+                .map_err(|e| ApiError::validation(format!("values[{i}]"), e.message))
         })
         .collect()
 }
@@ -476,7 +477,11 @@ async fn create_record(
             .ok_or_else(|| ApiError::validation("type", "is required"))?,
         "type",
     )?;
-    let records = parse_values(rtype, body.values.as_deref().unwrap_or_default())?;
+    let records = parse_values(
+        rtype,
+        body.values.as_deref().unwrap_or_default(),
+        &zone.name,
+    )?;
     let existing = state
         .service
         .store()
@@ -552,7 +557,7 @@ async fn patch_rrset(
         ));
     }
     let records = match &body.values {
-        Some(values) => parse_values(rtype, values)?,
+        Some(values) => parse_values(rtype, values, &zone.name)?,
         None => current
             .iter()
             .map(|r| (r.rdata.clone(), r.description.clone()))

@@ -272,7 +272,7 @@ fn new_record(zone: &Zone, body: &RecordBody) -> ApiResult<NewRecord> {
     Ok(NewRecord {
         name,
         ttl: Some(ttl),
-        rdata: rdata_from_value(rtype, value, body.priority, "value")?,
+        rdata: rdata_from_value(rtype, value, body.priority, &zone.name, "value")?,
         description: None,
     })
 }
@@ -388,7 +388,10 @@ async fn update(
         .map_err(|e| seed_error(e.into()))?;
     let rdata = if body.value.is_some() || body.priority.is_some() || whole {
         let value = body.value.clone().unwrap_or(old_value);
-        Some(rdata_from_value(record.rtype, &value, priority, "value").map_err(seed_error)?)
+        Some(
+            rdata_from_value(record.rtype, &value, priority, &zone.name, "value")
+                .map_err(seed_error)?,
+        )
     } else {
         None
     };

@@ -6,6 +6,7 @@
 //! through.
 
 mod address;
+mod api;
 mod caa;
 mod charstr;
 mod digest;
@@ -29,6 +30,7 @@ use serde::{Deserialize, Serialize};
 use crate::name::{Name, NameError};
 use crate::text::{self, Token, hex_encode, write_quoted};
 
+pub use api::{ContentError, api_text_strings};
 pub use charstr::{CharStr, CharStrTooLong};
 pub use rtype::RecordType;
 pub use svcb::SvcParam;
@@ -53,6 +55,22 @@ pub enum RdataError {
         #[source]
         source: text::TokenError,
     },
+}
+
+/// The most octets RDATA can have: its length is a 16-bit field (RFC 1035
+/// §3.2.1), so a longer record could never be sent.
+pub const MAX_RDATA_LEN: usize = 65_535;
+
+fn check_wire_len(rtype: RecordType, len: usize) -> Result<(), RdataError> {
+    if len > MAX_RDATA_LEN {
+        return Err(RdataError::Invalid {
+            rtype: rtype.to_string(),
+            reason: format!(
+                "RDATA is {len} octets in wire form; a record holds at most {MAX_RDATA_LEN}"
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// The error for a type the `record_types!` table sent to a module that does
@@ -176,10 +194,14 @@ impl<'de> Deserialize<'de> for Rdata {
 }
 
 /// Where names inside RDATA are resolved: in a zone file relative names take
-/// the origin; through an API every hostname is absolute.
+/// the origin (RFC 1035); through an API face hostnames are absolute with or
+/// without the final dot, but a single label without one is refused with a
+/// hint (`Name::parse_api_target`); the store's canonical text is absolute.
 #[derive(Debug, Clone, Copy)]
 pub enum NameContext<'a> {
     ZoneFile(&'a Name),
+    /// API content for a record in this zone.
+    Api(&'a Name),
     Absolute,
 }
 
@@ -187,6 +209,7 @@ impl NameContext<'_> {
     fn parse(&self, rtype: RecordType, token: &Token) -> Result<Name, RdataError> {
         let result = match self {
             NameContext::ZoneFile(origin) => Name::parse_zone_file(&token.raw, origin),
+            NameContext::Api(zone) => Name::parse_api_target(&token.raw, zone),
             NameContext::Absolute => Name::parse_absolute(&token.raw),
         };
         result.map_err(|source| RdataError::Name {
@@ -259,11 +282,13 @@ impl Rdata {
             })
         })?;
         f.finish()?;
+        check_wire_len(rtype, rdata.wire_len())?;
         Ok(rdata)
     }
 
     /// Decodes uncompressed wire-form RDATA.
     pub fn from_wire(rtype: RecordType, data: &[u8]) -> Result<Rdata, RdataError> {
+        check_wire_len(rtype, data.len())?;
         let mut r = WireReader {
             rtype,
             data,
@@ -414,6 +439,38 @@ impl Rdata {
                 }
             }
             Rdata::Unknown { data, .. } => out.extend_from_slice(data),
+        }
+    }
+
+    /// Octets of the uncompressed wire form, without building it.
+    pub fn wire_len(&self) -> usize {
+        let strings = |s: &[CharStr]| s.iter().map(|s| s.len() + 1).sum::<usize>();
+        match self {
+            Rdata::A(_) => 4,
+            Rdata::Aaaa(_) => 16,
+            Rdata::Ns(n) | Rdata::Cname(n) | Rdata::Ptr(n) | Rdata::Dname(n) => n.wire_len(),
+            Rdata::Mx { exchange, .. } => 2 + exchange.wire_len(),
+            Rdata::Txt(s) | Rdata::Spf(s) => strings(s),
+            Rdata::Srv { target, .. } => 6 + target.wire_len(),
+            Rdata::Caa { tag, value, .. } => 2 + tag.len() + value.len(),
+            Rdata::Sshfp { fingerprint, .. } => 2 + fingerprint.len(),
+            Rdata::Tlsa { data, .. } => 3 + data.len(),
+            Rdata::Naptr {
+                flags,
+                services,
+                regexp,
+                replacement,
+                ..
+            } => 7 + flags.len() + services.len() + regexp.len() + replacement.wire_len(),
+            Rdata::Ds { digest, .. } => 4 + digest.len(),
+            Rdata::Hinfo { cpu, os } => cpu.len() + os.len() + 2,
+            Rdata::Loc { .. } => 16,
+            Rdata::Rp { mbox, txt } => mbox.wire_len() + txt.wire_len(),
+            Rdata::Svcb { target, params, .. } | Rdata::Https { target, params, .. } => {
+                2 + target.wire_len() + params.iter().map(|p| 4 + p.value.len()).sum::<usize>()
+            }
+            Rdata::Soa { mname, rname, .. } => mname.wire_len() + rname.wire_len() + 20,
+            Rdata::Unknown { data, .. } => data.len(),
         }
     }
 

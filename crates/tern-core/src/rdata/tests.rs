@@ -137,3 +137,20 @@ fn errors_name_the_problem() {
     let e = Rdata::parse_text(RecordType(65534), "\\# 3 0102").unwrap_err();
     assert!(e.to_string().contains("length"), "{e}");
 }
+
+#[test]
+fn rdata_over_65535_octets_is_refused() {
+    for size in [70_000, 2_000_000] {
+        let text = format!("\"{}\"", "a".repeat(size));
+        let e = Rdata::parse_text(RecordType::TXT, &text).unwrap_err();
+        assert!(e.to_string().contains("at most 65535"), "{e}");
+        let e = Rdata::from_wire(RecordType(65280), &vec![0u8; size]).unwrap_err();
+        assert!(e.to_string().contains("at most 65535"), "{e}");
+    }
+    // 255 strings of 255 octets and one of 254: exactly 65,535 octets.
+    let fits = format!("\"{}\"", "b".repeat(255 * 255 + 254));
+    let rdata = Rdata::parse_text(RecordType::TXT, &fits).unwrap();
+    assert_eq!(rdata.wire_len(), MAX_RDATA_LEN);
+    let over = format!("\"{}\"", "b".repeat(255 * 255 + 255));
+    assert!(Rdata::parse_text(RecordType::TXT, &over).is_err());
+}
