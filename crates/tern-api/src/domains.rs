@@ -121,6 +121,7 @@ pub fn must_own(caller: &Caller, zone: &Zone) -> ApiResult<()> {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     page: Option<usize>,
     page_size: Option<usize>,
@@ -450,6 +451,7 @@ async fn update(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct DeleteQuery {
     hard: Option<bool>,
 }
@@ -557,6 +559,7 @@ async fn export(
 }
 
 #[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ImportQuery {
     mode: Option<String>,
     dry_run: Option<bool>,

@@ -206,6 +206,8 @@ pub trait Store: Send + Sync + 'static {
         offset: u32,
         limit: u32,
     ) -> Result<Vec<JournalEntry>, StoreError>;
+    /// How many journal entries one zone has (the history's `total`).
+    async fn zone_journal_count(&self, zone_id: Uuid) -> Result<u64, StoreError>;
 
     // ---- TSIG keys ----
     /// Every key, ordered by name.
