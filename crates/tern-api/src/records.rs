@@ -17,8 +17,8 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::ApiState;
+use crate::access::{actor, may_edit, visible_zone, zone_to_edit};
 use crate::auth::Caller;
-use crate::domains::{actor, may_edit, visible_zone, zone_to_edit};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::views::{

@@ -6,29 +6,13 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::auth::{AccessGrant, ApiToken};
+pub use crate::error::StoreError;
 use crate::model::Timestamp;
 use crate::model::{JournalEntry, Organisation, Project, Record, Zone, ZoneKind, ZoneStatus};
 use crate::name::Name;
 use crate::rdata::RecordType;
 use crate::template::Template;
 use crate::tsig::TsigKey;
-
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// The zone's serial moved between the service's read and its commit: a
-    /// concurrent writer won. The service retries or reports a precondition
-    /// failure.
-    #[error("zone serial is {current}, expected {expected}")]
-    SerialMismatch { expected: u32, current: u32 },
-    #[error("{0} not found")]
-    NotFound(String),
-    #[error("{0} already exists")]
-    Duplicate(String),
-    #[error("stored data is corrupt: {0}")]
-    Corrupt(String),
-    #[error("database error: {0}")]
-    Backend(String),
-}
 
 /// Which of a zone's records a listing wants.
 #[derive(Debug, Clone, Default)]

@@ -25,8 +25,8 @@ use tern_core::{
 
 use super::actor;
 use crate::ApiState;
+use crate::access::{find_template, visible_zone, zone_to_edit};
 use crate::auth::Caller;
-use crate::domains::{visible_zone, zone_to_edit};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
 use crate::views::{iso, owner_name, record_type, relative_name, required, same_type};
@@ -342,7 +342,7 @@ async fn template(
     ApiJson(body): ApiJson<TemplateBody>,
 ) -> ApiResult<Json<Value>> {
     let zone = zone_to_edit(&state, &caller, &id, Scope::DnsCreate).await?;
-    let template = crate::templates::find_template(&state, &caller, &body.template_id)
+    let template = find_template(&state, &caller, &body.template_id)
         .await
         .map_err(|e| e.with_field("template_id"))?;
     let variables: BTreeMap<String, String> =
