@@ -15,6 +15,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::ApiState;
+use crate::access::visible_org;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
@@ -273,22 +274,6 @@ async fn create_organisation(
     };
     state.service.store().create_organisation(&org).await?;
     Ok((StatusCode::CREATED, Json(organisation_view(&org))))
-}
-
-/// The organisation `id` if the caller belongs to it (or is admin); 404
-/// otherwise.
-async fn visible_org(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<Organisation> {
-    let not_found = || ApiError::not_found(format!("organisation {id}"));
-    let id = Uuid::parse_str(id).map_err(|_| not_found())?;
-    if !caller.in_org(id) {
-        return Err(not_found());
-    }
-    state
-        .service
-        .store()
-        .organisation(id)
-        .await?
-        .ok_or_else(not_found)
 }
 
 #[utoipa::path(

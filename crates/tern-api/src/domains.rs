@@ -11,14 +11,15 @@ use axum::routing::get;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tern_core::{
-    Actor, ChangeSource, GrantRole, ImportMode, ImportOptions, NewZone, Scope, Zone, ZoneFilter,
-    ZoneKind, ZoneStatus, ZoneUpdate,
+    ChangeSource, ImportMode, ImportOptions, NewZone, Scope, Zone, ZoneFilter, ZoneKind,
+    ZoneStatus, ZoneUpdate,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::ApiState;
+use crate::access::{actor, find_template, must_own, visible_zone};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery, parse_json};
@@ -35,92 +36,8 @@ pub fn routes() -> OpenApiRouter<ApiState> {
         .route("/api/v1/domains/", get(list).post(create))
 }
 
-pub fn actor(caller: &Caller) -> Actor {
-    Actor::new(caller.principal(), ChangeSource::Api)
-}
-
-/// The zone `id` if the caller may see it; 404 otherwise (also for a zone
-/// of another organisation: its existence is not revealed).
-pub async fn visible_zone(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<Zone> {
-    let not_found = || ApiError::not_found(format!("domain {id}"));
-    let id = Uuid::parse_str(id).map_err(|_| not_found())?;
-    let zone = state
-        .service
-        .store()
-        .zone(id)
-        .await?
-        .ok_or_else(not_found)?;
-    if caller.sees(&zone) || grant_role(state, caller, &zone).await?.is_some() {
-        Ok(zone)
-    } else {
-        Err(not_found())
-    }
-}
-
-/// The role an access grant gives the caller's organisation on `zone`.
-/// Project-bound tokens see their project only, never shared zones.
-async fn grant_role(
-    state: &ApiState,
-    caller: &Caller,
-    zone: &Zone,
-) -> ApiResult<Option<GrantRole>> {
-    if caller.token.project_id.is_some() || zone.org_id == caller.org.id {
-        return Ok(None);
-    }
-    Ok(state
-        .service
-        .store()
-        .zone_grants(zone.id)
-        .await?
-        .into_iter()
-        .find(|g| g.org_id == caller.org.id)
-        .map(|g| g.role))
-}
-
-/// Changing a zone's records: its owner, or an organisation with an editor
-/// grant.
-pub async fn may_edit(state: &ApiState, caller: &Caller, zone: &Zone) -> ApiResult<()> {
-    if caller.sees(zone) {
-        return Ok(());
-    }
-    match grant_role(state, caller, zone).await? {
-        Some(GrantRole::Editor) => Ok(()),
-        _ => Err(ApiError::forbidden(format!(
-            "organisation '{}' has viewer access to zone {}; changing it needs an editor grant",
-            caller.org.slug,
-            zone_name(&zone.name)
-        ))),
-    }
-}
-
-/// The zone `id` for a change of its records that needs `scope`: visible,
-/// the scope held, and owned or shared with an editor grant.
-pub async fn zone_to_edit(
-    state: &ApiState,
-    caller: &Caller,
-    id: &str,
-    scope: Scope,
-) -> ApiResult<Zone> {
-    let zone = visible_zone(state, caller, id).await?;
-    caller.dns(scope)?;
-    may_edit(state, caller, &zone).await?;
-    Ok(zone)
-}
-
-/// Things only the owning organisation does: zone settings, deletion,
-/// grants.
-pub fn must_own(caller: &Caller, zone: &Zone) -> ApiResult<()> {
-    if caller.sees(zone) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(format!(
-            "only the organisation that owns zone {} may do this",
-            zone_name(&zone.name)
-        )))
-    }
-}
-
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     page: Option<usize>,
     page_size: Option<usize>,
@@ -313,7 +230,7 @@ async fn create(
     // variables create nothing.
     let template = match &body.template_id {
         Some(id) => {
-            let template = crate::templates::find_template(&state, &caller, id)
+            let template = find_template(&state, &caller, id)
                 .await
                 .map_err(|e| e.with_field("template_id"))?;
             let variables =
@@ -457,6 +374,7 @@ async fn update(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct DeleteQuery {
     hard: Option<bool>,
 }
@@ -564,6 +482,7 @@ async fn export(
 }
 
 #[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ImportQuery {
     mode: Option<String>,
     dry_run: Option<bool>,

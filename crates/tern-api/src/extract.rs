@@ -1,8 +1,9 @@
 //! Request extractors that fail with the uniform error body: JSON bodies
-//! (the error names the field that did not deserialize, by path) and query
-//! strings.
+//! (the error names the field that did not deserialize, by path, or the
+//! line and column where the JSON broke) and query strings.
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
@@ -29,35 +30,76 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 }
 
 /// Parses a JSON document into `T`; the error names the field by its path.
+/// Broken JSON is reported at its line and column. A number that is an
+/// exact integer (`4522.0`, `1e1`) counts as that integer, as JSON does not
+/// tell the two apart; `4522.5` for an integer field is refused by name.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.is_empty() {
         return Err(ApiError::validation("body", "a JSON body is required"));
     }
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+    let mut value: serde_json::Value = serde_json::from_slice(bytes).map_err(syntax_error)?;
+    integral_numbers(&mut value);
+    serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        let inner = e.into_inner();
-        // serde's message without its "at line 1 column 9" suffix.
-        let message = inner.to_string();
-        let message = message
-            .split(" at line ")
-            .next()
-            .unwrap_or(&message)
-            .to_string();
-        let parent = (path != "." && !path.is_empty()).then_some(path);
-        // A missing or unknown field is reported at its parent: name it.
-        let named = ["missing field `", "unknown field `"]
-            .iter()
-            .find_map(|p| message.strip_prefix(p))
-            .and_then(|rest| rest.split('`').next());
-        let field = match (parent, named) {
-            (Some(parent), Some(name)) => format!("{parent}.{name}"),
-            (None, Some(name)) => name.to_string(),
-            (Some(parent), None) => parent,
-            (None, None) => "body".to_string(),
-        };
-        ApiError::validation(field, message)
+        let message = e.into_inner().to_string();
+        ApiError::validation(field_of(&path, &message), message)
     })
+}
+
+/// JSON that does not parse: where it broke, for people; no field, since
+/// no field was read.
+fn syntax_error(error: serde_json::Error) -> ApiError {
+    let message = error.to_string();
+    let reason = message
+        .rsplit_once(" at line ")
+        .map_or(message.as_str(), |(reason, _)| reason);
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "validation_error",
+        format!(
+            "the body is not valid JSON: {reason} at line {} column {}",
+            error.line(),
+            error.column()
+        ),
+    )
+}
+
+/// The field a deserialization error is about. serde reports an unknown
+/// field at its own path and a missing one at its parent's.
+fn field_of(path: &str, message: &str) -> String {
+    let path = (path != "." && !path.is_empty()).then_some(path);
+    let missing = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next());
+    match (path, missing) {
+        (Some(parent), Some(name)) => format!("{parent}.{name}"),
+        (None, Some(name)) => name.to_string(),
+        (Some(path), None) => path.to_string(),
+        (None, None) => "body".to_string(),
+    }
+}
+
+/// Turns every float that is an exact integer into that integer, so integer
+/// fields take it; floats with a fraction stay and are refused there.
+fn integral_numbers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+            {
+                // Beyond ±2^63 a float is no integer any field could take.
+                if (0.0..1.8e19).contains(&f) {
+                    *n = serde_json::Number::from(f as u64);
+                } else if (-9.2e18..0.0).contains(&f) {
+                    *n = serde_json::Number::from(f as i64);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_numbers),
+        Value::Object(map) => map.values_mut().for_each(integral_numbers),
+        _ => {}
+    }
 }
 
 /// A query string; a bad parameter is a 400 naming it.

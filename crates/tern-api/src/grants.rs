@@ -14,8 +14,8 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::ApiState;
+use crate::access::{must_own, visible_zone};
 use crate::auth::Caller;
-use crate::domains::{must_own, visible_zone};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
 use crate::views::iso;

@@ -1,8 +1,10 @@
 //! tern-api: the HTTP face of Tern. The native API (`/api/v1/…`: tenancy
 //! in `admin`, zones in `domains`, records in `records`), authenticated by
-//! bearer tokens (`auth`), with one error body (`error`); plus the health
-//! endpoints a supervisor or load balancer probes and `/metrics`.
+//! bearer tokens (`auth`), who may do what in `access`, with one error body
+//! (`error`); plus the health endpoints a supervisor or load balancer
+//! probes and `/metrics`.
 
+mod access;
 pub mod admin;
 pub mod auth;
 mod dialects;

@@ -17,8 +17,8 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::ApiState;
+use crate::access::{actor, may_edit, visible_zone, zone_to_edit};
 use crate::auth::Caller;
-use crate::domains::{actor, may_edit, visible_zone, zone_to_edit};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::views::{
@@ -36,6 +36,7 @@ pub fn routes() -> OpenApiRouter<ApiState> {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     page: Option<usize>,
     page_size: Option<usize>,
@@ -637,6 +638,7 @@ struct ReplaceOp {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct HistoryQuery {
     page: Option<usize>,
     page_size: Option<usize>,
@@ -669,21 +671,23 @@ async fn history(
     caller: Caller,
     Path(id): Path<String>,
     ApiQuery(query): ApiQuery<HistoryQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Page<Value>>> {
     let zone = visible_zone(&state, &caller, &id).await?;
     caller.dns(Scope::DnsRead)?;
     let (page, page_size) = paging(query.page, query.page_size)?;
     let offset = u32::try_from((page - 1).saturating_mul(page_size)).unwrap_or(u32::MAX);
-    let entries = state
-        .service
-        .store()
+    let store = state.service.store();
+    let entries = store
         .zone_journal(zone.id, offset, page_size as u32)
         .await?;
-    Ok(Json(json!({
-        "data": entries.iter().map(|e| entry_view(e, &zone)).collect::<Vec<_>>(),
-        "page": page,
-        "page_size": page_size,
-    })))
+    let total = usize::try_from(store.zone_journal_count(zone.id).await?).unwrap_or(usize::MAX);
+    Ok(Json(Page {
+        data: entries.iter().map(|e| entry_view(e, &zone)).collect(),
+        total,
+        page,
+        page_size,
+        total_pages: total.div_ceil(page_size),
+    }))
 }
 
 /// Applies the inverse of the change that produced `serial`: what it added

@@ -20,8 +20,8 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::ApiState;
+use crate::access::actor;
 use crate::auth::Caller;
-use crate::domains::actor;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
 use crate::views::{RecordView, ZoneView};

@@ -15,8 +15,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::ApiState;
+use crate::access::{actor, find_template, may_change_templates, own_template, zone_to_edit};
 use crate::auth::Caller;
-use crate::domains::{actor, zone_to_edit};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
 use crate::views::{RecordView, iso, owner_name, rdata_from_api, record_type};
@@ -39,24 +39,6 @@ fn view(template: &Template) -> Value {
         "created_at": template.org_id.map(|_| iso(template.created_at)),
         "updated_at": template.org_id.map(|_| iso(template.updated_at)),
     })
-}
-
-/// A template the caller may use: a built-in or one of its organisation.
-pub async fn find_template(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<Template> {
-    if let Some(builtin) = builtin_templates().into_iter().find(|t| t.id == id) {
-        return Ok(builtin);
-    }
-    let not_found = || ApiError::not_found(format!("template {id}"));
-    let template = state
-        .service
-        .store()
-        .template(id)
-        .await?
-        .ok_or_else(not_found)?;
-    match template.org_id {
-        Some(org) if caller.in_org(org) => Ok(template),
-        _ => Err(not_found()),
-    }
 }
 
 /// The records a template gives for `zone`, checked like any API input;
@@ -196,26 +178,6 @@ async fn create(
     })?;
     state.service.store().put_template(&template).await?;
     Ok((StatusCode::CREATED, Json(view(&template))))
-}
-
-/// Templates are the organisation's, shared by all its projects: a token
-/// bound to one project may use them, not change them.
-fn may_change_templates(caller: &Caller) -> ApiResult<()> {
-    if caller.token.project_id.is_some() {
-        return Err(ApiError::forbidden(
-            "a project-bound token cannot change the organisation's templates",
-        ));
-    }
-    Ok(())
-}
-
-async fn own_template(state: &ApiState, caller: &Caller, id: &str) -> ApiResult<Template> {
-    may_change_templates(caller)?;
-    let template = find_template(state, caller, id).await?;
-    if template.org_id.is_none() {
-        return Err(ApiError::forbidden("built-in templates cannot be changed"));
-    }
-    Ok(template)
 }
 
 #[utoipa::path(

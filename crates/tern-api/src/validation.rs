@@ -20,8 +20,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::ApiState;
+use crate::access::{actor, must_own, visible_zone};
 use crate::auth::Caller;
-use crate::domains::{actor, must_own, visible_zone};
 use crate::error::{ApiError, ApiResult};
 
 /// How a pending zone is verified. Whether new zones wait for it is the

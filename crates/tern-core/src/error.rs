@@ -1,8 +1,10 @@
-//! The core's one error type. Every face maps it once: to an HTTP status and
-//! JSON body in tern-api, to an RCODE in tern-dns, to a message in the CLI.
+//! The core's one error type, and the stores' (which it wraps). Every face
+//! maps it once: to an HTTP status and JSON body in tern-api, to an RCODE
+//! in tern-dns, to a message in the CLI. `StoreError` lives here rather
+//! than beside the `Store` trait so that the error types depend on nothing
+//! that depends on them.
 
 use crate::rules::Violation;
-use crate::store::StoreError;
 use crate::zonefile::FileProblem;
 
 #[derive(Debug, thiserror::Error)]
@@ -60,4 +62,31 @@ impl CoreError {
             message: message.into(),
         }
     }
+}
+
+/// What a `Store` implementation reports.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The zone's serial moved between the service's read and its commit: a
+    /// concurrent writer won. The service retries or reports a precondition
+    /// failure.
+    #[error("zone serial is {current}, expected {expected}")]
+    SerialMismatch { expected: u32, current: u32 },
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0} already exists")]
+    Duplicate(String),
+    /// The name is held by another organisation's zone and names are not
+    /// shared (see `NameClaim`).
+    #[error("zone {0} is already served for another organisation")]
+    NameTaken(String),
+    /// The organisation has its `max` live zones already; counted inside the
+    /// transaction that creates or restores the zone, under the lock that
+    /// serialises the organisation's zone creation.
+    #[error("organisation '{org}' may have at most {max} zones (it has {count})")]
+    ZoneQuota { org: String, max: u32, count: u64 },
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Backend(String),
 }

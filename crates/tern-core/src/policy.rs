@@ -5,6 +5,7 @@
 //! same answer on every face that promises the same thing.
 
 use crate::error::CoreError;
+use crate::name::Name;
 use crate::rdata::{RecordType, api_text_strings};
 
 #[derive(Debug, Clone, Default)]
@@ -77,6 +78,44 @@ impl RecordPolicy {
             ));
         }
         Ok(())
+    }
+}
+
+/// PocketDNS's name rule ("cannot start or end with a hyphen"), held to
+/// every label of `name` below `zone`, as the hostname rule of RFC 952 and
+/// RFC 1123 §2.1 it comes from: `a.-b` is no better than `-a`. The zone's
+/// own labels are the zone's business, checked when it was created.
+pub fn no_hyphen_at_label_edges(name: &Name, zone: &Name) -> Result<(), CoreError> {
+    let below = name.label_count().saturating_sub(zone.label_count());
+    match name
+        .labels()
+        .into_iter()
+        .take(below)
+        .find(|l| l.starts_with(b"-") || l.ends_with(b"-"))
+    {
+        Some(label) => Err(CoreError::validation(
+            "name",
+            format!(
+                "'{}' starts or ends with a hyphen, which names here cannot",
+                String::from_utf8_lossy(&label)
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod hyphen_tests {
+    use super::*;
+
+    #[test]
+    fn labels_below_the_zone_may_not_start_or_end_with_a_hyphen() {
+        let zone = Name::parse_absolute("my-zone.test.").expect("zone");
+        let check = |n: &str| {
+            no_hyphen_at_label_edges(&Name::parse_owner(n, &zone).expect("name"), &zone).is_ok()
+        };
+        assert!(check("@") && check("my-host") && check("a.b-c") && check("*.x"));
+        assert!(!check("-www") && !check("www-") && !check("a.-b") && !check("b-.c"));
     }
 }
 

@@ -6,38 +6,13 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::auth::{AccessGrant, ApiToken};
+pub use crate::error::StoreError;
 use crate::model::Timestamp;
 use crate::model::{JournalEntry, Organisation, Project, Record, Zone, ZoneKind, ZoneStatus};
 use crate::name::Name;
 use crate::rdata::RecordType;
 use crate::template::Template;
 use crate::tsig::TsigKey;
-
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// The zone's serial moved between the service's read and its commit: a
-    /// concurrent writer won. The service retries or reports a precondition
-    /// failure.
-    #[error("zone serial is {current}, expected {expected}")]
-    SerialMismatch { expected: u32, current: u32 },
-    #[error("{0} not found")]
-    NotFound(String),
-    #[error("{0} already exists")]
-    Duplicate(String),
-    /// The name is held by another organisation's zone and names are not
-    /// shared (see `NameClaim`).
-    #[error("zone {0} is already served for another organisation")]
-    NameTaken(String),
-    /// The organisation has its `max` live zones already; counted inside the
-    /// transaction that creates or restores the zone, under the lock that
-    /// serialises the organisation's zone creation.
-    #[error("organisation '{org}' may have at most {max} zones (it has {count})")]
-    ZoneQuota { org: String, max: u32, count: u64 },
-    #[error("stored data is corrupt: {0}")]
-    Corrupt(String),
-    #[error("database error: {0}")]
-    Backend(String),
-}
 
 /// Which of a zone's records a listing wants.
 #[derive(Debug, Clone, Default)]
@@ -262,6 +237,8 @@ pub trait Store: Send + Sync + 'static {
         offset: u32,
         limit: u32,
     ) -> Result<Vec<JournalEntry>, StoreError>;
+    /// How many journal entries one zone has (the history's `total`).
+    async fn zone_journal_count(&self, zone_id: Uuid) -> Result<u64, StoreError>;
 
     // ---- TSIG keys ----
     /// Every key, ordered by name.

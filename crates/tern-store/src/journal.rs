@@ -125,6 +125,15 @@ impl Database {
             .collect::<Result<Vec<_>, _>>()?;
         attach_parts(&self.pool, self.backend, entries).await
     }
+
+    pub(crate) async fn zone_journal_count(&self, zone_id: Uuid) -> Result<u64, StoreError> {
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM journal WHERE zone_id = $1")
+            .bind(zone_id.to_string())
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend_error)?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
 }
 
 pub(crate) async fn journal_since(

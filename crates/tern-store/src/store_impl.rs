@@ -223,6 +223,10 @@ impl Store for Database {
         Database::zone_journal(self, zone_id, offset, limit).await
     }
 
+    async fn zone_journal_count(&self, zone_id: Uuid) -> Result<u64, StoreError> {
+        Database::zone_journal_count(self, zone_id).await
+    }
+
     async fn tsig_keys(&self) -> Result<Vec<TsigKey>, StoreError> {
         Database::tsig_keys(self).await
     }

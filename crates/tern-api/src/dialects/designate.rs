@@ -19,8 +19,8 @@ use tern_core::{
 
 use super::{actor, plain_value, rdata_from_value};
 use crate::ApiState;
+use crate::access::{must_own, visible_zone, zone_to_edit};
 use crate::auth::Caller;
-use crate::domains::{must_own, visible_zone, zone_to_edit};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
 

@@ -4,7 +4,8 @@
 //! `priority`; MX takes its priority separately (required), SRV carries
 //! `priority weight port target` in `content`. Its promises beyond the zone
 //! rules — types A, AAAA, CNAME, MX, TXT, SRV, NS; TTL 60–86400; TXT
-//! strings ≤ 255 — are a core `RecordPolicy`. Bulk creation reports each
+//! strings ≤ 255; no name label starting or ending with a hyphen — are
+//! core rules (`tern_core::policy`). Bulk creation reports each
 //! refused record and commits the rest as one change; templates apply as
 //! one change too.
 
@@ -16,7 +17,7 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tern_core::policy::RecordPolicy;
+use tern_core::policy::{RecordPolicy, no_hyphen_at_label_edges};
 use tern_core::{
     Change, ChangeSet, CoreError, Name, NewRecord, Rdata, Record, RecordType, RecordUpdate, Scope,
     Zone,
@@ -24,8 +25,8 @@ use tern_core::{
 
 use super::actor;
 use crate::ApiState;
+use crate::access::{find_template, visible_zone, zone_to_edit};
 use crate::auth::Caller;
-use crate::domains::{visible_zone, zone_to_edit};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
 use crate::views::{iso, owner_name, record_type, relative_name, required, same_type};
@@ -117,9 +118,17 @@ fn rdata(
         .map(|r| (r, priority.is_some()))
 }
 
+/// An owner name as the seed allows it: no label starting or ending with a
+/// hyphen.
+fn record_name(text: &str, zone: &Zone) -> ApiResult<Name> {
+    let name = owner_name(text, &zone.name, "name")?;
+    no_hyphen_at_label_edges(&name, &zone.name)?;
+    Ok(name)
+}
+
 fn new_record(zone: &Zone, body: &RecordBody) -> ApiResult<NewRecord> {
     let rtype = record_type(required(&body.rtype, "type")?, "type")?;
-    let name = owner_name(required(&body.name, "name")?, &zone.name, "name")?;
+    let name = record_name(required(&body.name, "name")?, zone)?;
     let ttl = body.ttl.unwrap_or(DEFAULT_TTL);
     let content = required(&body.content, "content")?;
     let priority_given = body.priority.is_some()
@@ -219,7 +228,7 @@ async fn update(
         name: body
             .name
             .as_deref()
-            .map(|n| owner_name(n, &zone.name, "name"))
+            .map(|n| record_name(n, &zone))
             .transpose()?,
         ttl: body.ttl.map(Some),
         rdata,
@@ -338,7 +347,7 @@ async fn template(
     ApiJson(body): ApiJson<TemplateBody>,
 ) -> ApiResult<Json<Value>> {
     let zone = zone_to_edit(&state, &caller, &id, Scope::DnsCreate).await?;
-    let template = crate::templates::find_template(&state, &caller, &body.template_id)
+    let template = find_template(&state, &caller, &body.template_id)
         .await
         .map_err(|e| e.with_field("template_id"))?;
     let variables: BTreeMap<String, String> =

@@ -23,8 +23,8 @@ use tern_core::{
 
 use super::actor;
 use crate::ApiState;
+use crate::access::{may_edit, must_own};
 use crate::auth::Caller;
-use crate::domains::{may_edit, must_own};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::parse_json;
 use crate::views::{iso, owner_name, record_type, relative_name, zone_name};

@@ -20,8 +20,8 @@ use uuid::Uuid;
 
 use super::{actor, plain_value, rdata_from_value};
 use crate::ApiState;
+use crate::access::{may_edit, must_own, visible_zone, zone_to_edit};
 use crate::auth::Caller;
-use crate::domains::{may_edit, must_own, visible_zone, zone_to_edit};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::views::{iso, owner_name, record_type, relative_name, required, same_type};
