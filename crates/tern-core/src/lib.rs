@@ -13,6 +13,7 @@ pub mod serial;
 pub mod service;
 pub mod store;
 pub mod template;
+pub mod tenancy;
 pub mod text;
 pub mod transfer;
 pub mod tsig;
