@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tern_core::auth::{token_from_random, token_hash};
 use tern_core::transfer::Cidr;
-use tern_core::{ApiToken, Organisation, Project, Scope, Store, new_id, now_millis};
+use tern_core::{ApiToken, Organisation, Project, Scope, Store, new_id, now_millis, tenancy};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -216,36 +216,6 @@ struct OrganisationPatch {
     max_records_per_zone: Option<Option<u32>>,
 }
 
-fn check_features(features: &[String]) -> ApiResult<()> {
-    match features
-        .iter()
-        .find(|f| !matches!(f.as_str(), "dns" | "kms"))
-    {
-        Some(bad) => Err(ApiError::validation(
-            "features",
-            format!("unknown feature '{bad}'; features are dns and kms"),
-        )),
-        None => Ok(()),
-    }
-}
-
-fn check_slug(slug: &str) -> ApiResult<()> {
-    let ok = !slug.is_empty()
-        && slug.len() <= 63
-        && slug
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !slug.starts_with('-');
-    if ok {
-        Ok(())
-    } else {
-        Err(ApiError::validation(
-            "slug",
-            "1-63 characters: lower-case letters, digits and '-', not starting with '-'",
-        ))
-    }
-}
-
 #[utoipa::path(
     post,
     path = "/api/v1/organisations",
@@ -260,18 +230,14 @@ async fn create_organisation(
     ApiJson(body): ApiJson<NewOrganisation>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     caller.require(Scope::Admin)?;
-    check_slug(&body.slug)?;
-    let features = body.features.unwrap_or_else(|| vec!["dns".into()]);
-    check_features(&features)?;
-    let org = Organisation {
-        id: new_id(),
+    let org = tenancy::NewOrganisation {
         slug: body.slug,
         name: body.name,
-        features,
-        created_at: now_millis(),
+        features: body.features,
         max_zones: body.max_zones,
         max_records_per_zone: body.max_records_per_zone,
-    };
+    }
+    .build()?;
     state.service.store().create_organisation(&org).await?;
     Ok((StatusCode::CREATED, Json(organisation_view(&org))))
 }
@@ -315,7 +281,7 @@ async fn update_organisation(
         org.name = name;
     }
     if let Some(features) = body.features {
-        check_features(&features)?;
+        tenancy::check_features("features", &features)?;
         org.features = features;
     }
     if let Some(max) = body.max_zones {
@@ -380,14 +346,7 @@ async fn create_project(
             "a project-bound token cannot create projects",
         ));
     }
-    check_slug(&body.slug)?;
-    let project = Project {
-        id: new_id(),
-        org_id: org.id,
-        slug: body.slug,
-        name: body.name,
-        created_at: now_millis(),
-    };
+    let project = tenancy::new_project(org.id, body.slug, body.name)?;
     state.service.store().create_project(&project).await?;
     Ok((StatusCode::CREATED, Json(project_view(&project))))
 }

@@ -23,6 +23,9 @@ pub mod validation;
 mod views;
 mod writes;
 
+/// Timestamps as every face shows them (the CLI's listings too).
+pub use views::iso;
+
 use std::sync::Arc;
 
 use axum::Router;

@@ -14,6 +14,7 @@ pub mod service;
 pub mod serving;
 pub mod store;
 pub mod template;
+pub mod tenancy;
 pub mod text;
 pub mod transfer;
 pub mod tsig;

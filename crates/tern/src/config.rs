@@ -50,15 +50,22 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage organisations (the tenants that own zones and tokens).
+    #[command(subcommand)]
+    Org(crate::org_cmd::OrgCommand),
+    /// Manage an organisation's projects.
+    #[command(subcommand)]
+    Project(crate::org_cmd::ProjectCommand),
 }
 
 #[derive(Subcommand, Debug)]
 pub enum TokenCommand {
     /// Create a token and print it (it is shown only this once).
     Create {
-        /// Organisation slug
+        /// Organisation slug (see `tern org list`)
         #[arg(long, default_value = "default")]
         org: String,
+        /// A name for the token, shown in listings (e.g. ci, backup-job)
         #[arg(long)]
         name: String,
         /// Comma-separated: dns:list, dns:read, dns:create, dns:update,
@@ -71,6 +78,18 @@ pub enum TokenCommand {
         /// Lifetime, e.g. 30d, 12h [default: no expiry]
         #[arg(long)]
         expires_in: Option<String>,
+    },
+    /// List tokens (never their secrets).
+    List {
+        /// Only this organisation's tokens (slug) [default: all]
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// Revoke a token by its id (from `tern token list`); a running server
+    /// refuses it within a few seconds.
+    Revoke {
+        /// The token's id
+        id: String,
     },
 }
 
@@ -105,6 +124,8 @@ pub struct ServeArgs {
     #[arg(long, env = "TERN_DNS_LISTEN", value_delimiter = ',')]
     pub dns_listen: Vec<SocketAddr>,
     /// Nameservers given to new zones (NS set and SOA MNAME), comma-separated
+    /// [default: ns1.<zone>, a name inside the zone with no address (glue):
+    /// set this for zones anyone is delegated to]
     #[arg(long, env = "TERN_NAMESERVERS", value_delimiter = ',')]
     pub nameservers: Vec<String>,
     /// SOA RNAME of new zones, e.g. hostmaster.example.net [default: hostmaster.<zone>]
@@ -154,7 +175,9 @@ pub struct ServeArgs {
 pub enum ZoneCommand {
     /// Import a master file; creates the zone if it does not exist.
     Import {
+        /// The zone's name, e.g. example.com
         zone: String,
+        /// An RFC 1035 master file
         file: PathBuf,
         /// Make the zone exactly what the file describes (default: merge).
         #[arg(long)]
@@ -165,21 +188,39 @@ pub enum ZoneCommand {
         /// Show what would change without changing anything.
         #[arg(long)]
         dry_run: bool,
-        /// Organisation slug [default: default]
+        /// Organisation slug; only `default` is created when missing
         #[arg(long, default_value = "default")]
         org: String,
     },
     /// Print a zone as a BIND master file.
     Export {
+        /// The zone's name, e.g. example.com
         zone: String,
+        /// Organisation slug
         #[arg(long, default_value = "default")]
         org: String,
     },
-    /// List zones.
+    /// List zones with their ids.
     List {
-        /// Only this organisation's zones.
+        /// Only this organisation's zones (slug) [default: all]
         #[arg(long)]
         org: Option<String>,
+        /// Also list soft-deleted zones
+        #[arg(long)]
+        include_deleted: bool,
+    },
+    /// Delete a zone: soft (it stops being served and can be restored
+    /// through the API) or, with --hard, for good.
+    Delete {
+        /// The zone's name or id (from `tern zone list`)
+        zone: String,
+        /// Organisation slug, when ZONE is a name
+        #[arg(long, default_value = "default")]
+        org: String,
+        /// Remove the zone, its records and its history for good (also a
+        /// zone already soft-deleted)
+        #[arg(long)]
+        hard: bool,
     },
 }
 

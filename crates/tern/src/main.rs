@@ -2,6 +2,8 @@
 //! one `ZoneService`, and runs either the server or a one-shot zone command.
 
 mod config;
+mod org_cmd;
+mod table;
 mod token_cmd;
 mod tsig_cmd;
 mod zone_cmd;
@@ -16,58 +18,92 @@ use tern_store::Database;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
-use crate::config::{Cli, Command, ServeArgs, Settings};
+use crate::config::{Cli, Command, GlobalArgs, ServeArgs, Settings};
 
 /// How soon a TSIG key created or deleted elsewhere takes effect.
 const TSIG_KEY_REFRESH: std::time::Duration = std::time::Duration::from_secs(2);
 
-fn main() -> Result<()> {
+/// Errors end the process with the message and its causes on one line
+/// (`error: opening …: permission denied`), never a backtrace: this is a
+/// tool's output for its user, whatever `RUST_BACKTRACE` says.
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(colour_logs())
         .init();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let result = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .context("starting the async runtime")?;
-    runtime.block_on(run(cli))
+        .context("starting the async runtime")
+        .and_then(|runtime| runtime.block_on(run(cli)));
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Colour codes only for a person at a terminal, and not when `NO_COLOR`
+/// is set to anything but the empty string (no-color.org): a log file or
+/// journald gets plain text.
+fn colour_logs() -> bool {
+    use std::io::IsTerminal;
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    std::io::stderr().is_terminal() && !no_color
 }
 
 async fn run(cli: Cli) -> Result<()> {
+    let global = &cli.global;
     match cli.command {
-        Command::Serve(args) => {
-            let settings = Settings::resolve(&cli.global, &args)?;
-            serve(settings).await
+        Command::Serve(args) => serve(Settings::resolve(global, &args)?).await,
+        Command::Zone(cmd) => {
+            one_shot(global, |s| async move { zone_cmd::run(&s, cmd).await }).await
         }
         Command::Token(cmd) => {
-            let settings = Settings::resolve(&cli.global, &ServeArgs::default())?;
-            let (database, service) = open(&settings).await?;
-            let result = token_cmd::run(service.store().as_ref(), cmd).await;
-            drop(service);
-            database.close().await;
-            result
+            one_shot(global, |s| async move {
+                token_cmd::run(s.store().as_ref(), cmd).await
+            })
+            .await
         }
         Command::Tsig(cmd) => {
-            let settings = Settings::resolve(&cli.global, &ServeArgs::default())?;
-            let (database, service) = open(&settings).await?;
-            let result = tsig_cmd::run(service.store().as_ref(), cmd).await;
-            drop(service);
-            database.close().await;
-            result
+            one_shot(global, |s| async move {
+                tsig_cmd::run(s.store().as_ref(), cmd).await
+            })
+            .await
         }
-        Command::Zone(cmd) => {
-            let settings = Settings::resolve(&cli.global, &ServeArgs::default())?;
-            let (database, service) = open(&settings).await?;
-            let result = zone_cmd::run(&service, cmd).await;
-            // Closing checkpoints SQLite's WAL into the database file.
-            drop(service);
-            database.close().await;
-            result
+        Command::Org(cmd) => {
+            one_shot(global, |s| async move {
+                org_cmd::run_org(s.store().as_ref(), cmd).await
+            })
+            .await
+        }
+        Command::Project(cmd) => {
+            one_shot(global, |s| async move {
+                org_cmd::run_project(s.store().as_ref(), cmd).await
+            })
+            .await
         }
     }
+}
+
+/// Runs a command that is not `serve` on the configured database, then
+/// closes it (which checkpoints SQLite's WAL into the database file).
+async fn one_shot<F, Fut>(global: &GlobalArgs, command: F) -> Result<()>
+where
+    F: FnOnce(Arc<ZoneService>) -> Fut,
+    Fut: std::future::Future<Output = Result<()>>,
+{
+    let settings = Settings::resolve(global, &ServeArgs::default())?;
+    let (database, service) = open(&settings).await?;
+    let result = command(service).await;
+    database.close().await;
+    result
 }
 
 /// Opens the database (applying migrations) and builds the service over it.
@@ -91,6 +127,13 @@ pub async fn open(settings: &Settings) -> Result<(Arc<Database>, Arc<ZoneService
 async fn serve(settings: Settings) -> Result<()> {
     let (database, service) = open(&settings).await?;
     tracing::info!(database = %redact(&settings.database_url), "database ready");
+    if settings.nameservers.is_empty() {
+        tracing::warn!(
+            "no --nameservers set: new zones get the NS ns1.<zone>, a name inside the zone \
+             with no address record (glue), which resolvers cannot reach; set \
+             --nameservers (TERN_NAMESERVERS) to this server's names, e.g. ns1.example.net.,ns2.example.net."
+        );
+    }
 
     // The nameserver's index follows every commit of this process (each
     // commit awaits it); it is loaded after noting the journal head, so
@@ -172,25 +215,26 @@ async fn serve(settings: Settings) -> Result<()> {
     Ok(())
 }
 
-/// First start on an empty database: organisation `default` (features `dns`
-/// and `kms`) and an admin token, printed once to stderr and written to
-/// `<data-dir>/admin-token` (mode 0600). `TERN_BOOTSTRAP_TOKEN`, when set,
-/// is that token.
+/// First start on a database without any API token: organisation
+/// `default` (features `dns` and `kms`; kept if a `tern zone import` or
+/// `tern org create` made it before) and an admin token, printed once to
+/// stderr and written to `<data-dir>/admin-token` (mode 0600).
+/// `TERN_BOOTSTRAP_TOKEN`, when set, is that token. Whether a token exists
+/// decides, not whether an organisation does: the README's first steps
+/// import a zone (which makes `default`) before the first `serve`.
 async fn bootstrap(service: &ZoneService, settings: &Settings) -> Result<()> {
     let store = service.store();
-    if !store.list_organisations().await?.is_empty() {
+    if !store.list_tokens(None).await?.is_empty() {
         return Ok(());
     }
-    let org = tern_core::Organisation {
-        id: tern_core::new_id(),
-        slug: "default".into(),
-        name: "Default".into(),
-        features: vec!["dns".into(), "kms".into()],
-        created_at: tern_core::now_millis(),
-        max_zones: None,
-        max_records_per_zone: None,
+    let org = match store.organisation_by_slug(org_cmd::DEFAULT_ORG).await? {
+        Some(org) => org,
+        None => {
+            let org = org_cmd::default_organisation();
+            store.create_organisation(&org).await?;
+            org
+        }
     };
-    store.create_organisation(&org).await?;
     let chosen = std::env::var("TERN_BOOTSTRAP_TOKEN")
         .ok()
         .filter(|t| !t.is_empty());
@@ -216,11 +260,11 @@ async fn bootstrap(service: &ZoneService, settings: &Settings) -> Result<()> {
         .with_context(|| format!("writing {}", path.display()))?;
     if chosen.is_none() {
         eprintln!(
-            "Created organisation 'default' and an admin API token (also in {}):\n\n    {secret}\n",
+            "Created an admin API token for organisation 'default' (also in {}):\n\n    {secret}\n",
             path.display()
         );
     } else {
-        eprintln!("Created organisation 'default'; the admin token is TERN_BOOTSTRAP_TOKEN.");
+        eprintln!("Created the admin API token TERN_BOOTSTRAP_TOKEN for organisation 'default'.");
     }
     Ok(())
 }

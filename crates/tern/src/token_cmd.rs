@@ -1,11 +1,14 @@
-//! `tern token create`: issues an API token from the command line (for
-//! scripts and for recovering access), the same way the API does.
+//! `tern token …`: issues API tokens from the command line (for scripts and
+//! for recovering access) the same way the API does, lists and revokes them.
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 use tern_api::admin::{TokenRequest, issue_token, parse_duration};
-use tern_core::{Scope, Store};
+use tern_api::iso;
+use tern_core::{Scope, Store, now_millis};
 
 use crate::config::TokenCommand;
+use crate::org_cmd::find_org;
+use crate::table::Table;
 
 pub async fn run(store: &dyn Store, cmd: TokenCommand) -> Result<()> {
     match cmd {
@@ -16,10 +19,7 @@ pub async fn run(store: &dyn Store, cmd: TokenCommand) -> Result<()> {
             project,
             expires_in,
         } => {
-            let organisation = store
-                .organisation_by_slug(&org)
-                .await?
-                .ok_or_else(|| anyhow!("no organisation '{org}'"))?;
+            let organisation = find_org(store, &org).await?;
             let scopes = scopes
                 .iter()
                 .map(|s| s.parse::<Scope>())
@@ -30,7 +30,12 @@ pub async fn run(store: &dyn Store, cmd: TokenCommand) -> Result<()> {
                     store
                         .project_by_slug(organisation.id, &slug)
                         .await?
-                        .ok_or_else(|| anyhow!("no project '{slug}' in organisation '{org}'"))?
+                        .ok_or_else(|| {
+                            anyhow!(
+                                "no project '{slug}' in organisation '{org}' \
+                                 (create it with `tern project create {slug} --org {org}`)"
+                            )
+                        })?
                         .id,
                 ),
                 None => None,
@@ -60,6 +65,70 @@ pub async fn run(store: &dyn Store, cmd: TokenCommand) -> Result<()> {
                 token.name, token.id
             );
             println!("{secret}");
+        }
+        TokenCommand::List { org } => {
+            let orgs = store.list_organisations().await?;
+            let org_id = match org {
+                Some(slug) => Some(find_org(store, &slug).await?.id),
+                None => None,
+            };
+            let mut table = Table::new(&[
+                "ID",
+                "NAME",
+                "ORG",
+                "PROJECT",
+                "SCOPES",
+                "EXPIRES",
+                "LAST-USED",
+                "STATE",
+            ]);
+            let now = now_millis();
+            for token in store.list_tokens(org_id).await? {
+                let project = match token.project_id {
+                    Some(id) => store.project(id).await?.map_or(id.to_string(), |p| p.slug),
+                    None => "-".to_string(),
+                };
+                let state = if token.revoked_at.is_some() {
+                    "revoked"
+                } else if token.expires_at.is_some_and(|at| at <= now) {
+                    "expired"
+                } else {
+                    "active"
+                };
+                table.row(vec![
+                    token.id.to_string(),
+                    token.name.clone(),
+                    orgs.iter()
+                        .find(|o| o.id == token.org_id)
+                        .map_or("?".to_string(), |o| o.slug.clone()),
+                    project,
+                    token
+                        .scopes
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    token.expires_at.map_or("never".to_string(), iso),
+                    token.last_used_at.map_or("never".to_string(), iso),
+                    state.to_string(),
+                ]);
+            }
+            table.print()?;
+        }
+        TokenCommand::Revoke { id } => {
+            let id = uuid::Uuid::parse_str(id.trim())
+                .map_err(|_| anyhow!("'{id}' is not a token id (see `tern token list`)"))?;
+            let token = store
+                .token(id)
+                .await?
+                .ok_or_else(|| anyhow!("no token {id}"))?;
+            if !store.revoke_token(id, now_millis()).await? {
+                bail!("token {id} ({}) is already revoked", token.name);
+            }
+            println!(
+                "revoked token {id} ({}); a running server refuses it within a few seconds",
+                token.name
+            );
         }
     }
     Ok(())

@@ -1,5 +1,5 @@
-//! `tern zone …`: import, export and list zones directly against the
-//! configured database, through the same `ZoneService` the server uses.
+//! `tern zone …`: import, export, list and delete zones directly against
+//! the configured database, through the same `ZoneService` the server uses.
 
 use std::fs::File;
 use std::io::{BufReader, IsTerminal, Write};
@@ -9,10 +9,12 @@ use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use tern_core::{
     Actor, ChangeSource, CoreError, ImportMode, ImportOptions, ImportReport, Name, NewZone,
-    Organisation, ZoneFilter, ZoneService, new_id, now_millis,
+    Organisation, Zone, ZoneFilter, ZoneService, ZoneStatus,
 };
 
 use crate::config::ZoneCommand;
+use crate::org_cmd::{DEFAULT_ORG, default_organisation, find_org};
+use crate::table::Table;
 
 pub async fn run(service: &ZoneService, cmd: ZoneCommand) -> Result<()> {
     let actor = Actor::new(cli_principal(), ChangeSource::Cli);
@@ -53,41 +55,106 @@ pub async fn run(service: &ZoneService, cmd: ZoneCommand) -> Result<()> {
             out.flush()?;
             Ok(())
         }
-        ZoneCommand::List { org } => {
+        ZoneCommand::List {
+            org,
+            include_deleted,
+        } => {
+            let store = service.store();
             let org_id = match org {
-                Some(slug) => Some(organisation(service, &slug, false).await?.id),
+                Some(slug) => Some(find_org(store.as_ref(), &slug).await?.id),
                 None => None,
             };
-            let zones = service
-                .store()
+            let zones = store
                 .list_zones(&ZoneFilter {
                     org_id,
+                    include_deleted,
                     ..ZoneFilter::default()
                 })
                 .await?;
-            let orgs = service.store().list_organisations().await?;
-            println!(
-                "{:<40} {:<12} {:<20} {:>12} {:>8}",
-                "ZONE", "KIND", "STATUS", "SERIAL", "ORG"
-            );
+            let orgs = store.list_organisations().await?;
+            let mut table =
+                Table::new(&["ID", "ZONE", "KIND", "STATUS", ">SERIAL", ">RECORDS", "ORG"]);
             for zone in zones {
-                let count = service.store().record_count(zone.id).await?;
+                let count = store.record_count(zone.id).await?;
                 let slug = orgs
                     .iter()
                     .find(|o| o.id == zone.org_id)
-                    .map(|o| o.slug.as_str())
-                    .unwrap_or("?");
+                    .map_or("?", |o| o.slug.as_str());
+                table.row(vec![
+                    zone.id.to_string(),
+                    zone.name.to_string(),
+                    zone.kind.as_str().to_string(),
+                    zone.status.as_str().to_string(),
+                    zone.serial.to_string(),
+                    count.to_string(),
+                    slug.to_string(),
+                ]);
+            }
+            table.print()?;
+            Ok(())
+        }
+        ZoneCommand::Delete { zone, org, hard } => {
+            let target = zone_to_delete(service, &zone, &org, hard).await?;
+            service.delete_zone(target.id, hard, &actor).await?;
+            if hard {
+                println!("deleted {} ({}) for good", target.name, target.id);
+            } else {
                 println!(
-                    "{:<40} {:<12} {:<20} {:>12} {:>8}  {count} records",
-                    zone.name,
-                    zone.kind.as_str(),
-                    zone.status.as_str(),
-                    zone.serial,
-                    slug
+                    "deleted {} ({}); it is no longer served. Restore it with \
+                     POST /api/v1/domains/{}/restore, or remove it for good with --hard",
+                    target.name, target.id, target.id
                 );
             }
             Ok(())
         }
+    }
+}
+
+/// The zone `reference` (an id, or a name in organisation `org`) names. A
+/// hard delete also finds a soft-deleted zone, so one that was deleted
+/// first can then be removed for good; the live zone of the name comes
+/// first.
+async fn zone_to_delete(
+    service: &ZoneService,
+    reference: &str,
+    org: &str,
+    hard: bool,
+) -> Result<Zone> {
+    if let Ok(id) = uuid::Uuid::parse_str(reference) {
+        return Ok(service.zone(id).await?);
+    }
+    let name =
+        Name::parse_absolute(reference).with_context(|| format!("zone name '{reference}'"))?;
+    let org = find_org(service.store().as_ref(), org).await?;
+    let zones = service
+        .store()
+        .list_zones(&ZoneFilter {
+            org_id: Some(org.id),
+            name: Some(name.clone()),
+            include_deleted: hard,
+            ..ZoneFilter::default()
+        })
+        .await?;
+    if let Some(live) = zones.iter().find(|z| z.status != ZoneStatus::Deleted) {
+        return Ok(live.clone());
+    }
+    match zones.as_slice() {
+        [] if hard => bail!("no zone {name} in organisation '{}'", org.slug),
+        [] => bail!(
+            "no live zone {name} in organisation '{}' (a soft-deleted one is removed with --hard)",
+            org.slug
+        ),
+        [only] => Ok(only.clone()),
+        several => bail!(
+            "{} deleted zones are named {name} in organisation '{}'; give the id of one: {}",
+            several.len(),
+            org.slug,
+            several
+                .iter()
+                .map(|z| z.id.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 
@@ -180,36 +247,18 @@ fn print_report(name: &Name, report: &ImportReport, dry_run: bool) {
     }
 }
 
-/// Finds an organisation by slug; the CLI creates it on first use so a fresh
-/// installation can import without any setup.
+/// The organisation of a slug. `default` is made on first use, as the
+/// first `serve` would make it, so a fresh installation can import before
+/// it ever served; any other organisation must exist (`tern org create`).
 async fn organisation(service: &ZoneService, slug: &str, create: bool) -> Result<Organisation> {
     let store = service.store();
-    if let Some(org) = store.organisation_by_slug(slug).await? {
+    if create && slug == DEFAULT_ORG && store.organisation_by_slug(slug).await?.is_none() {
+        let org = default_organisation();
+        store.create_organisation(&org).await?;
+        eprintln!("created organisation '{slug}'");
         return Ok(org);
     }
-    if !create {
-        bail!("organisation '{slug}' does not exist");
-    }
-    let valid = !slug.is_empty()
-        && slug.len() <= 63
-        && slug
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    if !valid {
-        bail!("organisation slug '{slug}' must be 1-63 lower-case letters, digits and hyphens");
-    }
-    let org = Organisation {
-        id: new_id(),
-        slug: slug.to_string(),
-        name: slug.to_string(),
-        features: vec!["dns".to_string(), "kms".to_string()],
-        created_at: now_millis(),
-        max_zones: None,
-        max_records_per_zone: None,
-    };
-    store.create_organisation(&org).await?;
-    eprintln!("created organisation '{slug}'");
-    Ok(org)
+    find_org(store.as_ref(), slug).await
 }
 
 fn cli_principal() -> String {
