@@ -398,8 +398,8 @@ async fn importer(
 }
 
 /// Every node answers every acknowledged record and serves `api_serial`
-/// within the window; what is still missing is watched a while longer and
-/// reported as late or lost.
+/// within the window; what is still wrong is watched a while longer and
+/// reported as late or lost (a record), late or stuck (a serial).
 async fn check_served(
     nodes: &[Node],
     zone: &str,
@@ -427,26 +427,19 @@ async fn check_served(
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    for node in nodes {
-        let served = serials[node.n];
-        if served.and_then(|a| a.serial) != Some(api_serial) {
-            report.fail(
-                Check::Serial,
-                format!(
-                    "node {} serves {} for {zone} after {WINDOW:?}; the API's serial is {api_serial}",
-                    node.n,
-                    shown(served)
-                ),
-            );
-        }
-    }
-    if pending.is_empty() {
-        return;
-    }
-
+    // What is still wrong after the window is watched a while longer: a late
+    // answer and a lost update call for different fixes.
+    let serves_api_serial =
+        |answer: Option<Answer>| answer.and_then(|a| a.serial) == Some(api_serial);
+    let mut lagging: Vec<usize> = nodes
+        .iter()
+        .filter(|node| !serves_api_serial(serials[node.n]))
+        .map(|node| node.n)
+        .collect();
     let mut late: Vec<(usize, Acked, Duration)> = Vec::new();
+    let mut caught_up: Vec<(usize, Duration)> = Vec::new();
     let watch_until = deadline + WATCH_AFTER;
-    while !pending.is_empty() && Instant::now() < watch_until {
+    while (!pending.is_empty() || !lagging.is_empty()) && Instant::now() < watch_until {
         tokio::time::sleep(Duration::from_millis(50)).await;
         let still = answered_or_not(nodes, zone, pending.clone()).await;
         for item in &pending {
@@ -458,6 +451,35 @@ async fn check_served(
             }
         }
         pending = still;
+        let mut behind = Vec::new();
+        for n in lagging {
+            serials[n] = dns::query(nodes[n].dns, zone, dns::SOA).await;
+            if serves_api_serial(serials[n]) {
+                caught_up.push((n, start.elapsed()));
+            } else {
+                behind.push(n);
+            }
+        }
+        lagging = behind;
+    }
+    for (n, after) in caught_up {
+        report.fail(
+            Check::Serial,
+            format!(
+                "node {n}: late, served the API's serial {api_serial} for {zone} only {} ms after the writes ended",
+                after.as_millis()
+            ),
+        );
+    }
+    for n in lagging {
+        report.fail(
+            Check::Serial,
+            format!(
+                "node {n}: stuck, still serves {} for {zone} after {:?}; the API's serial is {api_serial}",
+                shown(serials[n]),
+                WINDOW + WATCH_AFTER
+            ),
+        );
     }
     for (node, acked, after) in late {
         report.fail(
