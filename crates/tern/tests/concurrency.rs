@@ -94,7 +94,6 @@ struct Round {
     statuses: BTreeMap<u16, usize>,
     acked: Vec<Acked>,
     imports_ok: usize,
-    import_errors: Vec<String>,
     api_serial: Option<u32>,
     /// How long the writes and imports took, and the checks after them.
     took: (Duration, Duration),
@@ -121,7 +120,7 @@ impl Round {
             "API {}; imports {} ok, {} failed; {} acknowledged; API serial {}; writes {} ms, checks {} ms",
             statuses.join(", "),
             self.imports_ok,
-            self.import_errors.len(),
+            self.failures.get(&Check::Import).map_or(0, Vec::len),
             self.acked.len(),
             self.api_serial
                 .map_or_else(|| "unknown".to_string(), |s| s.to_string()),
@@ -265,10 +264,7 @@ async fn round(backend: &Backend, nodes: &[Node], plan: &Plan, n: usize) -> Resu
                     .acked
                     .extend(names.into_iter().map(|name| Acked { name, via: None }));
             }
-            Err(e) => {
-                report.fail(Check::Import, e.clone());
-                report.import_errors.push(e);
-            }
+            Err(e) => report.fail(Check::Import, e),
         }
     }
 
