@@ -1,10 +1,14 @@
 //! Test support: every service test runs on SQLite (a temp dir) and on
 //! PostgreSQL (a fresh database on TERN_TEST_POSTGRES_URL). PostgreSQL is
-//! mandatory in CI (`CI=true`); elsewhere its absence prints SKIP.
+//! mandatory in CI (`CI=true`); elsewhere its absence prints SKIP. The tests
+//! that drive the binary itself use `node` (real `tern serve` processes) and
+//! `dns` (queries over UDP).
 
 #![allow(dead_code)]
 
 pub mod binary;
+pub mod dns;
+pub mod node;
 
 use std::path::PathBuf;
 use std::sync::Arc;
