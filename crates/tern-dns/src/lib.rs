@@ -11,10 +11,15 @@ pub mod metrics;
 pub mod notify;
 pub mod server;
 pub mod snapshot;
+mod tcp_io;
+pub mod tcp_slots;
 pub mod transfer;
+mod transfer_access;
 pub mod tsig;
 mod udp_batch;
+mod xfr_message;
 
 pub use answer::{AnswerConfig, ChaosIdentity, Transport};
 pub use index::{IndexListener, ZoneIndex};
 pub use server::{DnsServer, ServerError};
+pub use tcp_slots::TcpLimits;
