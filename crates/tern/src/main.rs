@@ -121,7 +121,8 @@ async fn serve(settings: Settings) -> Result<()> {
             version: format!("tern {}", env!("CARGO_PKG_VERSION")),
         }),
     };
-    dns.spawn(index.clone(), answer_config)?;
+    dns.with_tcp_limits(settings.tcp)
+        .spawn(index.clone(), answer_config)?;
 
     // Changes committed by other processes or nodes reach this one through the
     // journal and become the same events as local commits.
