@@ -112,7 +112,7 @@ pub fn answer(
     let metrics = index.metrics();
     match &response {
         Some(r) if r.len() >= HEADER_LEN => metrics.query(
-            transport,
+            transport == Transport::Tcp,
             question_type(message),
             r[3] & 0x0f,
             r[2] & 0x02 != 0,

@@ -17,10 +17,9 @@ pub type ZoneMap = HashMap<Name, Arc<ZoneSnapshot>>;
 
 pub struct ZoneIndex {
     zones: ArcSwap<ZoneMap>,
-    metrics: Metrics,
-    /// Secondaries notified of every zone's changes (`--also-notify`),
-    /// besides each zone's own `also_notify`.
-    also_notify: std::sync::OnceLock<Vec<std::net::SocketAddr>>,
+    metrics: Arc<Metrics>,
+    /// What the server adds to each zone's NOTIFY targets and keys.
+    notify: std::sync::OnceLock<crate::notify::NotifyDefaults>,
     /// TSIG keys for transfers and signed queries, reloaded from the store.
     tsig: crate::tsig::TsigKeys,
     /// Serialises writers (commits, loads); readers never take it.
@@ -32,8 +31,8 @@ impl ZoneIndex {
     pub fn new(store: Arc<dyn Store>) -> Arc<ZoneIndex> {
         Arc::new(ZoneIndex {
             zones: ArcSwap::from_pointee(HashMap::new()),
-            metrics: Metrics::default(),
-            also_notify: std::sync::OnceLock::new(),
+            metrics: Arc::default(),
+            notify: std::sync::OnceLock::new(),
             tsig: crate::tsig::TsigKeys::default(),
             write: Mutex::new(()),
             store,
@@ -88,9 +87,10 @@ impl ZoneIndex {
         self.zones.load().len()
     }
 
-    /// Sets the server-wide NOTIFY targets (once, at start).
-    pub fn set_also_notify(&self, targets: Vec<std::net::SocketAddr>) {
-        let _ = self.also_notify.set(targets);
+    /// Sets the server-wide NOTIFY targets and transfer keys (once, at
+    /// start).
+    pub fn set_notify(&self, defaults: crate::notify::NotifyDefaults) {
+        let _ = self.notify.set(defaults);
     }
 
     /// Re-reads the TSIG keys (they change outside the zone journal, e.g.
@@ -138,28 +138,7 @@ impl ZoneIndex {
         if entry.serial_after != entry.serial_before
             && let Some(zone) = self.find_by_id(entry.zone_id)
         {
-            let targets: Vec<std::net::SocketAddr> = zone
-                .transfer
-                .notify
-                .iter()
-                .chain(self.also_notify.get().into_iter().flatten())
-                .copied()
-                .collect();
-            if !targets.is_empty() {
-                let key = zone
-                    .transfer
-                    .keys
-                    .iter()
-                    .find_map(|name| self.tsig.by_name(name));
-                crate::notify::spawn_notify(
-                    zone.name.clone(),
-                    zone.serial,
-                    zone.soa_rdata.clone(),
-                    zone.soa_ttl,
-                    targets,
-                    key,
-                );
-            }
+            crate::notify::zone_changed(&zone, self.notify.get(), &self.tsig, &self.metrics);
         }
     }
 

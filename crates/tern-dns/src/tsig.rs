@@ -18,7 +18,9 @@ use domain::rdata::tsig::Time48;
 use domain::tsig::{Algorithm, ClientTransaction, Key, KeyName, KeyStore, ServerSequence};
 use tern_core::{Name, TsigAlgorithm, TsigKey};
 
-use crate::answer::HEADER_LEN;
+/// A DNS header's length (kept here: the answer path depends on this
+/// module, not the other way round).
+const HEADER_LEN: usize = 12;
 
 /// A key the server signs with, and its name in Tern's canonical form (for
 /// matching against zones' `transfer_keys`).
@@ -102,11 +104,18 @@ impl TsigKeys {
             // Not reached: the caller found a TSIG record.
             Ok(None) => Verified::Rejected(None),
             Err(error) => {
-                tracing::info!(error = %error, "TSIG check failed");
+                let mismatch = error.error() == TsigRcode::FORMERR;
+                // Logged as what the peer is told (see `mark_bad_signature`):
+                // a wrong secret is BADSIG, not the FORMERR domain reports.
+                let code = if mismatch {
+                    "BADSIG".to_string()
+                } else {
+                    error.error().to_string()
+                };
+                tracing::info!(tsig_error = %code, "TSIG check failed");
                 let Ok(original) = Message::from_octets(message) else {
                     return Verified::Rejected(None);
                 };
-                let mismatch = error.error() == TsigRcode::FORMERR;
                 let mut response = error
                     .build_message(&original, MessageBuilder::new_vec())
                     .ok()

@@ -111,7 +111,10 @@ async fn serve(settings: Settings) -> Result<()> {
     );
     let dns = DnsServer::bind(&settings.dns_listen).await?;
     tracing::info!(addresses = ?dns.local_addrs(), "DNS listening (UDP and TCP)");
-    index.set_also_notify(settings.transfer.notify.clone());
+    index.set_notify(tern_dns::notify::NotifyDefaults {
+        targets: settings.transfer.notify.clone(),
+        keys: settings.transfer.keys.clone(),
+    });
     let answer_config = AnswerConfig {
         transfer_allow: settings.transfer.allow.clone(),
         transfer_keys: settings.transfer.keys.clone(),
