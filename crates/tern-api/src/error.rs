@@ -91,8 +91,9 @@ impl From<CoreError> for ApiError {
                 e.to_string(),
             ),
             CoreError::Rules(violations) => {
-                // A rule is about a name and what else lives there.
-                let field = Some("name".to_string());
+                // A rule is about a name and what else lives there, or
+                // about the size of the RRset the content would make.
+                let field = Some(violations.first().map_or("name", |v| v.field).to_string());
                 let detail = violations
                     .iter()
                     .map(ToString::to_string)

@@ -1,8 +1,9 @@
 //! The zone consistency rules every write must satisfy, whatever its source:
 //! CNAME exclusivity (RFC 2181 §10.1), no CNAME at the apex, owners inside the
-//! zone, only glue below a delegation, DS only at delegation points. The same
-//! checker serves a one-record API change (over the neighbourhood the service
-//! loaded) and a whole-zone import.
+//! zone, only glue below a delegation, DS only at delegation points, and every
+//! RRset small enough to be answered in one DNS message. The same checker
+//! serves a one-record API change (over the neighbourhood the service loaded)
+//! and a whole-zone import.
 
 use std::collections::{HashMap, HashSet};
 
@@ -16,6 +17,9 @@ pub struct Violation {
     pub record_id: uuid::Uuid,
     pub name: Name,
     pub rtype: RecordType,
+    /// The input field the rule is about: `name` (what else lives there) or
+    /// `content` (the RRset's size).
+    pub field: &'static str,
     pub reason: String,
 }
 
@@ -51,9 +55,11 @@ pub fn check(apex: &Name, records: &[&Record], names: Option<&HashSet<Name>>) ->
             record_id: record.id,
             name: record.name.clone(),
             rtype: record.rtype,
+            field: "name",
             reason,
         });
     };
+    let mut too_large = Vec::new();
 
     let mut checked: Vec<&str> = match names {
         Some(set) => set.iter().map(Name::as_str).collect(),
@@ -116,6 +122,20 @@ pub fn check(apex: &Name, records: &[&Record], names: Option<&HashSet<Name>>) ->
         for r in dnames.iter().skip(1) {
             blame(r, format!("{name} can hold only one DNAME record"));
         }
+        for (record, size) in oversized(here) {
+            too_large.push(Violation {
+                record_id: record.id,
+                name: record.name.clone(),
+                rtype: record.rtype,
+                field: "content",
+                reason: format!(
+                    "the {name} {} RRset would need {size} octets in a DNS response (header, question, \
+                     the RRset and an EDNS record), more than the {MAX_MESSAGE} one message can hold; \
+                     split the data over several names or make it smaller",
+                    record.rtype
+                ),
+            });
+        }
         for r in here.iter().filter(|r| r.rtype == RecordType::SOA) {
             blame(
                 r,
@@ -173,7 +193,59 @@ pub fn check(apex: &Name, records: &[&Record], names: Option<&HashSet<Name>>) ->
             }
         }
     }
+    violations.extend(too_large);
     violations
+}
+
+/// The largest DNS message: TCP's two-octet length (RFC 1035 §4.2.2).
+pub const MAX_MESSAGE: usize = 65_535;
+
+/// The records of each RRset at one name that do not fit an answer of their
+/// own: header (12), question (owner, type, class), the records with the
+/// owner compressed to a pointer (2 + 10 + RDATA each) and an EDNS OPT
+/// record (11). Records are taken oldest first (ids are time-ordered), so
+/// the one that overflows an existing RRset is the one being added; each is
+/// returned with the size its RRset would reach.
+fn oversized<'r>(here: &[&'r Record]) -> Vec<(&'r Record, usize)> {
+    const HEADER: usize = 12;
+    const OPT: usize = 11;
+    let mut out = Vec::new();
+    let mut types: Vec<RecordType> = here.iter().map(|r| r.rtype).collect();
+    types.sort_unstable();
+    types.dedup();
+    let mut wire = Vec::new();
+    for rtype in types {
+        let mut set: Vec<&Record> = here.iter().copied().filter(|r| r.rtype == rtype).collect();
+        let owner = set[0].name.wire_len();
+        let fixed = HEADER + owner + 4 + OPT;
+        let sizes: Vec<usize> = set
+            .iter()
+            .map(|r| {
+                wire.clear();
+                r.rdata.to_wire(&mut wire);
+                2 + 10 + wire.len()
+            })
+            .collect();
+        let total = fixed + sizes.iter().sum::<usize>();
+        if total <= MAX_MESSAGE {
+            continue;
+        }
+        let mut order: Vec<usize> = (0..set.len()).collect();
+        order.sort_by_key(|&i| set[i].id);
+        let mut used = fixed;
+        let mut over = Vec::new();
+        for i in order {
+            used += sizes[i];
+            if used > MAX_MESSAGE {
+                over.push(i);
+            }
+        }
+        over.sort_unstable();
+        for i in over.into_iter().rev() {
+            out.push((set.swap_remove(i), total));
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -241,6 +313,35 @@ mod tests {
         ] {
             assert!(got.contains(needle), "missing {needle:?} in\n{got}");
         }
+    }
+
+    #[test]
+    fn an_rrset_that_cannot_fit_one_message_is_refused() {
+        // 250 TXT records of 256 octets each: about 67 KB, over 65,535.
+        let big: Vec<Record> = (0..250)
+            .map(|i| {
+                rec(
+                    "big.example.com",
+                    RecordType::TXT,
+                    &format!("\"{i:03}{}\"", "x".repeat(252)),
+                )
+            })
+            .collect();
+        let got = reasons(&big);
+        assert!(!got.is_empty(), "the oversized RRset passed");
+        assert!(
+            got[0].contains("big.example.com. TXT RRset would need 67")
+                && got[0].contains("more than the 65535"),
+            "{got:?}"
+        );
+        // Only the records that overflow are blamed, so dropping them (an
+        // import with skip_invalid) leaves an RRset that fits.
+        assert!(got.len() < 10, "{} blamed", got.len());
+        assert!(reasons(&big[..240]).is_empty());
+        // One record alone that cannot fit: 65,500 octets of RDATA.
+        let huge = "\"x\" ".repeat(32_750);
+        let one = vec![rec("one.example.com", RecordType::TXT, &huge)];
+        assert_eq!(reasons(&one).len(), 1);
     }
 
     #[test]

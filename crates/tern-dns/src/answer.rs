@@ -69,7 +69,7 @@ pub fn answer(
     let metrics = index.metrics();
     match &response {
         Some(r) if r.len() >= HEADER_LEN => metrics.query(
-            transport,
+            transport == Transport::Tcp,
             question_type(message),
             r[3] & 0x0f,
             r[2] & 0x02 != 0,
@@ -157,6 +157,7 @@ fn respond(
     }
     .saturating_sub(reserve);
     let mut response = Response::new(&query, config.max_udp_payload);
+    response.tcp = transport == Transport::Tcp;
     if opcode == OPCODE_NOTIFY {
         // Tern is primary for every zone it serves: a NOTIFY cannot make it
         // refresh anything. REFUSED (as BIND and Knot answer a NOTIFY for a

@@ -35,10 +35,9 @@ pub struct ZoneIndex {
     served: ArcSwap<Sharded<Arc<Slot>>>,
     /// The zones holding each name; its lock serialises changes to `served`.
     names: Mutex<HashMap<Name, Vec<Arc<Slot>>>>,
-    metrics: Metrics,
-    /// Secondaries notified of every zone's changes (`--also-notify`),
-    /// besides each zone's own `also_notify`.
-    also_notify: std::sync::OnceLock<Vec<std::net::SocketAddr>>,
+    metrics: Arc<Metrics>,
+    /// What the server adds to each zone's NOTIFY targets and keys.
+    notify: std::sync::OnceLock<crate::notify::NotifyDefaults>,
     /// TSIG keys for transfers and signed queries, reloaded from the store.
     tsig: crate::tsig::TsigKeys,
     store: Arc<dyn Store>,
@@ -50,8 +49,8 @@ impl ZoneIndex {
             slots: Mutex::new(HashMap::new()),
             served: ArcSwap::from_pointee(Sharded::new(1)),
             names: Mutex::new(HashMap::new()),
-            metrics: Metrics::default(),
-            also_notify: std::sync::OnceLock::new(),
+            metrics: Arc::default(),
+            notify: std::sync::OnceLock::new(),
             tsig: crate::tsig::TsigKeys::default(),
             store,
         })
@@ -102,9 +101,10 @@ impl ZoneIndex {
         self.served.load().len()
     }
 
-    /// Sets the server-wide NOTIFY targets (once, at start).
-    pub fn set_also_notify(&self, targets: Vec<std::net::SocketAddr>) {
-        let _ = self.also_notify.set(targets);
+    /// Sets the server-wide NOTIFY targets and transfer keys (once, at
+    /// start).
+    pub fn set_notify(&self, defaults: crate::notify::NotifyDefaults) {
+        let _ = self.notify.set(defaults);
     }
 
     /// Re-reads the TSIG keys (they change outside the zone journal, e.g.
@@ -229,29 +229,7 @@ impl ZoneIndex {
     }
 
     fn notify(&self, zone: &ZoneSnapshot) {
-        let targets: Vec<std::net::SocketAddr> = zone
-            .transfer
-            .notify
-            .iter()
-            .chain(self.also_notify.get().into_iter().flatten())
-            .copied()
-            .collect();
-        if targets.is_empty() {
-            return;
-        }
-        let key = zone
-            .transfer
-            .keys
-            .iter()
-            .find_map(|name| self.tsig.by_name(name));
-        crate::notify::spawn_notify(
-            zone.name.clone(),
-            zone.serial,
-            zone.soa_rdata.clone(),
-            zone.soa_ttl,
-            targets,
-            key,
-        );
+        crate::notify::zone_changed(zone, self.notify.get(), &self.tsig, &self.metrics);
     }
 }
 

@@ -14,12 +14,17 @@ pub mod server;
 mod sharded;
 mod slot;
 pub mod snapshot;
+mod tcp_io;
+pub mod tcp_slots;
 pub mod transfer;
+mod transfer_access;
 pub mod tsig;
 mod udp_batch;
 pub mod wire;
+mod xfr_message;
 
 pub use answer::{AnswerConfig, ChaosIdentity};
 pub use index::{IndexListener, ZoneIndex, served_zone};
 pub use server::{DnsServer, ServerError};
+pub use tcp_slots::TcpLimits;
 pub use wire::Transport;

@@ -1,10 +1,9 @@
 //! Nameserver counters for `/metrics` (Prometheus text format). Plain atomic
 //! counters with relaxed ordering: one increment per query on the hot path.
+//! Also the replies our NOTIFYs get, by code.
 
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
-
-use crate::wire::Transport;
 
 /// Query types counted by name; everything else is "other".
 const TYPES: [(u16, &str); 14] = [
@@ -28,8 +27,17 @@ const RCODES: [&str; 7] = [
     "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN",
 ];
 
+/// What a NOTIFY can come back with (`notify::reply_code`), "timeout" for
+/// no answer within the attempt's wait.
+const NOTIFY_CODES: [&str; 12] = [
+    "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "NOTAUTH", "BADSIG",
+    "BADKEY", "BADTIME", "other", "timeout",
+];
+
 #[derive(Default)]
 pub struct Metrics {
+    notify_replies: [AtomicU64; NOTIFY_CODES.len()],
+    notify_abandoned: AtomicU64,
     /// [protocol][type][rcode]
     queries: [[[AtomicU64; RCODES.len() + 1]; TYPES.len() + 1]; 2],
     dropped: AtomicU64,
@@ -39,8 +47,8 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    pub fn query(&self, transport: Transport, qtype: u16, rcode: u8, truncated: bool) {
-        let proto = usize::from(transport == Transport::Tcp);
+    pub fn query(&self, tcp: bool, qtype: u16, rcode: u8, truncated: bool) {
+        let proto = usize::from(tcp);
         let t = TYPES.iter().position(|(n, _)| *n == qtype).unwrap_or(OTHER);
         let r = usize::from(rcode).min(RCODES.len());
         self.queries[proto][t][r].fetch_add(1, Ordering::Relaxed);
@@ -52,6 +60,20 @@ impl Metrics {
     /// A message that got no response (too short, or not a query).
     pub fn dropped(&self) {
         self.dropped.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A reply to one of our NOTIFYs (or "timeout").
+    pub fn notify_reply(&self, code: &str) {
+        let i = NOTIFY_CODES
+            .iter()
+            .position(|c| *c == code)
+            .unwrap_or(NOTIFY_CODES.len() - 2);
+        self.notify_replies[i].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A NOTIFY given up on after every attempt.
+    pub fn notify_abandoned(&self) {
+        self.notify_abandoned.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn swap(&self, micros: u64) {
@@ -80,7 +102,23 @@ impl Metrics {
                 }
             }
         }
+        out.push_str("# HELP tern_dns_notify_replies_total Replies to the NOTIFYs sent to secondaries, by code (timeout: none within the attempt's wait).\n");
+        out.push_str("# TYPE tern_dns_notify_replies_total counter\n");
+        for (code, counter) in NOTIFY_CODES.iter().zip(&self.notify_replies) {
+            let value = counter.load(Ordering::Relaxed);
+            if value > 0 {
+                let _ = writeln!(
+                    out,
+                    "tern_dns_notify_replies_total{{rcode=\"{code}\"}} {value}"
+                );
+            }
+        }
         let counters = [
+            (
+                "tern_dns_notify_abandoned_total",
+                "NOTIFYs given up on: no NOERROR after every attempt.",
+                &self.notify_abandoned,
+            ),
             (
                 "tern_dns_dropped_total",
                 "Messages not answered (malformed beyond an id, or responses).",

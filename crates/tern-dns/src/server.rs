@@ -1,21 +1,23 @@
-//! UDP and TCP listeners. UDP: blocking receive loops (batched, `udp_batch`). TCP (RFC 7766):
-//! length-prefixed messages, several queries per connection answered in
-//! order, an idle timeout and a cap on open connections.
+//! UDP and TCP listeners. UDP: blocking receive loops (batched, `udp_batch`).
+//! TCP (RFC 7766): length-prefixed messages, several queries per connection
+//! answered in order, under the policy of `tcp_slots` (connections in all and
+//! per address, idle connections closed first) with an idle timeout between
+//! queries and an I/O timeout on every read of a started query and every
+//! write.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
-use tokio::sync::Semaphore;
 
 use crate::answer::{AnswerConfig, answer};
 use crate::index::ZoneIndex;
+use crate::log_budget::LogBudget;
+use crate::tcp_io::write_framed;
+use crate::tcp_slots::{Refusal, Slot, Slots, TcpLimits};
 use crate::wire::{Transport, error_response, rcode};
-
-const TCP_IDLE: Duration = Duration::from_secs(10);
-const TCP_MAX_CONNECTIONS: usize = 512;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -32,6 +34,7 @@ pub enum ServerError {
 pub struct DnsServer {
     udp: Vec<UdpSocket>,
     tcp: Vec<TcpListener>,
+    tcp_limits: TcpLimits,
 }
 
 impl DnsServer {
@@ -44,7 +47,18 @@ impl DnsServer {
             udp.push(u);
             tcp.push(t);
         }
-        Ok(DnsServer { udp, tcp })
+        Ok(DnsServer {
+            udp,
+            tcp,
+            tcp_limits: TcpLimits::default(),
+        })
+    }
+
+    /// Replaces the default TCP policy (validate it first:
+    /// `TcpLimits::validate`).
+    pub fn with_tcp_limits(mut self, limits: TcpLimits) -> DnsServer {
+        self.tcp_limits = limits;
+        self
     }
 
     pub fn local_addrs(&self) -> Vec<SocketAddr> {
@@ -83,13 +97,13 @@ impl DnsServer {
                     })?;
             }
         }
-        let permits = Arc::new(Semaphore::new(TCP_MAX_CONNECTIONS));
+        let slots = Slots::new(self.tcp_limits);
         for listener in self.tcp {
             tokio::spawn(serve_tcp(
                 listener,
                 index.clone(),
                 config.clone(),
-                permits.clone(),
+                slots.clone(),
             ));
         }
         Ok(())
@@ -146,11 +160,15 @@ fn serve_udp(socket: &std::net::UdpSocket, index: &ZoneIndex, config: &AnswerCon
     });
 }
 
+/// Connections turned away are logged under a budget: a flood of them must
+/// not fill the disk.
+static TCP_REFUSED_LOG: LogBudget = LogBudget::new(10);
+
 async fn serve_tcp(
     listener: TcpListener,
     index: Arc<ZoneIndex>,
     config: Arc<AnswerConfig>,
-    permits: Arc<Semaphore>,
+    slots: Arc<Slots>,
 ) {
     loop {
         let (stream, peer) = match listener.accept().await {
@@ -161,58 +179,75 @@ async fn serve_tcp(
                 continue;
             }
         };
-        let Ok(permit) = permits.clone().try_acquire_owned() else {
-            tracing::warn!(%peer, "too many TCP connections; closing");
-            continue;
+        let slot = match slots.admit(peer.ip()) {
+            Ok(slot) => slot,
+            Err(refusal) => {
+                if let Some(suppressed_before) = TCP_REFUSED_LOG.allow() {
+                    let reason = match refusal {
+                        Refusal::PerAddress => {
+                            "this address holds --tcp-max-per-address connections"
+                        }
+                        Refusal::Full => "--tcp-max-clients connections are open and none is idle",
+                    };
+                    tracing::warn!(%peer, reason, suppressed_before, "TCP connection closed at once");
+                }
+                continue; // dropping the stream closes it
+            }
         };
         let index = index.clone();
         let config = config.clone();
         tokio::spawn(async move {
-            if let Err(e) = serve_connection(stream, peer.ip(), &index, &config).await {
+            if let Err(e) = serve_connection(stream, peer.ip(), &slot, &index, &config).await {
                 tracing::debug!(%peer, error = %e, "tcp connection");
             }
-            drop(permit);
         });
     }
+}
+
+/// What waiting for the next query on a connection ended with.
+enum Next {
+    Query,
+    /// Idle timeout, eviction or the peer closed: end quietly.
+    Close,
 }
 
 async fn serve_connection(
     mut stream: TcpStream,
     peer: std::net::IpAddr,
+    slot: &Slot,
     index: &ZoneIndex,
     config: &AnswerConfig,
 ) -> std::io::Result<()> {
+    let limits = *slot.limits();
     let mut buf = Vec::new();
     loop {
+        slot.idle();
         let mut len = [0u8; 2];
-        match tokio::time::timeout(TCP_IDLE, stream.read_exact(&mut len)).await {
-            Err(_) => return Ok(()), // idle
-            Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
-            Ok(result) => {
-                result?;
-            }
+        let next = tokio::select! {
+            read = tokio::time::timeout(limits.idle_timeout, stream.read_exact(&mut len)) => match read {
+                Ok(Ok(_)) => Next::Query,
+                Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => Next::Close,
+                Ok(Err(e)) => return Err(e),
+                Err(_) => Next::Close,
+            },
+            () = slot.evicted() => Next::Close,
+        };
+        if let Next::Close = next {
+            return Ok(());
         }
+        slot.busy();
         let len = usize::from(u16::from_be_bytes(len));
         buf.resize(len, 0);
-        tokio::time::timeout(TCP_IDLE, stream.read_exact(&mut buf))
+        tokio::time::timeout(limits.io_timeout, stream.read_exact(&mut buf))
             .await
             .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "message body"))??;
         if crate::transfer::is_transfer(&buf) {
-            for message in crate::transfer::transfer(index, &buf, peer, config).await {
-                write_framed(&mut stream, &message).await?;
-            }
+            crate::transfer::transfer(index, &buf, peer, config, &mut stream, limits.io_timeout)
+                .await?;
             continue;
         }
         if let Some(response) = answer(index, &buf, Transport::Tcp, config) {
-            write_framed(&mut stream, &response).await?;
+            write_framed(&mut stream, &response, limits.io_timeout).await?;
         }
     }
-}
-
-/// One message with its RFC 1035 §4.2.2 length prefix, in one write.
-async fn write_framed(stream: &mut TcpStream, message: &[u8]) -> std::io::Result<()> {
-    let mut framed = Vec::with_capacity(message.len() + 2);
-    framed.extend_from_slice(&(message.len() as u16).to_be_bytes());
-    framed.extend_from_slice(message);
-    stream.write_all(&framed).await
 }

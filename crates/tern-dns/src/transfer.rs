@@ -1,24 +1,29 @@
-//! Outgoing zone transfers over TCP (RFC 5936 AXFR; RFC 1995 IXFR answered
-//! with the whole zone, which RFC 1995 §4 allows when no increments are
-//! offered). Access per zone and server-wide by network and TSIG key
-//! (`may_transfer`); refused by default.
+//! Outgoing zone transfers over TCP (RFC 5936 AXFR; RFC 1995 IXFR from the
+//! journal, or the whole zone when it has no increments to offer). Each
+//! message is built, signed (when the request was) and written before the
+//! next is built, so a transfer holds one message, not the zone, whatever the
+//! zone's size; a peer that stops reading is cut off by the write timeout.
+//! Access per zone and server-wide by network and TSIG key
+//! (`transfer_access`); refused by default.
 
 use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
+use domain::tsig::ServerSequence;
 use tern_core::serial::serial_gt;
 use tern_core::{JournalEntry, Name, RecordType};
+use tokio::io::AsyncWrite;
 
 use crate::answer::AnswerConfig;
 use crate::index::ZoneIndex;
 use crate::snapshot::ZoneSnapshot;
-use crate::tsig::Verified;
+use crate::tsig::{SigningKey, Verified};
 use crate::wire::{
     HEADER_LEN, Query, TYPE_AXFR, TYPE_IXFR, error_response, parse_query, rcode, skip_rr,
 };
+use crate::xfr_message::{Builder, Unframeable};
 
-/// Messages are filled up to this size (RFC 5936 §2.2 leaves it open;
-/// 16 KiB is what BIND and Knot use).
-const MESSAGE_TARGET: usize = 16 * 1024;
 const CLASS_IN: u16 = 1;
 
 /// Whether a TCP message asks for a zone transfer.
@@ -31,117 +36,227 @@ pub fn is_transfer(message: &[u8]) -> bool {
     parse_query(message, id, flags).is_ok_and(|q| matches!(q.qtype, TYPE_AXFR | TYPE_IXFR))
 }
 
-/// The response messages for a transfer request from `peer`; every one
-/// TSIG-signed when the request was.
-pub async fn transfer(
+/// Answers a transfer request from `peer` on `stream`, every message
+/// TSIG-signed when the request was. An error is the connection's (the peer
+/// went away or stopped reading): the caller closes it.
+pub(crate) async fn transfer<W: AsyncWrite + Unpin>(
     index: &ZoneIndex,
     message: &[u8],
     peer: IpAddr,
     config: &AnswerConfig,
-) -> Vec<Vec<u8>> {
+    stream: &mut W,
+    io_timeout: Duration,
+) -> std::io::Result<()> {
     let id = u16::from_be_bytes([message[0], message[1]]);
     let flags = u16::from_be_bytes([message[2], message[3]]);
+    let mut out = Out {
+        stream,
+        timeout: io_timeout,
+        sequence: None,
+    };
     let Ok(query) = parse_query(message, id, flags) else {
-        return vec![error_response(id, flags, rcode::FORMERR)];
+        return out.send_io(error_response(id, flags, rcode::FORMERR)).await;
     };
     let Some(tsig_at) = query.tsig_at else {
-        return transfer_messages(index, message, &query, peer, None, config).await;
+        return finish(
+            &query,
+            serve(index, message, &query, peer, None, config, &mut out).await,
+            &mut out,
+        )
+        .await;
     };
-    let (mut sequence, request) = match index.tsig().verify(message, tsig_at) {
+    let (sequence, request) = match index.tsig().verify(message, tsig_at) {
         Verified::Signed { sequence, request } => (sequence, request),
         Verified::Rejected(response) => {
             tracing::info!(%peer, zone = %query.qname, "zone transfer refused: TSIG check failed");
-            return vec![response.unwrap_or_else(|| error_response(id, flags, rcode::FORMERR))];
+            let response = response.unwrap_or_else(|| error_response(id, flags, rcode::FORMERR));
+            return out.send_io(response).await;
         }
     };
     let Ok(query) = parse_query(&request, id, flags) else {
-        return vec![error_response(id, flags, rcode::FORMERR)];
+        return out.send_io(error_response(id, flags, rcode::FORMERR)).await;
     };
     let key = sequence.wrapped_key().name().clone();
-    let messages = transfer_messages(index, &request, &query, peer, Some(&key), config).await;
-    let mut signed = Vec::with_capacity(messages.len());
-    for message in &messages {
-        match crate::tsig::sign(&mut sequence, message) {
-            Some(message) => signed.push(message),
-            None => return vec![error_response(id, flags, rcode::SERVFAIL)],
+    out.sequence = Some(sequence);
+    let served = serve(index, &request, &query, peer, Some(&key), config, &mut out).await;
+    finish(&query, served, &mut out).await
+}
+
+/// Why a transfer stopped before its last message.
+enum Stop {
+    /// Writing failed or timed out: the connection is done.
+    Io(std::io::Error),
+    /// A stored record cannot be put in any message (data from before the
+    /// zone rules refused such records).
+    Unframeable(Name, Unframeable),
+    /// A message could not be signed (logged by `tsig`).
+    Sign,
+}
+
+async fn finish<W: AsyncWrite + Unpin>(
+    query: &Query<'_>,
+    served: Result<(), Stop>,
+    out: &mut Out<'_, W>,
+) -> std::io::Result<()> {
+    let failed = match served {
+        Ok(()) => return Ok(()),
+        Err(Stop::Io(e)) => return Err(e),
+        Err(Stop::Unframeable(owner, record)) => {
+            tracing::error!(
+                zone = %query.qname,
+                %owner,
+                rtype = %crate::xfr_message::type_name(record.rtype),
+                rdata_octets = record.len,
+                "zone transfer stopped: this record cannot be sent in a DNS message; \
+                 the zone rules refuse such records now, change or delete it"
+            );
+            error_response(query.id, query.flags, rcode::SERVFAIL)
+        }
+        Err(Stop::Sign) => error_response(query.id, query.flags, rcode::SERVFAIL),
+    };
+    // The SERVFAIL is best effort: a secondary aborts on it (RFC 5936 §2.2).
+    out.sequence = None;
+    out.send_io(failed).await
+}
+
+/// Where a transfer's messages go.
+struct Out<'s, W> {
+    stream: &'s mut W,
+    timeout: Duration,
+    sequence: Option<Box<ServerSequence<SigningKey>>>,
+}
+
+impl<W: AsyncWrite + Unpin> Out<'_, W> {
+    /// Octets each message must leave free for its TSIG record.
+    fn reserve(&self) -> usize {
+        self.sequence
+            .as_ref()
+            .map_or(0, |s| usize::from(s.key().compose_len()))
+    }
+
+    async fn send(&mut self, message: Vec<u8>) -> Result<(), Stop> {
+        let message = match &mut self.sequence {
+            Some(sequence) => crate::tsig::sign(sequence, &message).ok_or(Stop::Sign)?,
+            None => message,
+        };
+        crate::tcp_io::write_framed(self.stream, &message, self.timeout)
+            .await
+            .map_err(Stop::Io)
+    }
+
+    async fn send_io(&mut self, message: Vec<u8>) -> std::io::Result<()> {
+        match self.send(message).await {
+            Err(Stop::Io(e)) => Err(e),
+            _ => Ok(()),
         }
     }
-    signed
 }
 
-/// Whether `peer`, signed with `key` (if at all), may transfer `zone`: the
-/// rule of `tern_core::transfer`, over the zone's and the server's lists.
-fn may_transfer(
-    zone: &ZoneSnapshot,
-    peer: IpAddr,
-    key: Option<&Name>,
-    config: &AnswerConfig,
-) -> bool {
-    let mut networks = zone
-        .transfer
-        .allow
-        .iter()
-        .chain(&config.transfer_allow)
-        .peekable();
-    let mut keys = zone
-        .transfer
-        .keys
-        .iter()
-        .chain(&config.transfer_keys)
-        .peekable();
-    let network_ok = networks.peek().is_some() && networks.any(|net| net.contains(peer));
-    if keys.peek().is_none() {
-        return network_ok;
+/// Adds a record, sending the message it closed, if any.
+async fn put<W: AsyncWrite + Unpin>(
+    builder: &mut Builder<'_>,
+    out: &mut Out<'_, W>,
+    owner: &[u8],
+    rtype: u16,
+    ttl: u32,
+    rdata: &[u8],
+) -> Result<(), Placed> {
+    match builder.record(owner, rtype, ttl, rdata) {
+        Ok(Some(closed)) => out.send(closed).await.map_err(Placed::Stop),
+        Ok(None) => Ok(()),
+        Err(record) => Err(Placed::Unframeable(record)),
     }
-    let key_ok = key.is_some_and(|key| keys.any(|k| k == key));
-    let networks_set = !zone.transfer.allow.is_empty() || !config.transfer_allow.is_empty();
-    key_ok && (network_ok || !networks_set)
 }
 
-async fn transfer_messages(
+/// `put`'s error, before the caller names the record's owner.
+enum Placed {
+    Stop(Stop),
+    Unframeable(Unframeable),
+}
+
+impl Placed {
+    fn at(self, owner: &Name) -> Stop {
+        match self {
+            Placed::Stop(stop) => stop,
+            Placed::Unframeable(record) => Stop::Unframeable(owner.clone(), record),
+        }
+    }
+}
+
+async fn serve<W: AsyncWrite + Unpin>(
     index: &ZoneIndex,
     message: &[u8],
     query: &Query<'_>,
     peer: IpAddr,
     key: Option<&Name>,
     config: &AnswerConfig,
-) -> Vec<Vec<u8>> {
-    let refuse = |code: u8| vec![header_only(query, code)];
+    out: &mut Out<'_, W>,
+) -> Result<(), Stop> {
     // Transfers are of whole zones: the question must be a served apex.
     let Some(zone) = index.zone_at(&query.qname) else {
-        return refuse(rcode::REFUSED);
+        tracing::info!(%peer, zone = %query.qname, "zone transfer refused: no zone of that name is served");
+        return out.send(header_only(query, rcode::REFUSED)).await;
     };
-    if query.qclass != CLASS_IN || !may_transfer(&zone, peer, key, config) {
-        tracing::info!(%peer, zone = %zone.name, key = ?key.map(Name::as_str), "zone transfer refused");
-        return refuse(rcode::REFUSED);
+    if query.qclass != CLASS_IN {
+        return out.send(header_only(query, rcode::REFUSED)).await;
+    }
+    if let Err(denial) = crate::transfer_access::may_transfer(&zone, peer, key, config) {
+        tracing::info!(
+            %peer,
+            zone = %zone.name,
+            key = ?key.map(Name::as_str),
+            reason = denial.reason(),
+            hint = denial.hint(),
+            "zone transfer refused"
+        );
+        return out.send(header_only(query, rcode::REFUSED)).await;
     }
     if query.qtype == TYPE_IXFR
         && let Some(client_serial) = ixfr_serial(message, query)
     {
         if !serial_gt(zone.serial, client_serial) {
             // The client is current: one SOA says so (RFC 1995 §4).
-            let mut builder = Builder::new(query);
-            builder.soa(&zone);
-            return builder.finish();
+            let mut builder = Builder::new(query, out.reserve());
+            soa(&mut builder, out, &zone, zone.serial).await?;
+            return out.send(builder.finish()).await;
         }
         if let Some(chain) = journal_chain(index, &zone, client_serial).await {
             tracing::info!(%peer, zone = %zone.name, from = client_serial, to = zone.serial, "incremental transfer");
-            return incremental(query, &zone, &chain);
+            return incremental(query, &zone, &chain, out).await;
         }
     }
-    let zone = &*zone;
-    let mut builder = Builder::new(query);
-    builder.soa(zone);
+    axfr(query, zone, out).await?;
+    tracing::info!(%peer, zone = %query.qname, "zone transferred");
+    Ok(())
+}
+
+/// The whole zone: the SOA, every RRset of the snapshot, the SOA again.
+async fn axfr<W: AsyncWrite + Unpin>(
+    query: &Query<'_>,
+    zone: Arc<ZoneSnapshot>,
+    out: &mut Out<'_, W>,
+) -> Result<(), Stop> {
+    let mut builder = Builder::new(query, out.reserve());
+    soa(&mut builder, out, &zone, zone.serial).await?;
+    let mut owner_wire = Vec::with_capacity(255);
     for (owner, set) in zone.all_rrsets() {
+        owner_wire.clear();
+        owner.to_wire(&mut owner_wire);
         for rdata in &set.rdatas {
-            let mut owner_wire = Vec::with_capacity(owner.wire_len());
-            owner.to_wire(&mut owner_wire);
-            builder.record(&owner_wire, set.rtype.0, zone.ttl_of(set), rdata);
+            put(
+                &mut builder,
+                out,
+                &owner_wire,
+                set.rtype.0,
+                zone.ttl_of(set),
+                rdata,
+            )
+            .await
+            .map_err(|e| e.at(owner))?;
         }
     }
-    builder.soa(zone);
-    tracing::info!(%peer, zone = %zone.name, serial = zone.serial, "zone transferred");
-    builder.finish()
+    soa(&mut builder, out, &zone, zone.serial).await?;
+    out.send(builder.finish()).await
 }
 
 /// Most journal entries an incremental transfer reads before falling back
@@ -186,17 +301,16 @@ async fn journal_chain(
 /// RFC 1995 §4: the current SOA, then per change the old SOA with the
 /// records removed and the new SOA with the records added, then the current
 /// SOA again.
-fn incremental(query: &Query<'_>, zone: &ZoneSnapshot, chain: &[JournalEntry]) -> Vec<Vec<u8>> {
-    let mut builder = Builder::new(query);
-    let mut apex = Vec::with_capacity(zone.name.wire_len());
-    zone.name.to_wire(&mut apex);
-    let soa_at = |serial: u32| {
-        let mut rdata = zone.soa_rdata.clone();
-        let at = rdata.len() - 20;
-        rdata[at..at + 4].copy_from_slice(&serial.to_be_bytes());
-        rdata
-    };
-    builder.soa(zone);
+async fn incremental<W: AsyncWrite + Unpin>(
+    query: &Query<'_>,
+    zone: &ZoneSnapshot,
+    chain: &[JournalEntry],
+    out: &mut Out<'_, W>,
+) -> Result<(), Stop> {
+    let mut builder = Builder::new(query, out.reserve());
+    soa(&mut builder, out, zone, zone.serial).await?;
+    let mut owner = Vec::with_capacity(255);
+    let mut rdata = Vec::new();
     for entry in chain {
         let default_ttl = entry
             .zone_after
@@ -206,21 +320,40 @@ fn incremental(query: &Query<'_>, zone: &ZoneSnapshot, chain: &[JournalEntry]) -
             (entry.serial_before, &entry.removed),
             (entry.serial_after, &entry.added),
         ] {
-            builder.record(&apex, RecordType::SOA.0, zone.soa_ttl, &soa_at(serial));
+            soa(&mut builder, out, zone, serial).await?;
             for record in records.iter() {
-                let mut owner = Vec::with_capacity(record.name.wire_len());
+                owner.clear();
                 record.name.to_wire(&mut owner);
-                builder.record(
-                    &owner,
-                    record.rtype.0,
-                    record.effective_ttl(default_ttl),
-                    &record.rdata.wire(),
-                );
+                rdata.clear();
+                record.rdata.to_wire(&mut rdata);
+                let ttl = record.effective_ttl(default_ttl);
+                put(&mut builder, out, &owner, record.rtype.0, ttl, &rdata)
+                    .await
+                    .map_err(|e| e.at(&record.name))?;
             }
         }
     }
-    builder.soa(zone);
-    builder.finish()
+    soa(&mut builder, out, zone, zone.serial).await?;
+    out.send(builder.finish()).await
+}
+
+/// The zone's SOA with `serial`.
+async fn soa<W: AsyncWrite + Unpin>(
+    builder: &mut Builder<'_>,
+    out: &mut Out<'_, W>,
+    zone: &ZoneSnapshot,
+    serial: u32,
+) -> Result<(), Stop> {
+    let mut apex = Vec::with_capacity(zone.name.wire_len());
+    zone.name.to_wire(&mut apex);
+    let mut rdata = zone.soa_rdata.clone();
+    // The serial is the first of the five 32-bit fields at the end.
+    if let Some(at) = rdata.len().checked_sub(20) {
+        rdata[at..at + 4].copy_from_slice(&serial.to_be_bytes());
+    }
+    put(builder, out, &apex, RecordType::SOA.0, zone.soa_ttl, &rdata)
+        .await
+        .map_err(|e| e.at(&zone.name))
 }
 
 /// The SOA serial an IXFR request carries in its authority section.
@@ -241,82 +374,7 @@ fn ixfr_serial(message: &[u8], query: &Query<'_>) -> Option<u32> {
 }
 
 fn header_only(query: &Query<'_>, code: u8) -> Vec<u8> {
-    let mut builder = Builder::new(query);
+    let mut builder = Builder::new(query, 0);
     builder.rcode = code;
-    builder.finish().into_iter().next().unwrap_or_default()
-}
-
-/// Packs records into a sequence of messages; the question goes in the first.
-struct Builder<'q> {
-    id: u16,
-    flags: u16,
-    question: &'q [u8],
-    rcode: u8,
-    messages: Vec<Vec<u8>>,
-    current: Vec<u8>,
-    count: u16,
-}
-
-impl<'q> Builder<'q> {
-    fn new(query: &'q Query<'q>) -> Builder<'q> {
-        let mut builder = Builder {
-            id: query.id,
-            flags: query.flags,
-            question: query.question,
-            rcode: 0,
-            messages: Vec::new(),
-            current: Vec::new(),
-            count: 0,
-        };
-        builder.start(true);
-        builder
-    }
-
-    fn start(&mut self, with_question: bool) {
-        self.current = Vec::with_capacity(MESSAGE_TARGET + 512);
-        self.current.extend_from_slice(&self.id.to_be_bytes());
-        self.current.extend_from_slice(&[0, 0]); // flags, written at the end
-        self.current
-            .extend_from_slice(&u16::from(with_question).to_be_bytes());
-        self.current.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
-        if with_question {
-            self.current.extend_from_slice(self.question);
-        }
-        self.count = 0;
-    }
-
-    fn soa(&mut self, zone: &ZoneSnapshot) {
-        let mut owner = Vec::with_capacity(zone.name.wire_len());
-        zone.name.to_wire(&mut owner);
-        self.record(&owner, RecordType::SOA.0, zone.soa_ttl, &zone.soa_rdata);
-    }
-
-    fn record(&mut self, owner: &[u8], rtype: u16, ttl: u32, rdata: &[u8]) {
-        if self.current.len() + owner.len() + 10 + rdata.len() > MESSAGE_TARGET && self.count > 0 {
-            self.seal();
-            self.start(false);
-        }
-        self.current.extend_from_slice(owner);
-        self.current.extend_from_slice(&rtype.to_be_bytes());
-        self.current.extend_from_slice(&CLASS_IN.to_be_bytes());
-        self.current.extend_from_slice(&ttl.to_be_bytes());
-        self.current
-            .extend_from_slice(&(rdata.len() as u16).to_be_bytes());
-        self.current.extend_from_slice(rdata);
-        self.count += 1;
-    }
-
-    fn seal(&mut self) {
-        // QR, AA, opcode and RD as asked.
-        let flags: u16 =
-            0x8400 | (self.flags & 0x7800) | (self.flags & 0x0100) | u16::from(self.rcode);
-        self.current[2..4].copy_from_slice(&flags.to_be_bytes());
-        self.current[6..8].copy_from_slice(&self.count.to_be_bytes());
-        self.messages.push(std::mem::take(&mut self.current));
-    }
-
-    fn finish(mut self) -> Vec<Vec<u8>> {
-        self.seal();
-        self.messages
-    }
+    builder.finish()
 }

@@ -102,11 +102,18 @@ impl TsigKeys {
             // Not reached: the caller found a TSIG record.
             Ok(None) => Verified::Rejected(None),
             Err(error) => {
-                tracing::info!(error = %error, "TSIG check failed");
+                let mismatch = error.error() == TsigRcode::FORMERR;
+                // Logged as what the peer is told (see `mark_bad_signature`):
+                // a wrong secret is BADSIG, not the FORMERR domain reports.
+                let code = if mismatch {
+                    "BADSIG".to_string()
+                } else {
+                    error.error().to_string()
+                };
+                tracing::info!(tsig_error = %code, "TSIG check failed");
                 let Ok(original) = Message::from_octets(message) else {
                     return Verified::Rejected(None);
                 };
-                let mismatch = error.error() == TsigRcode::FORMERR;
                 let mut response = error
                     .build_message(&original, MessageBuilder::new_vec())
                     .ok()

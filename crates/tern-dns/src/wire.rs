@@ -206,6 +206,8 @@ pub(crate) struct Response<'q> {
     pub(crate) authority: Vec<Rr>,
     pub(crate) additional: Vec<Rr>,
     our_payload: u16,
+    /// Over TCP a response that does not fit is never truncated (`finish`).
+    pub(crate) tcp: bool,
 }
 
 /// One record to write; `owner: None` means "the question name" (written as
@@ -229,15 +231,39 @@ impl<'q> Response<'q> {
             authority: Vec::new(),
             additional: Vec::new(),
             our_payload,
+            tcp: false,
         }
     }
 
     /// Encodes the response; if it does not fit `limit`, sends the header,
-    /// question and OPT with TC set (RFC 2181 §9: no partial RRsets).
-    pub(crate) fn finish(self, limit: usize) -> Vec<u8> {
+    /// question and OPT with TC set (RFC 2181 §9: no partial RRsets). Over
+    /// TCP, where a client has no bigger transport to retry on, it does what
+    /// Knot and NSD do: the additional section is filled only as far as it
+    /// fits (no TC: it is optional data), and an answer that cannot fit
+    /// 65,535 octets at all is SERVFAIL (Knot; the zone rules refuse such
+    /// RRsets on every write, so only data stored before them can do this).
+    pub(crate) fn finish(mut self, limit: usize) -> Vec<u8> {
         let full = self.encode(true);
         if full.len() <= limit {
             return full;
+        }
+        if self.tcp {
+            let additional = std::mem::take(&mut self.additional);
+            let without = self.encode(true).len();
+            if without > limit {
+                self.rcode = rcode::SERVFAIL;
+                return self.encode(false);
+            }
+            let mut room = limit - without;
+            for rr in additional {
+                let len = rr.owner.as_ref().map_or(2, Name::wire_len) + 10 + rr.rdata.len();
+                if len > room {
+                    break;
+                }
+                room -= len;
+                self.additional.push(rr);
+            }
+            return self.encode(true);
         }
         let mut truncated = self.encode(false);
         truncated[2] |= 0x02; // TC

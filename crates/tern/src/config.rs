@@ -169,6 +169,21 @@ pub struct ServeArgs {
     /// The name id.server / hostname.bind answers with --chaos [default: the host name]
     #[arg(long, env = "TERN_SERVER_ID")]
     pub server_id: Option<String>,
+    /// TCP connections open at once, from all clients together [default: 512]
+    #[arg(long, env = "TERN_TCP_MAX_CLIENTS")]
+    pub tcp_max_clients: Option<usize>,
+    /// TCP connections open at once from one client address, at most half of
+    /// --tcp-max-clients [default: 32]
+    #[arg(long, env = "TERN_TCP_MAX_PER_ADDRESS")]
+    pub tcp_max_per_address: Option<usize>,
+    /// Seconds a TCP connection may wait for its next query [default: 10]
+    #[arg(long, env = "TERN_TCP_IDLE_TIMEOUT")]
+    pub tcp_idle_timeout: Option<u64>,
+    /// Milliseconds reading the rest of a query or writing one response
+    /// message may take; a client that stops reading a transfer is cut off
+    /// [default: 5000]
+    #[arg(long, env = "TERN_TCP_IO_TIMEOUT")]
+    pub tcp_io_timeout: Option<u64>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -245,6 +260,10 @@ pub struct FileConfig {
     pub import_limit_mb: Option<usize>,
     pub allow_shared_zone_names: Option<bool>,
     pub edns_udp_size: Option<u16>,
+    pub tcp_max_clients: Option<usize>,
+    pub tcp_max_per_address: Option<usize>,
+    pub tcp_idle_timeout: Option<u64>,
+    pub tcp_io_timeout: Option<u64>,
 }
 
 impl FileConfig {
@@ -273,6 +292,7 @@ pub struct Settings {
     pub allow_shared_zone_names: bool,
     /// `--zone-validation dns`: new zones wait for their owner's proof.
     pub zone_validation_required: bool,
+    pub tcp: tern_dns::TcpLimits,
 }
 
 impl Settings {
@@ -281,6 +301,7 @@ impl Settings {
             Some(path) => FileConfig::load(path)?,
             None => FileConfig::default(),
         };
+        let tcp = tcp_limits(serve, &file)?;
         let data_dir = global
             .data_dir
             .clone()
@@ -425,6 +446,35 @@ impl Settings {
             chaos_id,
             transfer,
             edns_udp_size,
+            tcp,
         })
     }
+}
+
+/// The TCP policy from flags and file, checked as a whole (the per-address
+/// cap must leave other clients a reserve).
+fn tcp_limits(serve: &ServeArgs, file: &FileConfig) -> Result<tern_dns::TcpLimits> {
+    let defaults = tern_dns::TcpLimits::default();
+    let limits = tern_dns::TcpLimits {
+        max_clients: serve
+            .tcp_max_clients
+            .or(file.tcp_max_clients)
+            .unwrap_or(defaults.max_clients),
+        max_per_address: serve
+            .tcp_max_per_address
+            .or(file.tcp_max_per_address)
+            .unwrap_or(defaults.max_per_address),
+        idle_timeout: serve
+            .tcp_idle_timeout
+            .or(file.tcp_idle_timeout)
+            .map_or(defaults.idle_timeout, std::time::Duration::from_secs),
+        io_timeout: serve
+            .tcp_io_timeout
+            .or(file.tcp_io_timeout)
+            .map_or(defaults.io_timeout, std::time::Duration::from_millis),
+    };
+    limits
+        .validate()
+        .map_err(|(flag, reason)| anyhow::anyhow!("--{flag}: {reason}"))?;
+    Ok(limits)
 }

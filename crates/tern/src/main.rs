@@ -156,7 +156,10 @@ async fn serve(settings: Settings) -> Result<()> {
     );
     let dns = DnsServer::bind(&settings.dns_listen).await?;
     tracing::info!(addresses = ?dns.local_addrs(), "DNS listening (UDP and TCP)");
-    index.set_also_notify(settings.transfer.notify.clone());
+    index.set_notify(tern_dns::notify::NotifyDefaults {
+        targets: settings.transfer.notify.clone(),
+        keys: settings.transfer.keys.clone(),
+    });
     let answer_config = AnswerConfig {
         transfer_allow: settings.transfer.allow.clone(),
         transfer_keys: settings.transfer.keys.clone(),
@@ -166,7 +169,8 @@ async fn serve(settings: Settings) -> Result<()> {
             version: format!("tern {}", env!("CARGO_PKG_VERSION")),
         }),
     };
-    dns.spawn(index.clone(), answer_config)?;
+    dns.with_tcp_limits(settings.tcp)
+        .spawn(index.clone(), answer_config)?;
 
     // Changes committed by other processes or nodes reach this one through the
     // journal and become the same events as local commits.

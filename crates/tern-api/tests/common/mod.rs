@@ -167,7 +167,8 @@ async fn start(label: &'static str, url: &str, setup: Setup) -> (Api, Arc<Databa
     let service = Arc::new(ZoneService::new(
         store.clone(),
         tern_core::ServiceConfig {
-            allow_shared_zone_names: setup.shared_zone_names || setup.service.allow_shared_zone_names,
+            allow_shared_zone_names: setup.shared_zone_names
+                || setup.service.allow_shared_zone_names,
             ..setup.service.clone()
         },
     ));

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod logs;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 

@@ -9,6 +9,7 @@
 pub mod binary;
 pub mod dns;
 pub mod node;
+pub mod process;
 
 use std::path::PathBuf;
 use std::sync::Arc;
