@@ -40,7 +40,7 @@ pub struct GlobalArgs {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the API and nameserver.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Manage zones directly in the configured database.
     #[command(subcommand)]
     Zone(ZoneCommand),

@@ -583,13 +583,11 @@ const TWO_NODES: Plan = Plan {
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[ignore = "issue 9 defect 9: plain writes get 412 (every round today)"]
 async fn writers_on_one_zone_sqlite() {
     scenario("writers_on_one_zone", Backend::sqlite(), WRITERS).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[ignore = "issue 9 defect 9: plain writes get 412 (every round today)"]
 async fn writers_on_one_zone_postgres() {
     if let Some(backend) = Backend::postgres().await {
         scenario("writers_on_one_zone", backend, WRITERS).await;
@@ -597,13 +595,11 @@ async fn writers_on_one_zone_postgres() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[ignore = "issue 9 defect 9: 412s and failed imports (every round); defect 1: lost updates (1 round in 10)"]
 async fn cli_import_beside_a_server_sqlite() {
     scenario("cli_import_beside_a_server", Backend::sqlite(), IMPORT).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[ignore = "issue 9 defect 9: 412s and failed imports (every round today)"]
 async fn cli_import_beside_a_server_postgres() {
     if let Some(backend) = Backend::postgres().await {
         scenario("cli_import_beside_a_server", backend, IMPORT).await;
@@ -611,7 +607,6 @@ async fn cli_import_beside_a_server_postgres() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[ignore = "issue 9 defect 9: 412s (every round); defect 1: lost updates, read-your-writes broken (1 round in 10)"]
 async fn two_nodes_on_one_postgres() {
     if let Some(backend) = Backend::postgres().await {
         scenario("two_nodes_on_one_postgres", backend, TWO_NODES).await;
