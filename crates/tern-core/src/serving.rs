@@ -18,6 +18,13 @@ pub fn served_before(a: &Zone, b: &Zone) -> bool {
     (a.created_at, a.id) < (b.created_at, b.id)
 }
 
+/// The served zone among the active zones of one name, given as
+/// `(created_at, id)`: the rule for callers that hold no `Zone` rows (the
+/// nameserver's index).
+pub fn served_zone(active: impl IntoIterator<Item = (i64, Uuid)>) -> Option<Uuid> {
+    active.into_iter().min().map(|(_, id)| id)
+}
+
 /// The served zone of each name among `zones` (zones that are not active
 /// serve nothing).
 pub fn served_by_name<'a>(

@@ -9,9 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
-use tern_core::{
-    CommitListener, JournalEntry, Name, Store, Timestamp, ZoneChanged, ZoneFilter, ZoneStatus,
-};
+use tern_core::{CommitListener, JournalEntry, Name, Store, ZoneChanged, ZoneFilter, ZoneStatus};
 use uuid::Uuid;
 
 use crate::metrics::Metrics;
@@ -19,13 +17,9 @@ use crate::sharded::{Sharded, shards_for};
 use crate::slot::Slot;
 use crate::snapshot::ZoneSnapshot;
 
-/// Which of the active zones sharing a name is served: the one created
-/// first, by (created_at, id). The others are answered for by nobody until
-/// it stops being active. (Zone names are shared only with
-/// `--allow-shared-zone-names`; the API reports `served` by this rule.)
-pub fn served_zone(active: impl IntoIterator<Item = (Timestamp, Uuid)>) -> Option<Uuid> {
-    active.into_iter().min().map(|(_, id)| id)
-}
+/// Which of the active zones sharing a name is served: the rule of
+/// `tern_core::serving`, the same the API's `served` flag reports.
+pub use tern_core::serving::served_zone;
 
 pub struct ZoneIndex {
     /// Every zone this node has seen, by id; only appliers take the lock,

@@ -155,6 +155,11 @@ impl Slot {
             .zone_after
             .as_ref()
             .map_or(self.is_active(), |z| z.status == ZoneStatus::Active);
+        if let Some(zone) = &entry.zone_after {
+            // A restored copy of a shared name queues anew (its created_at
+            // moves to the restore), so the served-name rule sees it.
+            self.created_at.store(zone.created_at, Ordering::Release);
+        }
         if active {
             // Active again: the entry does not carry the zone's records.
             let Some(snapshot) = self.current.load_full() else {
