@@ -220,9 +220,9 @@ async fn serve<W: AsyncWrite + Unpin>(
             soa(&mut builder, out, &zone, zone.serial).await?;
             return out.send(builder.finish()).await;
         }
-        if let Some(chain) = journal_chain(index, &zone, client_serial).await {
+        if let Some((chain, default_before)) = journal_chain(index, &zone, client_serial).await {
             tracing::info!(%peer, zone = %zone.name, from = client_serial, to = zone.serial, "incremental transfer");
-            return incremental(query, &zone, &chain, out).await;
+            return incremental(query, &zone, &chain, default_before, out).await;
         }
     }
     axfr(query, zone, out).await?;
@@ -264,13 +264,14 @@ async fn axfr<W: AsyncWrite + Unpin>(
 const MAX_INCREMENTS: u32 = 1000;
 
 /// The journal entries leading from `from` to the snapshot's serial, oldest
-/// first; `None` when the journal no longer reaches back that far (or has a
+/// first, with the zone's default TTL at `from` when the journal still
+/// holds the entry that made it; `None` when the journal no longer reaches back that far (or has a
 /// gap), in which case the whole zone is sent.
 async fn journal_chain(
     index: &ZoneIndex,
     zone: &ZoneSnapshot,
     from: u32,
-) -> Option<Vec<JournalEntry>> {
+) -> Option<(Vec<JournalEntry>, Option<u32>)> {
     let entries = index
         .store()
         .zone_journal(zone.zone_id, 0, MAX_INCREMENTS)
@@ -280,10 +281,10 @@ async fn journal_chain(
     let mut chain = Vec::new();
     let mut expected = zone.serial;
     // Entries newer than the snapshot (a commit being applied) are skipped.
-    for entry in entries
+    let mut older = entries
         .into_iter()
-        .skip_while(|e| e.serial_after != zone.serial)
-    {
+        .skip_while(|e| e.serial_after != zone.serial);
+    while let Some(entry) = older.next() {
         if entry.serial_after != expected || entry.serial_before == 0 {
             return None;
         }
@@ -292,7 +293,11 @@ async fn journal_chain(
         chain.push(entry);
         if reached {
             chain.reverse();
-            return Some(chain);
+            let default_before = older
+                .next()
+                .filter(|e| e.serial_after == from)
+                .and_then(|e| e.zone_after.map(|z| z.default_ttl));
+            return Some((chain, default_before));
         }
     }
     None
@@ -305,20 +310,24 @@ async fn incremental<W: AsyncWrite + Unpin>(
     query: &Query<'_>,
     zone: &ZoneSnapshot,
     chain: &[JournalEntry],
+    default_before: Option<u32>,
     out: &mut Out<'_, W>,
 ) -> Result<(), Stop> {
     let mut builder = Builder::new(query, out.reserve());
     soa(&mut builder, out, zone, zone.serial).await?;
     let mut owner = Vec::with_capacity(255);
     let mut rdata = Vec::new();
+    // Removed records go out with the TTL they were served with: the
+    // default in force before their entry (the previous entry's).
+    let mut before = default_before;
     for entry in chain {
-        let default_ttl = entry
+        let after = entry
             .zone_after
             .as_ref()
             .map_or(zone.default_ttl, |z| z.default_ttl);
-        for (serial, records) in [
-            (entry.serial_before, &entry.removed),
-            (entry.serial_after, &entry.added),
+        for (serial, records, default_ttl) in [
+            (entry.serial_before, &entry.removed, before.unwrap_or(after)),
+            (entry.serial_after, &entry.added, after),
         ] {
             soa(&mut builder, out, zone, serial).await?;
             for record in records.iter() {
@@ -332,6 +341,7 @@ async fn incremental<W: AsyncWrite + Unpin>(
                     .map_err(|e| e.at(&record.name))?;
             }
         }
+        before = Some(after);
     }
     soa(&mut builder, out, zone, zone.serial).await?;
     out.send(builder.finish()).await

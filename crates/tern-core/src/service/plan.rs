@@ -104,7 +104,23 @@ impl ZoneService {
             loaded.extend(below);
         }
         loaded.extend(by_id);
+        // A new default TTL changes what every inheriting record is served
+        // with: the entry lists them (in-place updates), so the journal alone
+        // tells a secondary what changed (IXFR).
+        let retime = changes.iter().any(|c| {
+            matches!(c, Change::Zone(ZoneUpdate { default_ttl: Some(ttl), .. }) if *ttl != zone.default_ttl)
+        });
+        if retime {
+            loaded.extend(
+                self.store
+                    .records(zone.id)
+                    .await?
+                    .into_iter()
+                    .filter(|r| r.ttl.is_none()),
+            );
+        }
         let mut ws = WorkingSet::new(zone.clone(), loaded);
+        ws.retime_inheriting = retime;
         for (position, change) in changes.iter().enumerate() {
             ws.apply(change)
                 .map_err(|e| with_position(e, position, changes.len()))?;

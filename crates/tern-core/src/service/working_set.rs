@@ -20,6 +20,9 @@ pub(super) struct WorkingSet {
     pub(super) records: HashMap<Uuid, Record>,
     warnings: Vec<String>,
     now: i64,
+    /// The default TTL changes: records that inherit it are in the plan
+    /// even when their stored form stays the same.
+    pub(super) retime_inheriting: bool,
 }
 
 impl WorkingSet {
@@ -31,6 +34,7 @@ impl WorkingSet {
             zone,
             warnings: Vec::new(),
             now: now_millis(),
+            retime_inheriting: false,
         }
     }
 
@@ -330,7 +334,7 @@ impl WorkingSet {
         let mut removed = Vec::new();
         for (id, old) in &self.original {
             match self.records.get(id) {
-                Some(new) if new == old => {}
+                Some(new) if new == old && !(self.retime_inheriting && new.ttl.is_none()) => {}
                 Some(new) => {
                     removed.push(old.clone());
                     added.push(new.clone());
