@@ -154,15 +154,40 @@ impl TsigKey {
         BASE64.encode(&self.secret)
     }
 
-    /// The key as a BIND/NSD/Knot-style `key` clause, ready to paste into a
-    /// secondary's configuration.
+    /// The key as a BIND `key` statement (named.conf).
     pub fn bind_clause(&self) -> String {
         format!(
             "key \"{}\" {{\n\talgorithm {};\n\tsecret \"{}\";\n}};",
-            self.name.as_str().trim_end_matches('.'),
+            self.bare_name(),
             self.algorithm,
             self.secret_base64()
         )
+    }
+
+    /// The key as an NSD `key:` clause (nsd.conf).
+    pub fn nsd_clause(&self) -> String {
+        format!(
+            "key:\n\tname: \"{}\"\n\talgorithm: {}\n\tsecret: \"{}\"",
+            self.bare_name(),
+            self.algorithm,
+            self.secret_base64()
+        )
+    }
+
+    /// The key as a Knot `key:` section (knot.conf, YAML).
+    pub fn knot_clause(&self) -> String {
+        format!(
+            "key:\n  - id: {}\n    algorithm: {}\n    secret: {}",
+            self.bare_name(),
+            self.algorithm,
+            self.secret_base64()
+        )
+    }
+
+    /// The name without its trailing dot, as the three configurations
+    /// write key names.
+    fn bare_name(&self) -> &str {
+        self.name.as_str().trim_end_matches('.')
     }
 }
 

@@ -95,7 +95,7 @@ pub enum TokenCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum TsigCommand {
-    /// Create a key and print it as a BIND/NSD/Knot `key` clause.
+    /// Create a key and print the clause for a BIND, NSD or Knot secondary.
     Create {
         /// Key name, e.g. transfer.example.net
         name: String,
@@ -105,6 +105,9 @@ pub enum TsigCommand {
         /// Base64 secret to use instead of a generated one (from a peer's config)
         #[arg(long)]
         secret: Option<String>,
+        /// Which secondary's configuration syntax to print the key in
+        #[arg(long, value_enum, default_value = "all")]
+        format: KeyFormat,
     },
     /// List keys (names and algorithms; secrets only with --show-secrets).
     List {
@@ -113,6 +116,19 @@ pub enum TsigCommand {
     },
     /// Delete a key; zones naming it in transfer_keys then refuse it.
     Delete { name: String },
+}
+
+/// The configuration syntax `tern tsig create` prints a key in.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyFormat {
+    /// named.conf `key` statement
+    Bind,
+    /// nsd.conf `key:` clause
+    Nsd,
+    /// knot.conf `key:` section
+    Knot,
+    /// all three, each under a comment naming it
+    All,
 }
 
 #[derive(Args, Debug, Clone, Default)]

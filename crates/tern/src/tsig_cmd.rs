@@ -5,7 +5,7 @@
 use anyhow::{Context, Result, bail};
 use tern_core::{Name, Store, TsigAlgorithm, TsigKey, now_millis};
 
-use crate::config::TsigCommand;
+use crate::config::{KeyFormat, TsigCommand};
 
 pub async fn run(store: &dyn Store, cmd: TsigCommand) -> Result<()> {
     match cmd {
@@ -13,6 +13,7 @@ pub async fn run(store: &dyn Store, cmd: TsigCommand) -> Result<()> {
             name,
             algorithm,
             secret,
+            format,
         } => {
             let key = match secret {
                 Some(secret) => TsigKey::new(&name, &algorithm, &secret, now_millis()),
@@ -32,7 +33,7 @@ pub async fn run(store: &dyn Store, cmd: TsigCommand) -> Result<()> {
                 .create_tsig_key(&key)
                 .await
                 .context("storing the TSIG key")?;
-            println!("{}", key.bind_clause());
+            println!("{}", clauses(&key, format));
         }
         TsigCommand::List { show_secrets } => {
             for key in store.tsig_keys().await? {
@@ -53,4 +54,20 @@ pub async fn run(store: &dyn Store, cmd: TsigCommand) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The key in the syntax asked for; `all` labels each with a comment line
+/// the three configuration languages all take.
+fn clauses(key: &TsigKey, format: KeyFormat) -> String {
+    match format {
+        KeyFormat::Bind => key.bind_clause(),
+        KeyFormat::Nsd => key.nsd_clause(),
+        KeyFormat::Knot => key.knot_clause(),
+        KeyFormat::All => format!(
+            "# BIND (named.conf)\n{}\n\n# NSD (nsd.conf)\n{}\n\n# Knot (knot.conf)\n{}",
+            key.bind_clause(),
+            key.nsd_clause(),
+            key.knot_clause()
+        ),
+    }
 }
