@@ -451,15 +451,8 @@ async fn zone_transfer_needs_an_acl() {
     assert!(transferred[0].2.contains(&format!(" {serial} ")));
 
     // IXFR from the current serial: one SOA, nothing to send.
-    let mut ixfr = query("example.com", 251, None);
-    ixfr[9] = 1; // NSCOUNT
-    ixfr.extend_from_slice(&[0xc0, 12, 0, 6, 0, 1, 0, 0, 0, 0]);
-    let mut soa = vec![0, 0]; // root mname, root rname
-    soa.extend_from_slice(&serial.to_be_bytes());
-    soa.extend_from_slice(&[0; 16]);
-    ixfr.extend_from_slice(&(soa.len() as u16).to_be_bytes());
-    ixfr.extend_from_slice(&soa);
-    let replies = tcp(f.addr, &[ixfr.clone()]).await;
+    let ixfr = common::ixfr_query("example.com", serial);
+    let replies = tcp(f.addr, std::slice::from_ref(&ixfr)).await;
     let reply = parse(&replies[0]);
     assert_eq!(reply.answer.len(), 1, "{reply:?}");
     assert_eq!(reply.answer[0].1, 6);

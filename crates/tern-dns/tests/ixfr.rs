@@ -124,18 +124,6 @@ fn axfr_request(zone: &str) -> Vec<u8> {
     common::query(zone, 252, None)
 }
 
-fn ixfr_request(zone: &str, serial: u32) -> Vec<u8> {
-    let mut ixfr = common::query(zone, 251, None);
-    ixfr[9] = 1; // NSCOUNT
-    ixfr.extend_from_slice(&[0xc0, 12, 0, 6, 0, 1, 0, 0, 0, 0]);
-    let mut soa = vec![0, 0]; // root mname, root rname
-    soa.extend_from_slice(&serial.to_be_bytes());
-    soa.extend_from_slice(&[0; 16]);
-    ixfr.extend_from_slice(&(soa.len() as u16).to_be_bytes());
-    ixfr.extend_from_slice(&soa);
-    ixfr
-}
-
 /// An AXFR as the zone a secondary holds: the records, and the SOA apart.
 fn as_zone(records: &[(Key, u32)]) -> (Zone, (Key, u32)) {
     let soa = records.first().cloned().expect("an SOA first");
@@ -293,7 +281,7 @@ impl Bench {
             }
             let after = transfer(self.addr, axfr_request(&name)).await;
             let (expected, expected_soa) = as_zone(&after);
-            let ixfr = transfer(self.addr, ixfr_request(&name, serial_before)).await;
+            let ixfr = transfer(self.addr, common::ixfr_query(&name, serial_before)).await;
             let soa =
                 apply_ixfr(&mut held, &ixfr).map_err(|e| format!("step {step} {op:?}: {e}"))?;
             if held != expected {

@@ -42,6 +42,20 @@ pub fn query(name: &str, qtype: u16, edns: Option<(u16, u8)>) -> Vec<u8> {
     q
 }
 
+/// An IXFR request for `zone` from `serial` (RFC 1995: the client's SOA in
+/// the authority section; only its serial matters).
+pub fn ixfr_query(zone: &str, serial: u32) -> Vec<u8> {
+    let mut ixfr = query(zone, 251, None);
+    ixfr[9] = 1; // NSCOUNT
+    ixfr.extend_from_slice(&[0xc0, 12, 0, 6, 0, 1, 0, 0, 0, 0]);
+    let mut soa = vec![0, 0]; // root mname, root rname
+    soa.extend_from_slice(&serial.to_be_bytes());
+    soa.extend_from_slice(&[0; 16]);
+    ixfr.extend_from_slice(&(soa.len() as u16).to_be_bytes());
+    ixfr.extend_from_slice(&soa);
+    ixfr
+}
+
 #[derive(Debug)]
 pub struct Reply {
     pub rcode: u8,
