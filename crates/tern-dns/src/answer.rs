@@ -217,12 +217,13 @@ fn respond(
         };
         return Some(response.finish(limit));
     }
-    let Some(zone) = index.find(&query.qname) else {
+    let snapshot = index.find(&query.qname);
+    let Some(zone) = snapshot.as_deref().and_then(Option::as_deref) else {
         log_refused(&query, transport, "no served zone holds the name");
         response.rcode = rcode::REFUSED;
         return Some(response.finish(limit));
     };
-    resolve(&zone, &query, transport, &mut response);
+    resolve(zone, &query, transport, &mut response);
     Some(response.finish(limit))
 }
 

@@ -71,6 +71,11 @@ impl Slot {
         self.current.load_full()
     }
 
+    /// The snapshot for one query (see `ZoneIndex::find`).
+    pub(crate) fn snapshot_guard(&self) -> arc_swap::Guard<Option<Arc<ZoneSnapshot>>> {
+        self.current.load()
+    }
+
     pub(crate) fn is_active(&self) -> bool {
         self.current.load().is_some()
     }

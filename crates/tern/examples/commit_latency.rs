@@ -5,44 +5,18 @@
 //! Usage: commit_latency <database-url> <zone-name> [changes]
 //! Prints p50/p90/p99/max in milliseconds; run by bench/write-path.sh.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
 use tern_core::{
-    Actor, Change, ChangeSet, ChangeSource, CommitListener, Name, NewRecord, Rdata, RecordType,
-    ServiceConfig, Store, ZoneChanged, ZoneFilter, ZoneService,
+    Actor, Change, ChangeSet, ChangeSource, Name, NewRecord, Rdata, RecordType, ServiceConfig,
+    Store, ZoneFilter, ZoneService,
 };
 use tern_dns::{IndexListener, ZoneIndex};
 use tern_store::Database;
 
-/// Times the index's work for each commit (the snapshot swap).
-struct Timed {
-    inner: IndexListener,
-    swaps: Mutex<Vec<f64>>,
-}
-
-#[async_trait::async_trait]
-impl CommitListener for Timed {
-    async fn on_commit(&self, change: &ZoneChanged) {
-        let start = Instant::now();
-        self.inner.on_commit(change).await;
-        if let Ok(mut swaps) = self.swaps.lock() {
-            swaps.push(start.elapsed().as_secs_f64() * 1000.0);
-        }
-    }
-}
-
-fn summary(label: &str, mut values: Vec<f64>) -> String {
-    values.sort_by(|a, b| a.total_cmp(b));
-    let pct = |p: f64| values[((values.len() as f64 * p) as usize).min(values.len() - 1)];
-    format!(
-        "{label} p50_ms={:.3} p90_ms={:.3} p99_ms={:.3} max_ms={:.3}",
-        pct(0.50),
-        pct(0.90),
-        pct(0.99),
-        values[values.len() - 1]
-    )
-}
+mod support;
+use support::{Timed, summary};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -59,10 +33,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let load = Instant::now();
     index.load_all().await?;
     let load_ms = load.elapsed().as_millis();
-    let timed = Arc::new(Timed {
-        inner: IndexListener(index.clone()),
-        swaps: Mutex::new(Vec::with_capacity(count)),
-    });
+    let timed = Arc::new(Timed::new(IndexListener(index.clone()), count));
     service.add_listener(timed.clone());
     let name = Name::parse_absolute(&zone_name)?;
     let zone = service
@@ -94,11 +65,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         service.apply(zone.id, changes, &actor).await?;
         latencies.push(start.elapsed().as_secs_f64() * 1000.0);
     }
-    let swaps = timed.swaps.lock().map(|s| s.clone()).unwrap_or_default();
     println!(
         "commits={count} index_load_ms={load_ms} {} | {}",
         summary("commit", latencies),
-        summary("snapshot_swap", swaps)
+        summary("snapshot_swap", timed.take())
     );
     Ok(())
 }

@@ -16,21 +16,12 @@ use tern_core::{
 use tern_dns::{IndexListener, ZoneIndex};
 use tern_store::Database;
 
+mod support;
+use support::{Timed, summary};
+
 /// Writers creating zones at once (the store serialises them; this keeps
 /// the database busy while the index applies the previous creation).
 const CREATORS: usize = 4;
-
-fn percentiles(mut values: Vec<f64>) -> String {
-    values.sort_by(|a, b| a.total_cmp(b));
-    let pct = |p: f64| values[((values.len() as f64 * p) as usize).min(values.len() - 1)];
-    format!(
-        "p50_ms={:.3} p90_ms={:.3} p99_ms={:.3} max_ms={:.3}",
-        pct(0.50),
-        pct(0.90),
-        pct(0.99),
-        values[values.len() - 1]
-    )
-}
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -43,7 +34,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let store: Arc<dyn Store> = database.clone();
     let service = Arc::new(ZoneService::new(store.clone(), ServiceConfig::default()));
     let index = ZoneIndex::new(store.clone());
-    service.add_listener(Arc::new(IndexListener(index.clone())));
+    let timed = Arc::new(Timed::new(IndexListener(index.clone()), commits));
+    service.add_listener(timed.clone());
     let org = Organisation {
         id: new_id(),
         slug: format!("bench-{}", std::process::id()),
@@ -79,6 +71,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     ids.sort();
     let create_s = created.elapsed().as_secs_f64();
     let targets: Vec<_> = ids.iter().take(10).map(|(n, id)| (*n, *id)).collect();
+    timed.take(); // the zones' creation is not what is measured
 
     let mut latencies = Vec::with_capacity(commits);
     for i in 0..commits {
@@ -99,10 +92,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         latencies.push(start.elapsed().as_secs_f64() * 1000.0);
     }
     println!(
-        "zones={} served={} create_s={create_s:.1} commits={commits} {}",
+        "zones={} served={} create_s={create_s:.1} commits={commits} {} | {}",
         zones,
         index.zone_count(),
-        percentiles(latencies)
+        summary("commit", latencies),
+        summary("index_apply", timed.take())
     );
     Ok(())
 }
