@@ -50,7 +50,7 @@ pub struct Database {
     backend: Backend,
     url: String,
     /// SQLite only: see `begin`.
-    writer: tokio::sync::Mutex<()>,
+    writer: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 /// Unique violations become `Duplicate` and foreign-key violations (a

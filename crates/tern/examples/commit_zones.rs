@@ -1,9 +1,11 @@
 //! Benchmark (not a test): does a commit's cost grow with the number of
-//! zones the nameserver holds? (Issue 9: it must not.) Into an empty
-//! database, creates `zones` zones through `ZoneService` with the index
-//! listening, as `tern serve` runs it, then commits single-record change
-//! sets into the first ten zones in turn and prints the commit latency.
-//! Usage: commit_zones <database-url> <zones> [commits]
+//! zones the nameserver holds? (Issue 9: it must not.) Into each empty
+//! database, creates its number of zones through `ZoneService` with the
+//! index listening, as `tern serve` runs it; then commits single-record
+//! change sets into the first ten zones of each, taking the databases in
+//! turn, commit by commit, so that both sizes meet the same machine noise,
+//! and prints each one's commit latency.
+//! Usage: commit_zones <commits> <database-url> <zones> [<database-url> <zones>]...
 //! Run by bench/commit-zones.sh, which compares 10 zones with 100,000.
 
 use std::sync::Arc;
@@ -15,6 +17,7 @@ use tern_core::{
 };
 use tern_dns::{IndexListener, ZoneIndex};
 use tern_store::Database;
+use uuid::Uuid;
 
 mod support;
 use support::{Timed, summary};
@@ -23,13 +26,18 @@ use support::{Timed, summary};
 /// the database busy while the index applies the previous creation).
 const CREATORS: usize = 4;
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().collect();
-    let usage = "usage: commit_zones <database-url> <zones> [commits]";
-    let url = args.get(1).ok_or(usage)?;
-    let zones: usize = args.get(2).ok_or(usage)?.parse()?;
-    let commits: usize = args.get(3).map(|c| c.parse()).transpose()?.unwrap_or(2000);
+/// One database loaded with its zones, ready to be timed.
+struct Loaded {
+    zones: usize,
+    service: Arc<ZoneService>,
+    index: Arc<ZoneIndex>,
+    timed: Arc<Timed>,
+    targets: Vec<(usize, Uuid)>,
+    create_s: f64,
+    latencies: Vec<f64>,
+}
+
+async fn load(url: &str, zones: usize, commits: usize) -> Result<Loaded, Box<dyn std::error::Error>> {
     let database = Arc::new(Database::connect(url).await?);
     let store: Arc<dyn Store> = database.clone();
     let service = Arc::new(ZoneService::new(store.clone(), ServiceConfig::default()));
@@ -70,33 +78,61 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     ids.sort();
     let create_s = created.elapsed().as_secs_f64();
-    let targets: Vec<_> = ids.iter().take(10).map(|(n, id)| (*n, *id)).collect();
     timed.take(); // the zones' creation is not what is measured
-
-    let mut latencies = Vec::with_capacity(commits);
-    for i in 0..commits {
-        let (n, zone_id) = targets[i % targets.len()];
-        let owner = Name::parse_absolute(&format!("host-{i}.z{n}.commit-zones.test"))?;
-        let rdata = Rdata::parse_text(
-            RecordType::A,
-            &format!("198.18.{}.{}", (i / 250) % 250, i % 250 + 1),
-        )?;
-        let changes = ChangeSet::new(vec![Change::Add(NewRecord {
-            name: owner,
-            ttl: Some(300),
-            rdata,
-            description: None,
-        })]);
-        let start = Instant::now();
-        service.apply(zone_id, changes, &actor).await?;
-        latencies.push(start.elapsed().as_secs_f64() * 1000.0);
-    }
-    println!(
-        "zones={} served={} create_s={create_s:.1} commits={commits} {} | {}",
+    Ok(Loaded {
         zones,
-        index.zone_count(),
-        summary("commit", latencies),
-        summary("index_apply", timed.take())
-    );
+        service,
+        index,
+        timed,
+        targets: ids.into_iter().take(10).collect(),
+        create_s,
+        latencies: Vec::with_capacity(commits),
+    })
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().collect();
+    let usage = "usage: commit_zones <commits> <database-url> <zones> [<database-url> <zones>]...";
+    let commits: usize = args.get(1).ok_or(usage)?.parse()?;
+    let pairs = args.get(2..).ok_or(usage)?;
+    if pairs.is_empty() || pairs.len() % 2 != 0 {
+        return Err(usage.into());
+    }
+    let mut loaded = Vec::new();
+    for pair in pairs.chunks(2) {
+        loaded.push(load(&pair[0], pair[1].parse()?, commits).await?);
+    }
+
+    let actor = Actor::new("bench", ChangeSource::Api);
+    for i in 0..commits {
+        for run in loaded.iter_mut() {
+            let (n, zone_id) = run.targets[i % run.targets.len()];
+            let owner = Name::parse_absolute(&format!("host-{i}.z{n}.commit-zones.test"))?;
+            let rdata = Rdata::parse_text(
+                RecordType::A,
+                &format!("198.18.{}.{}", (i / 250) % 250, i % 250 + 1),
+            )?;
+            let changes = ChangeSet::new(vec![Change::Add(NewRecord {
+                name: owner,
+                ttl: Some(300),
+                rdata,
+                description: None,
+            })]);
+            let start = Instant::now();
+            run.service.apply(zone_id, changes, &actor).await?;
+            run.latencies.push(start.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+    for run in loaded {
+        println!(
+            "zones={} served={} create_s={:.1} commits={commits} {} | {}",
+            run.zones,
+            run.index.zone_count(),
+            run.create_s,
+            summary("commit", run.latencies),
+            summary("index_apply", run.timed.take())
+        );
+    }
     Ok(())
 }
