@@ -114,6 +114,9 @@ impl From<CoreError> for ApiError {
                 e.to_string(),
             )
             .with_field("zone_file"),
+            CoreError::Unavailable { message } => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+            }
             CoreError::Store(StoreError::SerialMismatch { expected, current }) => ApiError::new(
                 StatusCode::PRECONDITION_FAILED,
                 "precondition_failed",

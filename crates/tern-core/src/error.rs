@@ -32,6 +32,9 @@ pub enum CoreError {
     /// A strict import found records it cannot load; nothing was imported.
     #[error("the zone file has {} problem(s); nothing was imported:\n{}", .0.len(), join_lines(.0))]
     Import(Vec<FileProblem>),
+    /// This process cannot do it now (DNSSEC signing without its keys).
+    #[error("{message}")]
+    Unavailable { message: String },
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -12,6 +12,7 @@ pub mod rules;
 pub mod serial;
 pub mod service;
 pub mod serving;
+pub mod signing;
 pub mod store;
 pub mod template;
 pub mod tenancy;
@@ -29,6 +30,9 @@ pub use service::{
     Actor, Change, ChangeSet, CommitListener, CommitOutcome, ImportMode, ImportOptions,
     ImportReport, NewRecord, NewZone, RecordUpdate, ServiceConfig, ZoneChanged, ZoneService,
     ZoneUpdate,
+};
+pub use signing::{
+    Denial, DnssecKey, DnssecSettings, KeyRole, KeyState, SignedDelta, ZoneSigner, is_signer_owned,
 };
 pub use store::{Commit, IdempotencyClaim, NameClaim, RecordFilter, Store, StoreError, ZoneFilter};
 pub use tsig::{TsigAlgorithm, TsigKey, TsigKeyError};

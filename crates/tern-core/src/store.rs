@@ -11,6 +11,7 @@ use crate::model::Timestamp;
 use crate::model::{JournalEntry, Organisation, Project, Record, Zone, ZoneKind, ZoneStatus};
 use crate::name::Name;
 use crate::rdata::RecordType;
+use crate::signing::DnssecKey;
 use crate::template::Template;
 use crate::tsig::TsigKey;
 
@@ -173,9 +174,13 @@ pub trait Store: Send + Sync + 'static {
     async fn active_zones_named(&self, names: &[Name]) -> Result<Vec<Zone>, StoreError>;
 
     // ---- records (reads) ----
+    // Every read here but `records_chunked` (the nameserver's load) and the
+    // DNSSEC section's sees the user's records alone: the DNSSEC records
+    // the signer writes (`signing::is_signer_owned`) are left out, so no
+    // face can list, count, address or change them.
     /// All records of a zone, ordered by name, type, then id.
     async fn records(&self, zone_id: Uuid) -> Result<Vec<Record>, StoreError>;
-    /// All records of a zone, in chunks of unspecified order and size, so a
+    /// All records of a zone, DNSSEC ones included, in chunks of unspecified order and size, so a
     /// caller that builds its own structure (the nameserver's index) never
     /// holds the whole zone twice. The default reads everything at once.
     async fn records_chunked(
@@ -239,6 +244,37 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<JournalEntry>, StoreError>;
     /// How many journal entries one zone has (the history's `total`).
     async fn zone_journal_count(&self, zone_id: Uuid) -> Result<u64, StoreError>;
+
+    // ---- DNSSEC ----
+    /// The zone's signing keys, oldest first.
+    async fn dnssec_keys(&self, zone_id: Uuid) -> Result<Vec<DnssecKey>, StoreError>;
+    /// Inserts the key, or replaces the stored one with its id.
+    async fn put_dnssec_key(&self, key: &DnssecKey) -> Result<(), StoreError>;
+    /// The signer's records (`is_signer_owned` types) at any of `names`.
+    async fn dnssec_records_at(
+        &self,
+        zone_id: Uuid,
+        names: &[Name],
+    ) -> Result<Vec<Record>, StoreError>;
+    /// The zone's records of any of `types`, ordered by name, type, then id.
+    async fn records_of_types(
+        &self,
+        zone_id: Uuid,
+        types: &[RecordType],
+    ) -> Result<Vec<Record>, StoreError>;
+    /// Of the zone's records of type `rtype`, the one whose owner sorts
+    /// nearest before `name` (strictly; `None`: the last of all), or nearest
+    /// after it when `after` (`None`: the first). Owners compare as text,
+    /// which is hash order for NSEC3 owners (base32hex keeps the order and
+    /// every owner has the same zone suffix): how the signer finds a hash's
+    /// neighbours in the chain without reading it.
+    async fn record_of_type_beside(
+        &self,
+        zone_id: Uuid,
+        rtype: RecordType,
+        name: Option<&Name>,
+        after: bool,
+    ) -> Result<Option<Record>, StoreError>;
 
     // ---- TSIG keys ----
     /// Every key, ordered by name.

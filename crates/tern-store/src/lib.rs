@@ -16,6 +16,7 @@
 //! `Store` trait's methods to them.
 
 mod claims;
+mod dnssec;
 mod engine;
 mod follow;
 mod idempotency;

@@ -5,7 +5,7 @@ use futures_util::TryStreamExt;
 use sqlx::any::AnyArguments;
 use sqlx::{Any, Executor, Transaction};
 use tern_core::store::{RecordFilter, StoreError};
-use tern_core::{Name, Record};
+use tern_core::{Name, Record, is_signer_owned};
 use uuid::Uuid;
 
 use crate::rows::{self, record_from_row};
@@ -14,7 +14,7 @@ use crate::{Backend, Database, ID_CHUNK, backend_error, placeholders};
 /// Rows per multi-row INSERT: 10 columns × 500 stays far below SQLite's
 /// 32,766 bound parameters and PostgreSQL's 65,535.
 const INSERT_CHUNK: usize = 500;
-const RECORD_COLUMNS: &str =
+pub(crate) const RECORD_COLUMNS: &str =
     "id, zone_id, name, rtype, ttl, rdata, description, created_at, updated_at, version";
 
 impl Database {
@@ -128,11 +128,14 @@ impl Database {
 
     pub(crate) async fn records(&self, zone_id: Uuid) -> Result<Vec<Record>, StoreError> {
         if self.backend == Backend::Sqlite {
-            return self.sqlite_zone_records(zone_id).await.map(sort_records);
+            return self
+                .sqlite_zone_records(zone_id)
+                .await
+                .map(|records| sort_records(users_only(records)));
         }
         self.fetch_records(
             &format!(
-                "SELECT {RECORD_COLUMNS} FROM records WHERE zone_id = $1 ORDER BY name, rtype, id"
+                "SELECT {RECORD_COLUMNS} FROM records WHERE zone_id = $1{USER_TYPES} ORDER BY name, rtype, id"
             ),
             vec![zone_id.to_string()],
         )
@@ -174,7 +177,7 @@ impl Database {
         offset: u64,
         limit: u64,
     ) -> Result<(Vec<Record>, u64), StoreError> {
-        let mut conditions = String::from("zone_id = $1");
+        let mut conditions = format!("zone_id = $1{USER_TYPES}");
         let mut n = 1;
         if filter.name.is_some() {
             n += 1;
@@ -236,6 +239,19 @@ impl Database {
     ) -> Result<Vec<Record>, StoreError> {
         self.records_where_in(zone_id, "name", names.iter().map(Name::to_string).collect())
             .await
+            .map(users_only)
+    }
+
+    pub(crate) async fn dnssec_records_at(
+        &self,
+        zone_id: Uuid,
+        names: &[Name],
+    ) -> Result<Vec<Record>, StoreError> {
+        let mut records = self
+            .records_where_in(zone_id, "name", names.iter().map(Name::to_string).collect())
+            .await?;
+        records.retain(|r| is_signer_owned(r.rtype));
+        Ok(records)
     }
 
     pub(crate) async fn records_below(
@@ -261,7 +277,9 @@ impl Database {
         Ok(sort_records(
             candidates
                 .into_iter()
-                .filter(|r| &r.name != name && r.name.is_subdomain_of(name))
+                .filter(|r| {
+                    &r.name != name && r.name.is_subdomain_of(name) && !is_signer_owned(r.rtype)
+                })
                 .collect(),
         ))
     }
@@ -273,6 +291,7 @@ impl Database {
     ) -> Result<Vec<Record>, StoreError> {
         self.records_where_in(zone_id, "id", ids.iter().map(Uuid::to_string).collect())
             .await
+            .map(users_only)
     }
 
     pub(crate) async fn record_zone(&self, record_id: Uuid) -> Result<Option<Uuid>, StoreError> {
@@ -286,11 +305,13 @@ impl Database {
     }
 
     pub(crate) async fn record_count(&self, zone_id: Uuid) -> Result<u64, StoreError> {
-        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM records WHERE zone_id = $1")
-            .bind(zone_id.to_string())
-            .fetch_one(&self.pool)
-            .await
-            .map_err(backend_error)?;
+        let count: i64 = sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM records WHERE zone_id = $1{USER_TYPES}"
+        ))
+        .bind(zone_id.to_string())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(backend_error)?;
         Ok(u64::try_from(count).unwrap_or(0))
     }
 }
@@ -440,6 +461,16 @@ fn bind_filter<'q>(
     query
 }
 
+/// The condition that leaves out the records only the signer writes
+/// (`tern_core::signing::is_signer_owned`): every read but the nameserver's
+/// load and the signer's own sees the user's data alone.
+const USER_TYPES: &str = " AND rtype NOT IN (46, 47, 48, 50, 51, 59, 60)";
+
+fn users_only(mut records: Vec<Record>) -> Vec<Record> {
+    records.retain(|r| !is_signer_owned(r.rtype));
+    records
+}
+
 /// Records in the order `Store` promises: name, type, id, compared as bytes.
 /// `ORDER BY` alone does not give that: a PostgreSQL database with a
 /// linguistic collation (en_US, ICU) orders `_`, `-` and `*` differently from
@@ -450,4 +481,20 @@ fn sort_records(mut records: Vec<Record>) -> Vec<Record> {
         (a.name.as_str(), a.rtype.0, a.id).cmp(&(b.name.as_str(), b.rtype.0, b.id))
     });
     records
+}
+
+#[cfg(test)]
+mod tests {
+    use super::USER_TYPES;
+
+    #[test]
+    fn the_user_types_condition_names_every_signer_type() {
+        for t in tern_core::signing::SIGNER_OWNED_TYPES {
+            assert!(USER_TYPES.contains(&t.0.to_string()), "{t} is not excluded");
+        }
+        assert_eq!(
+            USER_TYPES.matches(',').count() + 1,
+            tern_core::signing::SIGNER_OWNED_TYPES.len()
+        );
+    }
 }

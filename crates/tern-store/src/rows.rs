@@ -8,8 +8,9 @@ use tern_core::store::StoreError;
 use tern_core::template::{Template, TemplateRecord, TemplateVariable};
 use tern_core::transfer::Cidr;
 use tern_core::{
-    AccessGrant, ApiToken, ChangeSource, GrantRole, JournalEntry, Name, Organisation, Principal,
-    Project, Rdata, Record, RecordType, SoaSettings, TsigKey, Zone, ZoneKind, ZoneStatus,
+    AccessGrant, ApiToken, ChangeSource, DnssecKey, GrantRole, JournalEntry, KeyRole, KeyState,
+    Name, Organisation, Principal, Project, Rdata, Record, RecordType, SoaSettings, TsigKey, Zone,
+    ZoneKind, ZoneStatus,
 };
 use uuid::Uuid;
 
@@ -272,6 +273,35 @@ pub(crate) fn zone_from_row(row: &AnyRow) -> Result<Zone, StoreError> {
         created_at: get(row, "created_at")?,
         updated_at: get(row, "updated_at")?,
         deleted_at: get(row, "deleted_at")?,
+    })
+}
+
+pub(crate) const DNSSEC_KEY_COLUMNS: &str = "id, zone_id, role, algorithm, key_tag, public_key, \
+     sealed_private_key, state, created_at, published_at, active_at, retire_at, removed_at";
+
+pub(crate) fn dnssec_key_from_row(row: &AnyRow) -> Result<DnssecKey, StoreError> {
+    let hex = |column: &str| -> Result<Vec<u8>, StoreError> {
+        let text: String = get(row, column)?;
+        tern_core::text::hex_decode(&text).ok_or_else(|| corrupt(column, "not hexadecimal"))
+    };
+    let role: String = get(row, "role")?;
+    let state: String = get(row, "state")?;
+    let algorithm: i64 = get(row, "algorithm")?;
+    let key_tag: i64 = get(row, "key_tag")?;
+    Ok(DnssecKey {
+        id: uuid(row, "id")?,
+        zone_id: uuid(row, "zone_id")?,
+        role: KeyRole::parse(&role).ok_or_else(|| corrupt("role", &role))?,
+        algorithm: u8::try_from(algorithm).map_err(|e| corrupt("algorithm", e))?,
+        key_tag: u16::try_from(key_tag).map_err(|e| corrupt("key_tag", e))?,
+        public_key: hex("public_key")?,
+        sealed_private_key: hex("sealed_private_key")?,
+        state: KeyState::parse(&state).ok_or_else(|| corrupt("state", &state))?,
+        created_at: get(row, "created_at")?,
+        published_at: get(row, "published_at")?,
+        active_at: get(row, "active_at")?,
+        retire_at: get(row, "retire_at")?,
+        removed_at: get(row, "removed_at")?,
     })
 }
 

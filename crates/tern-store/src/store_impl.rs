@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use tern_core::store::{Commit, IdempotencyClaim, RecordFilter, Store, StoreError, ZoneFilter};
 use tern_core::template::Template;
 use tern_core::{
-    AccessGrant, ApiToken, JournalEntry, Name, Organisation, Project, Record, Timestamp, TsigKey,
-    Zone,
+    AccessGrant, ApiToken, DnssecKey, JournalEntry, Name, Organisation, Project, Record,
+    RecordType, Timestamp, TsigKey, Zone,
 };
 use uuid::Uuid;
 
@@ -225,6 +225,40 @@ impl Store for Database {
 
     async fn zone_journal_count(&self, zone_id: Uuid) -> Result<u64, StoreError> {
         Database::zone_journal_count(self, zone_id).await
+    }
+
+    async fn dnssec_keys(&self, zone_id: Uuid) -> Result<Vec<DnssecKey>, StoreError> {
+        Database::dnssec_keys(self, zone_id).await
+    }
+
+    async fn put_dnssec_key(&self, key: &DnssecKey) -> Result<(), StoreError> {
+        Database::put_dnssec_key(self, key).await
+    }
+
+    async fn dnssec_records_at(
+        &self,
+        zone_id: Uuid,
+        names: &[Name],
+    ) -> Result<Vec<Record>, StoreError> {
+        Database::dnssec_records_at(self, zone_id, names).await
+    }
+
+    async fn records_of_types(
+        &self,
+        zone_id: Uuid,
+        types: &[RecordType],
+    ) -> Result<Vec<Record>, StoreError> {
+        Database::records_of_types(self, zone_id, types).await
+    }
+
+    async fn record_of_type_beside(
+        &self,
+        zone_id: Uuid,
+        rtype: RecordType,
+        name: Option<&Name>,
+        after: bool,
+    ) -> Result<Option<Record>, StoreError> {
+        Database::record_of_type_beside(self, zone_id, rtype, name, after).await
     }
 
     async fn tsig_keys(&self) -> Result<Vec<TsigKey>, StoreError> {

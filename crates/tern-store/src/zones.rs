@@ -299,6 +299,7 @@ impl Database {
             .map_err(backend_error)?;
         for sql in [
             "DELETE FROM records WHERE zone_id = $1",
+            "DELETE FROM dnssec_keys WHERE zone_id = $1",
             "DELETE FROM access_grants WHERE zone_id = $1",
             "DELETE FROM zones WHERE id = $1",
         ] {

@@ -135,6 +135,22 @@ impl ZoneService {
             // served while it was deleted (`serving`: oldest active first).
             after.created_at = now;
         }
+        let (mut removed, mut added) = (plan.removed, plan.added);
+        if zone.dnssec_enabled || after.dnssec_enabled {
+            // The signatures and denial records go into the same change set:
+            // one transaction, one journal entry, one serial step.
+            let signer = self.signer.get().ok_or_else(|| CoreError::Unavailable {
+                message: format!(
+                    "zone {} is signed, and this process has no DNSSEC signer (no key-encryption key); nothing was changed",
+                    zone.name
+                ),
+            })?;
+            let delta = signer
+                .sign(self.store.as_ref(), &zone, &after, &removed, &added)
+                .await?;
+            removed.extend(delta.removed);
+            added.extend(delta.added);
+        }
         let commit = Commit {
             zone_id: zone.id,
             expected_serial: zone.serial,
@@ -145,8 +161,8 @@ impl ZoneService {
                 zone_name: zone.name.clone(),
                 serial_before: zone.serial,
                 serial_after: after.serial,
-                removed: plan.removed,
-                added: plan.added,
+                removed,
+                added,
                 zone_after: Some(after.clone()),
                 principal: actor.principal.clone(),
                 source: actor.source.clone(),

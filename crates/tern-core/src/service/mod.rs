@@ -16,7 +16,7 @@ mod plan;
 mod prepare;
 mod working_set;
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use tokio::sync::broadcast;
@@ -25,6 +25,7 @@ use uuid::Uuid;
 use crate::error::CoreError;
 use crate::model::{ChangeSource, Principal, Zone};
 use crate::name::Name;
+use crate::signing::ZoneSigner;
 use crate::store::{Store, ZoneFilter};
 
 pub use change::{Change, ChangeSet, CommitOutcome, NewRecord, RecordUpdate, ZoneUpdate};
@@ -103,6 +104,8 @@ pub struct ZoneService {
     delivered: Mutex<Delivered>,
     /// Each zone's writers take turns (`ordering.rs`).
     locks: ZoneLocks,
+    /// Makes the DNSSEC records of signed zones' commits (`signing.rs`).
+    signer: OnceLock<Arc<dyn ZoneSigner>>,
 }
 
 impl ZoneService {
@@ -115,7 +118,17 @@ impl ZoneService {
             listeners: Mutex::new(Vec::new()),
             delivered: Mutex::new(Delivered::default()),
             locks: ZoneLocks::default(),
+            signer: OnceLock::new(),
         }
+    }
+
+    /// Installs the signer; a second call is ignored (one per service).
+    pub fn set_signer(&self, signer: Arc<dyn ZoneSigner>) {
+        let _ = self.signer.set(signer);
+    }
+
+    pub fn signer(&self) -> Option<&Arc<dyn ZoneSigner>> {
+        self.signer.get()
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

@@ -13,6 +13,7 @@ use crate::model::{Record, Zone, ZoneStatus};
 use crate::name::Name;
 use crate::rdata::{Rdata, RecordType};
 use crate::rules;
+use crate::signing::is_signer_owned;
 
 pub(super) struct Plan {
     pub(super) zone: Zone,
@@ -41,6 +42,7 @@ impl ZoneService {
                 format!("zone {} is deleted; restore it first", zone.name),
             ));
         }
+        refuse_signer_types(changes)?;
         // Names the change touches, and whether NS records move there (which
         // makes the records below it part of the check).
         let ids: Vec<Uuid> = changes
@@ -159,6 +161,31 @@ impl ZoneService {
         }
         Ok(ws.into_plan())
     }
+}
+
+/// DNSSEC records are the signer's alone: whatever face or form (a
+/// mnemonic is refused by the parsers already; `TYPE46` and generic RDATA
+/// are not), no change may add, replace or delete them.
+fn refuse_signer_types(changes: &[Change]) -> Result<(), CoreError> {
+    for (position, change) in changes.iter().enumerate() {
+        let rtype = match change {
+            Change::Add(r) => Some(r.rdata.rtype()),
+            Change::ReplaceRrset { rtype, .. } | Change::DeleteRrset { rtype, .. } => Some(*rtype),
+            Change::Update { update, .. } => update.rdata.as_ref().map(Rdata::rtype),
+            Change::Delete { .. } | Change::Zone(_) => None,
+        };
+        if let Some(rtype) = rtype.filter(|t| is_signer_owned(*t)) {
+            return Err(with_position(
+                CoreError::validation(
+                    "type",
+                    format!("record type {rtype} is DNSSEC data that Tern generates itself"),
+                ),
+                position,
+                changes.len(),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Tags a per-change error with its position in a multi-change set, so a

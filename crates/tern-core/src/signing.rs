@@ -1,0 +1,327 @@
+//! What the write path knows of DNSSEC: a zone's signing settings, its keys
+//! as stored, which record types only the signer writes, and the
+//! `ZoneSigner` that `ZoneService` calls before every commit of a signed
+//! zone. The cryptography lives behind that trait (crate `tern-dnssec`), so
+//! the core stays free of it.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::CoreError;
+use crate::model::{Record, Timestamp, Zone};
+use crate::rdata::RecordType;
+use crate::store::Store;
+
+/// RRSIG, NSEC, DNSKEY, NSEC3, NSEC3PARAM, CDS, CDNSKEY: records that the
+/// signer derives from the zone. No API face, import or update writes them,
+/// listings and the default export leave them out, and the zone rules
+/// (CNAME exclusivity) do not count them.
+pub fn is_signer_owned(rtype: RecordType) -> bool {
+    matches!(rtype.0, 46 | 47 | 48 | 50 | 51 | 59 | 60)
+}
+
+/// The record types `is_signer_owned` accepts, for store queries.
+pub const SIGNER_OWNED_TYPES: [RecordType; 7] = [
+    RecordType(46),
+    RecordType(47),
+    RecordType(48),
+    RecordType(50),
+    RecordType(51),
+    RecordType(59),
+    RecordType(60),
+];
+
+/// How a zone proves that names and types do not exist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", tag = "denial")]
+pub enum Denial {
+    /// RFC 5155 hashed denial; RFC 9276 asks for no extra iterations and
+    /// no salt, and that is the default.
+    Nsec3 {
+        iterations: u16,
+        salt: Vec<u8>,
+    },
+    Nsec,
+}
+
+impl Default for Denial {
+    fn default() -> Self {
+        Denial::Nsec3 {
+            iterations: 0,
+            salt: Vec::new(),
+        }
+    }
+}
+
+/// A zone's DNSSEC settings, kept in its `settings` under `"dnssec"`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DnssecSettings {
+    /// DNSKEY algorithm number: 13 (ECDSA P-256/SHA-256) or 15 (Ed25519).
+    pub algorithm: u8,
+    #[serde(flatten)]
+    pub denial: Denial,
+    /// A KSK + ZSK pair instead of one combined signing key.
+    pub key_split: bool,
+    /// How long a new signature is valid.
+    pub signature_validity_secs: u32,
+    /// Signatures are remade when less than this is left of them.
+    pub refresh_before_secs: u32,
+    /// Expirations are spread over this window, so that a zone's
+    /// signatures do not all run out in the same second.
+    pub jitter_secs: u32,
+}
+
+impl Default for DnssecSettings {
+    fn default() -> Self {
+        // Knot's defaults: two weeks of validity, refreshed a week before.
+        DnssecSettings {
+            algorithm: 13,
+            denial: Denial::default(),
+            key_split: false,
+            signature_validity_secs: 14 * 86_400,
+            refresh_before_secs: 7 * 86_400,
+            jitter_secs: 86_400,
+        }
+    }
+}
+
+impl DnssecSettings {
+    pub const SETTINGS_KEY: &'static str = "dnssec";
+
+    /// The zone's settings, or the defaults when it has none stored.
+    pub fn of(zone: &Zone) -> Result<DnssecSettings, CoreError> {
+        match zone.settings.get(Self::SETTINGS_KEY) {
+            None | Some(serde_json::Value::Null) => Ok(DnssecSettings::default()),
+            Some(value) => serde_json::from_value(value.clone()).map_err(|e| {
+                CoreError::validation("settings.dnssec", format!("not valid DNSSEC settings: {e}"))
+            }),
+        }
+    }
+
+    /// Checks the choices a user can make, naming the field.
+    pub fn validate(&self) -> Result<(), CoreError> {
+        if !matches!(self.algorithm, 13 | 15) {
+            return Err(CoreError::validation(
+                "algorithm",
+                format!(
+                    "algorithm {} is not offered: use 13 (ECDSAP256SHA256) or 15 (ED25519)",
+                    self.algorithm
+                ),
+            ));
+        }
+        if let Denial::Nsec3 { iterations, salt } = &self.denial {
+            // RFC 9276 §3.1: validators may treat more than 0 as insecure.
+            if *iterations > 0 {
+                return Err(CoreError::validation(
+                    "nsec3.iterations",
+                    "must be 0 (RFC 9276: extra iterations add no protection and validators may treat them as insecure)",
+                ));
+            }
+            if salt.len() > 255 {
+                return Err(CoreError::validation(
+                    "nsec3.salt",
+                    "is longer than 255 octets",
+                ));
+            }
+        }
+        if self.refresh_before_secs >= self.signature_validity_secs {
+            return Err(CoreError::validation(
+                "refresh_before_secs",
+                "must be shorter than signature_validity_secs",
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyRole {
+    /// Combined signing key: signs everything, its DS goes to the parent.
+    Csk,
+    Ksk,
+    Zsk,
+}
+
+impl KeyRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyRole::Csk => "csk",
+            KeyRole::Ksk => "ksk",
+            KeyRole::Zsk => "zsk",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<KeyRole> {
+        Some(match text {
+            "csk" => KeyRole::Csk,
+            "ksk" => KeyRole::Ksk,
+            "zsk" => KeyRole::Zsk,
+            _ => return None,
+        })
+    }
+
+    /// Whether its DNSKEY carries the SEP flag and signs the DNSKEY RRset.
+    pub fn signs_keys(self) -> bool {
+        matches!(self, KeyRole::Csk | KeyRole::Ksk)
+    }
+
+    /// Whether it signs the zone's other RRsets.
+    pub fn signs_zone(self) -> bool {
+        matches!(self, KeyRole::Csk | KeyRole::Zsk)
+    }
+}
+
+impl fmt::Display for KeyRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// RFC 7583's life of a key, as far as Tern takes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyState {
+    Created,
+    Published,
+    Active,
+    Retired,
+    Removed,
+}
+
+impl KeyState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyState::Created => "created",
+            KeyState::Published => "published",
+            KeyState::Active => "active",
+            KeyState::Retired => "retired",
+            KeyState::Removed => "removed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<KeyState> {
+        Some(match text {
+            "created" => KeyState::Created,
+            "published" => KeyState::Published,
+            "active" => KeyState::Active,
+            "retired" => KeyState::Retired,
+            "removed" => KeyState::Removed,
+            _ => return None,
+        })
+    }
+
+    /// Whether its DNSKEY is in the zone.
+    pub fn is_published(self) -> bool {
+        matches!(
+            self,
+            KeyState::Published | KeyState::Active | KeyState::Retired
+        )
+    }
+}
+
+/// A signing key as stored. The private key is only ever held sealed
+/// (AES-256-GCM under the key-encryption key, bound to zone and key id);
+/// the store never sees it in the clear.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DnssecKey {
+    pub id: Uuid,
+    pub zone_id: Uuid,
+    pub role: KeyRole,
+    pub algorithm: u8,
+    pub key_tag: u16,
+    /// DNSKEY public key field (RFC 6605 / RFC 8080 form).
+    pub public_key: Vec<u8>,
+    pub sealed_private_key: Vec<u8>,
+    pub state: KeyState,
+    pub created_at: Timestamp,
+    pub published_at: Option<Timestamp>,
+    pub active_at: Option<Timestamp>,
+    pub retire_at: Option<Timestamp>,
+    pub removed_at: Option<Timestamp>,
+}
+
+/// The DNSSEC records a commit adds and removes besides the user's change.
+#[derive(Debug, Clone, Default)]
+pub struct SignedDelta {
+    pub removed: Vec<Record>,
+    pub added: Vec<Record>,
+}
+
+/// Makes a commit's DNSSEC records. `ZoneService` calls it with the zone
+/// before and after the change (`after` carries the new serial and
+/// `dnssec_enabled`) and the user records the change removes and adds:
+/// turning signing on asks for the whole zone's records, off for their
+/// removal, and any other change on a signed zone for what it invalidates.
+/// The store is read as it was before the change.
+#[async_trait::async_trait]
+pub trait ZoneSigner: Send + Sync {
+    async fn sign(
+        &self,
+        store: &dyn Store,
+        before: &Zone,
+        after: &Zone,
+        removed: &[Record],
+        added: &[Record],
+    ) -> Result<SignedDelta, CoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_round_trip_through_zone_settings() {
+        let settings = DnssecSettings {
+            denial: Denial::Nsec,
+            key_split: true,
+            ..DnssecSettings::default()
+        };
+        let value = serde_json::to_value(&settings).expect("encode");
+        assert_eq!(value["denial"], "nsec");
+        let back: DnssecSettings = serde_json::from_value(value).expect("decode");
+        assert_eq!(back, settings);
+        let nsec3 = serde_json::to_value(DnssecSettings::default()).expect("encode");
+        assert_eq!(nsec3["denial"], "nsec3");
+        assert_eq!(nsec3["iterations"], 0);
+    }
+
+    #[test]
+    fn bad_choices_name_their_field() {
+        let bad = DnssecSettings {
+            algorithm: 8,
+            ..DnssecSettings::default()
+        };
+        assert!(
+            bad.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("algorithm")
+        );
+        let bad = DnssecSettings {
+            denial: Denial::Nsec3 {
+                iterations: 10,
+                salt: vec![],
+            },
+            ..DnssecSettings::default()
+        };
+        assert!(
+            bad.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("iterations")
+        );
+        assert!(DnssecSettings::default().validate().is_ok());
+    }
+
+    #[test]
+    fn signer_owned_types_are_the_dnssec_ones() {
+        for t in SIGNER_OWNED_TYPES {
+            assert!(is_signer_owned(t));
+        }
+        assert!(!is_signer_owned(RecordType::DS));
+        assert!(!is_signer_owned(RecordType::A));
+    }
+}
