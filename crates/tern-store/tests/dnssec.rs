@@ -122,7 +122,7 @@ async fn signer_records_stay_out_of_user_reads() {
         assert_eq!(env.db.record_count(zone.id).await.expect("count"), 1);
         let at = env
             .db
-            .records_at(zone.id, &[www.name.clone()])
+            .records_at(zone.id, std::slice::from_ref(&www.name))
             .await
             .expect("at");
         assert_eq!(at, vec![www.clone()]);
@@ -157,7 +157,7 @@ async fn signer_records_stay_out_of_user_reads() {
         assert_eq!(loaded.len(), added.len());
         let signatures = env
             .db
-            .dnssec_records_at(zone.id, &[www.name.clone()])
+            .dnssec_records_at(zone.id, std::slice::from_ref(&www.name))
             .await
             .expect("at");
         assert_eq!(signatures, vec![signature]);
