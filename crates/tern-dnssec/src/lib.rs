@@ -7,6 +7,7 @@
 //! without this crate knowing how `tern-core` types DNSSEC records.
 
 pub mod dnskey;
+pub mod kek;
 pub mod keys;
 pub mod nsec3;
 pub mod rrsig;
@@ -18,6 +19,7 @@ pub use dnskey::{
     dnskey_rdata_text, dnskey_rdata_wire, ds_digest_sha256, ds_presentation, ds_rdata_text,
     ds_rdata_wire, key_tag,
 };
+pub use kek::{KEK_LEN, KekError, KeyEncryptionKey};
 pub use keys::{Algorithm, SigningKey, verify};
 pub use nsec3::{NSEC3_HASH_LEN, base32hex_decode, base32hex_encode, hashed_owner, nsec3_hash};
 pub use rrsig::{
@@ -26,7 +28,8 @@ pub use rrsig::{
 };
 pub use validity::{Validity, ValidityPolicy, format_rrsig_time, rrset_jitter_seed, rrsig_time};
 
-/// Everything that can go wrong in this crate.
+/// Everything that can go wrong in this crate; the key-encryption key's own
+/// `KekError` converts into it.
 #[derive(Debug, thiserror::Error)]
 pub enum DnssecError {
     #[error("unknown DNSSEC algorithm '{0}': Tern signs with ECDSAP256SHA256 (13) or ED25519 (15)")]
@@ -55,4 +58,6 @@ pub enum DnssecError {
         zone: tern_core::Name,
         source: tern_core::NameError,
     },
+    #[error(transparent)]
+    Kek(#[from] KekError),
 }
