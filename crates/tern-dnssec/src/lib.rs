@@ -12,6 +12,7 @@ pub mod keys;
 pub mod nsec3;
 pub mod rrsig;
 pub mod rtypes;
+pub mod signer;
 pub mod validity;
 
 pub use dnskey::{
@@ -26,6 +27,7 @@ pub use rrsig::{
     CLASS_IN, RrsigHeader, header_wire, labels_for, rrsig_rdata_text, rrsig_rdata_wire, sign_rrset,
     signed_data, verify_rrset,
 };
+pub use signer::Signer;
 pub use validity::{Validity, ValidityPolicy, format_rrsig_time, rrset_jitter_seed, rrsig_time};
 
 /// Everything that can go wrong in this crate; the key-encryption key's own
