@@ -49,7 +49,7 @@ impl Validity {
     pub fn new(now: u64, policy: &ValidityPolicy, rrset_seed: u64) -> Validity {
         let jitter = policy.jitter.min(policy.lifetime);
         let shortened = rrset_seed % (u64::from(jitter) + 1);
-        let expiration = now + u64::from(policy.lifetime) - shortened;
+        let expiration = now.saturating_add(u64::from(policy.lifetime)) - shortened;
         let inception = now.saturating_sub(u64::from(policy.inception_backdate));
         Validity {
             inception: rrsig_time(inception),
@@ -67,7 +67,10 @@ impl Validity {
     /// Whether the signature expires at or before `now + window`: time to
     /// sign again.
     pub fn expires_within(&self, now: u64, window: u32) -> bool {
-        !serial_gt(self.expiration, rrsig_time(now + u64::from(window)))
+        !serial_gt(
+            self.expiration,
+            rrsig_time(now.saturating_add(u64::from(window))),
+        )
     }
 }
 
