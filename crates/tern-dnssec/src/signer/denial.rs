@@ -87,13 +87,16 @@ fn nsec3_chain(
     Ok(out)
 }
 
-/// NSEC has no empty non-terminals: only names with data are in it.
+/// NSEC has no empty non-terminals: only names with data are in it. Each
+/// name's NSEC is signed there, so its bitmap lists RRSIG even at an
+/// insecure delegation (unlike NSEC3, whose signature lives at the hash).
 fn nsec_chain(names: BTreeMap<Canonical, BTreeSet<RecordType>>) -> Vec<DenialRecord> {
     let with_data: Vec<(Name, BTreeSet<RecordType>)> = names
         .into_iter()
         .filter(|(_, types)| !types.is_empty())
         .map(|(name, mut types)| {
             types.insert(NSEC);
+            types.insert(RRSIG);
             (name.0, types)
         })
         .collect();

@@ -1,0 +1,252 @@
+//! A zone signed by Tern, fetched by AXFR from the running nameserver
+//! (`kdig`), passes three independent validators — BIND's `dnssec-verify`,
+//! `ldns-verify-zone` and Knot's `kzonecheck` — right after signing is
+//! turned on (CSK, and KSK + ZSK; NSEC3 and NSEC), after a sequence of
+//! changes (adds, deletes, a new delegation, a default-TTL change, a
+//! wildcard), and after turning it off again no DNSSEC record is left.
+//! Required in CI; SKIP elsewhere without the tools.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+
+use common::tool_available;
+use tern_core::{
+    Actor, Change, ChangeSet, ChangeSource, Name, NewRecord, Rdata, RecordType, ZoneUpdate,
+};
+use tern_dns::AnswerConfig;
+use tern_dnssec::{KeyEncryptionKey, Signer};
+
+const ZONE: &str = "signed.test";
+
+const ZONE_FILE: &str = "\
+$ORIGIN signed.test.
+$TTL 3600
+@        NS    ns1
+@        A     192.0.2.1
+@        MX    10 mail
+ns1      A     192.0.2.53
+mail     A     192.0.2.25
+www      A     192.0.2.80
+www      AAAA  2001:db8::80
+alias    CNAME www
+*.wild   TXT   \"wildcard\"
+a.b.c    A     192.0.2.3
+secure   NS    ns.secure
+secure   DS    12345 13 2 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF
+ns.secure A    192.0.2.54
+insecure NS    ns.elsewhere.example.
+";
+
+fn validators_available() -> bool {
+    let test = "signed-zone validation";
+    tool_available("kdig", "-V", test)
+        && tool_available("dnssec-verify", "-V", test)
+        && tool_available("ldns-verify-zone", "-v", test)
+        && tool_available("kzonecheck", "-V", test)
+}
+
+fn actor() -> Actor {
+    Actor::new("test", ChangeSource::Api)
+}
+
+/// The zone as `kdig` prints its AXFR: a master file the validators read.
+fn axfr(addr: std::net::SocketAddr, dir: &Path, label: &str) -> std::path::PathBuf {
+    let out = Command::new("kdig")
+        .args([
+            "-p",
+            &addr.port().to_string(),
+            &format!("@{}", addr.ip()),
+            ZONE,
+            "AXFR",
+            "+nocomments",
+            "+nostats",
+            "+noheader",
+        ])
+        .output()
+        .expect("kdig");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success() && text.contains("SOA"),
+        "AXFR failed: {text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The closing SOA repeats the first; validators want each record once.
+    let mut seen = std::collections::HashSet::new();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with(';') && !l.trim().is_empty())
+        .filter(|l| seen.insert(l.to_string()))
+        .collect();
+    let path = dir.join(format!("{label}.zone"));
+    std::fs::write(&path, lines.join("\n") + "\n").expect("write zone");
+    path
+}
+
+fn run(tool: &str, args: &[&str]) -> (bool, String) {
+    let out = Command::new(tool).args(args).output().expect(tool);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// All three validators accept the file.
+fn assert_valid(path: &Path, label: &str) {
+    let file = path.to_str().expect("path");
+    let origin = format!("{ZONE}.");
+    // `-z`: a CSK (SEP flag) signs everything; dnssec-verify otherwise
+    // asks for a separate ZSK.
+    for (tool, args) in [
+        ("dnssec-verify", vec!["-z", "-o", origin.as_str(), file]),
+        ("ldns-verify-zone", vec![file]),
+        ("kzonecheck", vec!["-o", origin.as_str(), "-d", "on", file]),
+    ] {
+        let (ok, output) = run(tool, &args);
+        assert!(
+            ok,
+            "{label}: {tool} rejected the zone:\n{output}\n{}",
+            std::fs::read_to_string(path).unwrap_or_default()
+        );
+    }
+}
+
+fn add(owner: &str, rtype: RecordType, text: &str) -> Change {
+    Change::Add(NewRecord {
+        name: Name::parse_absolute(&format!("{owner}.{ZONE}")).expect("owner"),
+        ttl: None,
+        rdata: Rdata::parse_text(rtype, text).expect("rdata"),
+        description: None,
+    })
+}
+
+async fn signed_zone_passes_validators(settings: serde_json::Value, label: &str) {
+    if !validators_available() {
+        return;
+    }
+    let core = common::core().await;
+    let kek = Arc::new(KeyEncryptionKey::generate().expect("kek"));
+    core.service.set_signer(Arc::new(Signer::new(kek)));
+    let zone = core.import_text(ZONE, ZONE_FILE).await;
+    let addr = core.serve(AnswerConfig::default()).await;
+    let dir = core.dir.path();
+    let enable = ChangeSet::new(vec![Change::Zone(ZoneUpdate {
+        settings: Some(serde_json::json!({"transfer_allow": ["127.0.0.1"], "dnssec": settings})),
+        dnssec_enabled: Some(true),
+        ..ZoneUpdate::default()
+    })]);
+    core.service
+        .apply(zone.id, enable, &actor())
+        .await
+        .expect("enable");
+    assert_valid(
+        &axfr(addr, dir, "enabled"),
+        &format!("{label}, just enabled"),
+    );
+
+    let steps: Vec<(&str, Vec<Change>)> = vec![
+        ("a new name", vec![add("new", RecordType::A, "192.0.2.99")]),
+        (
+            "a new type at a name",
+            vec![add("www", RecordType::TXT, "\"hello\"")],
+        ),
+        (
+            "an RRset grows",
+            vec![add("www", RecordType::A, "192.0.2.81")],
+        ),
+        (
+            "a deeper name under a new ENT",
+            vec![add("x.y.z", RecordType::A, "192.0.2.4")],
+        ),
+        (
+            "a new delegation",
+            vec![
+                add("deleg", RecordType::NS, "ns.deleg.signed.test."),
+                add("ns.deleg", RecordType::A, "192.0.2.55"),
+            ],
+        ),
+        ("a wildcard", vec![add("*", RecordType::A, "192.0.2.42")]),
+        (
+            "the default TTL",
+            vec![Change::Zone(ZoneUpdate {
+                default_ttl: Some(7200),
+                ..ZoneUpdate::default()
+            })],
+        ),
+    ];
+    for (what, changes) in steps {
+        core.service
+            .apply(zone.id, ChangeSet::new(changes), &actor())
+            .await
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_valid(&axfr(addr, dir, "step"), &format!("{label}, after {what}"));
+    }
+    // Deletions: a whole name (its chain entry goes) and one record.
+    let records = core.store.records(zone.id).await.expect("records");
+    let mut deletes = Vec::new();
+    for r in &records {
+        let owner = r.name.to_string();
+        if owner == "new.signed.test."
+            || owner == "x.y.z.signed.test."
+            || (owner == "www.signed.test." && r.rtype == RecordType::TXT)
+        {
+            deletes.push(Change::Delete { id: r.id });
+        }
+    }
+    assert_eq!(deletes.len(), 3, "{records:?}");
+    core.service
+        .apply(zone.id, ChangeSet::new(deletes), &actor())
+        .await
+        .expect("deletes");
+    assert_valid(
+        &axfr(addr, dir, "deleted"),
+        &format!("{label}, after deletions"),
+    );
+
+    // Unsigned again: no DNSSEC record stays behind.
+    let disable = ChangeSet::new(vec![Change::Zone(ZoneUpdate {
+        dnssec_enabled: Some(false),
+        ..ZoneUpdate::default()
+    })]);
+    core.service
+        .apply(zone.id, disable, &actor())
+        .await
+        .expect("disable");
+    let text = std::fs::read_to_string(axfr(addr, dir, "unsigned")).expect("read");
+    for t in ["RRSIG", "NSEC", "DNSKEY", "CDS", "CDNSKEY"] {
+        assert!(
+            !text.contains(&format!("\t{t}\t")),
+            "{label}: {t} left after unsigning:\n{text}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn csk_with_nsec3_validates() {
+    signed_zone_passes_validators(serde_json::json!(null), "CSK, NSEC3").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ed25519_with_nsec_validates() {
+    signed_zone_passes_validators(
+        serde_json::json!({"algorithm": 15, "denial": "nsec", "key_split": false,
+            "signature_validity_secs": 1209600, "refresh_before_secs": 604800, "jitter_secs": 86400}),
+        "Ed25519, NSEC",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ksk_and_zsk_validate() {
+    signed_zone_passes_validators(
+        serde_json::json!({"algorithm": 13, "denial": "nsec3", "iterations": 0, "salt": [],
+            "key_split": true, "signature_validity_secs": 1209600, "refresh_before_secs": 604800,
+            "jitter_secs": 86400}),
+        "KSK + ZSK, NSEC3",
+    )
+    .await;
+}
