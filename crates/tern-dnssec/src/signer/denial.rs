@@ -60,7 +60,7 @@ fn nsec3_chain(
     for (name, types) in names {
         hashed.push((nsec3_hash(&name.0, salt, iterations)?, types));
     }
-    hashed.sort_by(|a, b| a.0.cmp(&b.0));
+    hashed.sort_by_key(|(hash, _)| *hash);
     let mut out = Vec::with_capacity(hashed.len());
     for (i, (hash, types)) in hashed.iter().enumerate() {
         let next = &hashed[(i + 1) % hashed.len()].0;
