@@ -4,8 +4,8 @@
 
 use base64::Engine;
 use ring::digest;
-use tern_core::Name;
 use tern_core::text::hex_encode;
+use tern_core::{KeyRole, Name};
 
 use crate::rtypes::{DNSKEY, DS};
 
@@ -20,24 +20,12 @@ pub const DIGEST_SHA256: u8 = 2;
 /// RSA/MD5 (RFC 4034 Appendix B.1), whose key tag is computed differently.
 const RSAMD5: u8 = 1;
 
-/// What a key is for, which decides its DNSKEY flags.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum KeyRole {
-    /// A combined signing key: signs everything, and the DS points to it.
-    Csk,
-    /// A key-signing key: signs the DNSKEY RRset, the DS points to it.
-    Ksk,
-    /// A zone-signing key: signs everything but the DNSKEY RRset.
-    Zsk,
-}
-
-impl KeyRole {
-    /// 257 for a CSK or KSK, 256 for a ZSK.
-    pub const fn flags(self) -> u16 {
-        match self {
-            KeyRole::Csk | KeyRole::Ksk => ZONE_KEY_FLAG | SEP_FLAG,
-            KeyRole::Zsk => ZONE_KEY_FLAG,
-        }
+/// A key's DNSKEY flags by its role: 257 (zone key + SEP) for a CSK or
+/// KSK, whose DS the parent holds; 256 for a ZSK.
+pub const fn key_flags(role: KeyRole) -> u16 {
+    match role {
+        KeyRole::Csk | KeyRole::Ksk => ZONE_KEY_FLAG | SEP_FLAG,
+        KeyRole::Zsk => ZONE_KEY_FLAG,
     }
 }
 
@@ -168,9 +156,9 @@ mod tests {
 
     #[test]
     fn roles_have_their_flags() {
-        assert_eq!(KeyRole::Csk.flags(), 257);
-        assert_eq!(KeyRole::Ksk.flags(), 257);
-        assert_eq!(KeyRole::Zsk.flags(), 256);
+        assert_eq!(key_flags(KeyRole::Csk), 257);
+        assert_eq!(key_flags(KeyRole::Ksk), 257);
+        assert_eq!(key_flags(KeyRole::Zsk), 256);
     }
 
     #[test]

@@ -16,9 +16,9 @@ pub mod signer;
 pub mod validity;
 
 pub use dnskey::{
-    DIGEST_SHA256, KeyRole, PROTOCOL, SEP_FLAG, ZONE_KEY_FLAG, dnskey_presentation,
-    dnskey_rdata_text, dnskey_rdata_wire, ds_digest_sha256, ds_presentation, ds_rdata_text,
-    ds_rdata_wire, key_tag,
+    DIGEST_SHA256, PROTOCOL, SEP_FLAG, ZONE_KEY_FLAG, dnskey_presentation, dnskey_rdata_text,
+    dnskey_rdata_wire, ds_digest_sha256, ds_presentation, ds_rdata_text, ds_rdata_wire, key_flags,
+    key_tag,
 };
 pub use kek::{KEK_LEN, KekError, KeyEncryptionKey};
 pub use keys::{Algorithm, SigningKey, verify};

@@ -13,9 +13,9 @@ use std::process::Command;
 use tern_core::{Name, Rdata, RecordType};
 use tern_dnssec::rtypes::{self, type_mnemonic};
 use tern_dnssec::{
-    Algorithm, DIGEST_SHA256, KeyRole, RrsigHeader, SigningKey, Validity, ValidityPolicy,
-    dnskey_rdata_text, dnskey_rdata_wire, ds_digest_sha256, ds_rdata_text, hashed_owner, key_tag,
-    labels_for, rrset_jitter_seed, rrsig_rdata_text, sign_rrset,
+    Algorithm, DIGEST_SHA256, RrsigHeader, SigningKey, Validity, ValidityPolicy, dnskey_rdata_text,
+    dnskey_rdata_wire, ds_digest_sha256, ds_rdata_text, hashed_owner, key_tag, labels_for,
+    rrset_jitter_seed, rrsig_rdata_text, sign_rrset,
 };
 
 const ZONE: &str = "example.org.";
@@ -157,7 +157,7 @@ fn nsec_rrsets(rrsets: &[Rrset]) -> Vec<Rrset> {
 fn signed_zone_file(key: &SigningKey, damage: Damage) -> String {
     let zone = name(ZONE);
     let algorithm = key.algorithm().number();
-    let flags = KeyRole::Csk.flags();
+    let flags = tern_dnssec::key_flags(tern_core::KeyRole::Csk);
     let public_key = key.public_key();
     let tag = key_tag(flags, algorithm, &public_key);
 
@@ -299,10 +299,10 @@ fn key_tags_and_ds_digests_match_bind_and_ldns() {
     let dir = tempfile::tempdir().expect("tempdir");
     let zone = name(ZONE);
     for algorithm in Algorithm::ALL {
-        for role in [KeyRole::Csk, KeyRole::Zsk] {
+        for role in [tern_core::KeyRole::Csk, tern_core::KeyRole::Zsk] {
             for _ in 0..5 {
                 let key = SigningKey::generate(algorithm).expect("key");
-                let (flags, alg) = (role.flags(), algorithm.number());
+                let (flags, alg) = (tern_dnssec::key_flags(role), algorithm.number());
                 let public = key.public_key();
                 let digest = ds_digest_sha256(&zone, &dnskey_rdata_wire(flags, alg, &public));
                 let ours = ds_rdata_text(key_tag(flags, alg, &public), alg, DIGEST_SHA256, &digest);

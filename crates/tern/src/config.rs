@@ -35,6 +35,13 @@ pub struct GlobalArgs {
     /// TOML file with the same keys as the options (data_dir, database, api_listen, …)
     #[arg(long, env = "TERN_CONFIG", global = true)]
     pub config: Option<PathBuf>,
+    /// File holding the key that seals DNSSEC private keys in the database
+    /// [default: dnssec.kek in the data directory, created 0600 on first
+    /// use]. Every node on one database needs the same key; losing it loses
+    /// the zones' keys. TERN_KEY_ENCRYPTION_KEY (32 octets, base64 or hex)
+    /// gives the key itself instead.
+    #[arg(long, env = "TERN_KEY_ENCRYPTION_KEY_FILE", global = true)]
+    pub key_encryption_key_file: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -47,6 +54,9 @@ pub enum Command {
     /// Manage TSIG keys for zone transfers (RFC 8945).
     #[command(subcommand)]
     Tsig(TsigCommand),
+    /// Sign zones with DNSSEC, show their keys and DS records.
+    #[command(subcommand)]
+    Dnssec(DnssecCommand),
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -90,6 +100,45 @@ pub enum TokenCommand {
     Revoke {
         /// The token's id
         id: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DnssecCommand {
+    /// Sign the zone (one CSK, ECDSA P-256, NSEC3 without salt or extra
+    /// iterations unless told otherwise) and print the DS for the parent.
+    Enable {
+        /// The zone's name, e.g. example.com
+        zone: String,
+        #[arg(long, default_value = "default")]
+        org: String,
+        /// ECDSAP256SHA256 (13) or ED25519 (15)
+        #[arg(long, default_value = "ECDSAP256SHA256")]
+        algorithm: String,
+        /// NSEC instead of NSEC3
+        #[arg(long)]
+        nsec: bool,
+        /// A KSK and a ZSK instead of one combined key
+        #[arg(long)]
+        key_split: bool,
+    },
+    /// Remove the zone's DNSSEC records and retire its keys.
+    Disable {
+        zone: String,
+        #[arg(long, default_value = "default")]
+        org: String,
+    },
+    /// Whether the zone is signed, and its keys with their states.
+    Status {
+        zone: String,
+        #[arg(long, default_value = "default")]
+        org: String,
+    },
+    /// The DS records to give the parent zone's registrar.
+    Ds {
+        zone: String,
+        #[arg(long, default_value = "default")]
+        org: String,
     },
 }
 
@@ -280,6 +329,7 @@ pub struct FileConfig {
     pub tcp_max_per_address: Option<usize>,
     pub tcp_idle_timeout: Option<u64>,
     pub tcp_io_timeout: Option<u64>,
+    pub key_encryption_key_file: Option<PathBuf>,
 }
 
 impl FileConfig {
@@ -309,6 +359,9 @@ pub struct Settings {
     /// `--zone-validation dns`: new zones wait for their owner's proof.
     pub zone_validation_required: bool,
     pub tcp: tern_dns::TcpLimits,
+    /// Where the DNSSEC key-encryption key is kept (unless
+    /// TERN_KEY_ENCRYPTION_KEY gives it).
+    pub key_encryption_key_file: PathBuf,
 }
 
 impl Settings {
@@ -323,6 +376,11 @@ impl Settings {
             .clone()
             .or(file.data_dir)
             .unwrap_or_else(|| PathBuf::from("./tern-data"));
+        let key_encryption_key_file = global
+            .key_encryption_key_file
+            .clone()
+            .or(file.key_encryption_key_file.clone())
+            .unwrap_or_else(|| data_dir.join("dnssec.kek"));
         let database_url = match global.database.clone().or(file.database) {
             Some(url) => url,
             None => {
@@ -463,6 +521,7 @@ impl Settings {
             transfer,
             edns_udp_size,
             tcp,
+            key_encryption_key_file,
         })
     }
 }

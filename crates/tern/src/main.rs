@@ -2,6 +2,7 @@
 //! one `ZoneService`, and runs either the server or a one-shot zone command.
 
 mod config;
+mod dnssec_cmd;
 mod org_cmd;
 mod table;
 mod token_cmd;
@@ -71,6 +72,9 @@ async fn run(cli: Cli) -> Result<()> {
             })
             .await
         }
+        Command::Dnssec(cmd) => {
+            one_shot(global, |s| async move { dnssec_cmd::run(&s, cmd).await }).await
+        }
         Command::Tsig(cmd) => {
             one_shot(global, |s| async move {
                 tsig_cmd::run(s.store().as_ref(), cmd).await
@@ -121,7 +125,30 @@ pub async fn open(settings: &Settings) -> Result<(Arc<Database>, Arc<ZoneService
         ..ServiceConfig::default()
     };
     let store: Arc<dyn Store> = database.clone();
-    Ok((database, Arc::new(ZoneService::new(store, config))))
+    let service = Arc::new(ZoneService::new(store, config));
+    match key_encryption_key(settings) {
+        Ok(kek) => service.set_signer(Arc::new(tern_dnssec::Signer::new(Arc::new(kek)))),
+        // Unsigned zones work without it; writes to signed zones are refused
+        // with the reason until the key is back.
+        Err(e) => tracing::warn!(error = %format!("{e:#}"), "DNSSEC signing unavailable"),
+    }
+    Ok((database, service))
+}
+
+/// The key that seals DNSSEC private keys: TERN_KEY_ENCRYPTION_KEY, or the
+/// key file (created 0600 on first use).
+fn key_encryption_key(settings: &Settings) -> Result<tern_dnssec::KeyEncryptionKey> {
+    if let Ok(value) = std::env::var("TERN_KEY_ENCRYPTION_KEY") {
+        return tern_dnssec::KeyEncryptionKey::from_env_value(&value)
+            .context("TERN_KEY_ENCRYPTION_KEY");
+    }
+    let path = &settings.key_encryption_key_file;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+    }
+    tern_dnssec::KeyEncryptionKey::load_or_create(path)
+        .with_context(|| format!("key-encryption key {}", path.display()))
 }
 
 async fn serve(settings: Settings) -> Result<()> {

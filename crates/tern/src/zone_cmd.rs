@@ -261,7 +261,7 @@ async fn organisation(service: &ZoneService, slug: &str, create: bool) -> Result
     find_org(store.as_ref(), slug).await
 }
 
-fn cli_principal() -> String {
+pub(crate) fn cli_principal() -> String {
     let user = std::env::var("USER").unwrap_or_else(|_| "unknown".to_string());
     format!("cli:{user}")
 }

@@ -8,7 +8,7 @@ use tern_core::{
 };
 use uuid::Uuid;
 
-use crate::dnskey::{self, dnskey_rdata_wire, key_tag};
+use crate::dnskey::{dnskey_rdata_wire, key_flags, key_tag};
 use crate::kek::KeyEncryptionKey;
 use crate::keys::{Algorithm, SigningKey};
 
@@ -21,7 +21,7 @@ pub(crate) struct ZoneKey {
 
 impl ZoneKey {
     pub(crate) fn flags(&self) -> u16 {
-        role_flags(self.stored.role)
+        key_flags(self.stored.role)
     }
 
     pub(crate) fn dnskey_wire(&self) -> Vec<u8> {
@@ -91,13 +91,6 @@ impl KeyRing {
     }
 }
 
-pub(crate) fn role_flags(role: KeyRole) -> u16 {
-    match role {
-        KeyRole::Csk | KeyRole::Ksk => dnskey::ZONE_KEY_FLAG | dnskey::SEP_FLAG,
-        KeyRole::Zsk => dnskey::ZONE_KEY_FLAG,
-    }
-}
-
 /// The associated data a sealed key is bound to: its zone and its id, so a
 /// row copied to another zone or key does not open.
 fn binding(zone_id: Uuid, key_id: Uuid) -> Vec<u8> {
@@ -134,7 +127,7 @@ fn new_key(
         zone_id,
         role,
         algorithm,
-        key_tag: key_tag(role_flags(role), algorithm, &public_key),
+        key_tag: key_tag(key_flags(role), algorithm, &public_key),
         public_key,
         sealed_private_key: sealed,
         state: KeyState::Active,
