@@ -238,6 +238,8 @@ pub enum ChangeSource {
     Import,
     Transfer,
     Cli,
+    /// The signer on its own: signatures refreshed before they expire.
+    Dnssec,
 }
 
 impl std::fmt::Display for ChangeSource {
@@ -249,6 +251,7 @@ impl std::fmt::Display for ChangeSource {
             ChangeSource::Import => f.write_str("import"),
             ChangeSource::Transfer => f.write_str("transfer"),
             ChangeSource::Cli => f.write_str("cli"),
+            ChangeSource::Dnssec => f.write_str("dnssec"),
         }
     }
 }
@@ -261,6 +264,7 @@ impl ChangeSource {
             "import" => ChangeSource::Import,
             "transfer" => ChangeSource::Transfer,
             "cli" => ChangeSource::Cli,
+            "dnssec" => ChangeSource::Dnssec,
             other => {
                 ChangeSource::Dialect(other.strip_prefix("dialect:").unwrap_or(other).to_string())
             }

@@ -250,3 +250,69 @@ async fn ksk_and_zsk_validate() {
     )
     .await;
 }
+
+/// Signatures made ten days ago (two weeks of validity, refreshed a week
+/// before the end) are due: one refresh commit remakes them all, the zone
+/// validates at today's time, and a second refresh finds nothing to do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn due_signatures_are_refreshed() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    if !validators_available() {
+        return;
+    }
+    let core = common::core().await;
+    let kek = Arc::new(KeyEncryptionKey::generate().expect("kek"));
+    let days_back = Arc::new(AtomicU64::new(10));
+    let clock_days = days_back.clone();
+    let clock = Arc::new(move || {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        now - clock_days.load(Ordering::SeqCst) * 86_400
+    });
+    core.service
+        .set_signer(Arc::new(Signer::with_clock(kek, clock)));
+    let zone = core.import_text(ZONE, ZONE_FILE).await;
+    let addr = core.serve(AnswerConfig::default()).await;
+    let enable = ChangeSet::new(vec![Change::Zone(ZoneUpdate {
+        settings: Some(serde_json::json!({"transfer_allow": ["127.0.0.1"]})),
+        dnssec_enabled: Some(true),
+        ..ZoneUpdate::default()
+    })]);
+    core.service
+        .apply(zone.id, enable, &actor())
+        .await
+        .expect("enable");
+    let stale = std::fs::read_to_string(axfr(addr, core.dir.path(), "stale")).expect("read");
+
+    days_back.store(0, Ordering::SeqCst);
+    let outcome = core
+        .service
+        .refresh_signatures(zone.id, &actor())
+        .await
+        .expect("refresh")
+        .expect("signatures were due");
+    let entry = outcome.entry.expect("journal entry");
+    assert_eq!(entry.source, ChangeSource::Api);
+    let fresh_path = axfr(addr, core.dir.path(), "fresh");
+    assert_valid(&fresh_path, "after the refresh");
+    let fresh = std::fs::read_to_string(&fresh_path).expect("read");
+    let signatures = |text: &str| -> std::collections::BTreeSet<String> {
+        text.lines()
+            .filter(|l| l.contains("\tRRSIG\t"))
+            .map(str::to_string)
+            .collect()
+    };
+    assert!(
+        signatures(&stale).is_disjoint(&signatures(&fresh)),
+        "a stale signature survived the refresh"
+    );
+    assert!(
+        core.service
+            .refresh_signatures(zone.id, &actor())
+            .await
+            .expect("refresh")
+            .is_none(),
+        "a second refresh found work"
+    );
+}

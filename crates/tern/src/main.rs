@@ -23,6 +23,9 @@ use crate::config::{Cli, Command, GlobalArgs, ServeArgs, Settings};
 
 /// How soon a TSIG key created or deleted elsewhere takes effect.
 const TSIG_KEY_REFRESH: std::time::Duration = std::time::Duration::from_secs(2);
+/// How often signed zones are checked for signatures due for refresh; the
+/// refresh window (a week by default) makes minutes of delay harmless.
+const SIGNATURE_REFRESH: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// Errors end the process with the message and its causes on one line
 /// (`error: opening …: permission denied`), never a backtrace: this is a
@@ -135,6 +138,30 @@ pub async fn open(settings: &Settings) -> Result<(Arc<Database>, Arc<ZoneService
     Ok((database, service))
 }
 
+async fn refresh_signatures(service: &ZoneService) {
+    let zones = match service
+        .store()
+        .list_zones(&tern_core::ZoneFilter::default())
+        .await
+    {
+        Ok(zones) => zones,
+        Err(e) => {
+            tracing::warn!(error = %e, "listing zones for signature refresh");
+            return;
+        }
+    };
+    let actor = tern_core::Actor::new("dnssec", tern_core::ChangeSource::Dnssec);
+    for zone in zones.into_iter().filter(|z| z.dnssec_enabled) {
+        match service.refresh_signatures(zone.id, &actor).await {
+            Ok(Some(outcome)) => {
+                tracing::info!(zone = %zone.name, serial = outcome.serial_after, "signatures refreshed")
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(zone = %zone.name, error = %e, "refreshing signatures"),
+        }
+    }
+}
+
 /// The key that seals DNSSEC private keys: TERN_KEY_ENCRYPTION_KEY, or the
 /// key file (created 0600 on first use).
 fn key_encryption_key(settings: &Settings) -> Result<tern_dnssec::KeyEncryptionKey> {
@@ -221,6 +248,18 @@ async fn serve(settings: Settings) -> Result<()> {
             if let Err(e) = key_index.reload_tsig_keys().await {
                 tracing::warn!(error = %e, "re-reading TSIG keys");
             }
+        }
+    });
+
+    // Signatures are remade before they expire, by whichever node gets to
+    // each zone first (the serial guard lets one commit; the rest find
+    // nothing due).
+    let refresher = service.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(SIGNATURE_REFRESH);
+        loop {
+            tick.tick().await;
+            refresh_signatures(&refresher).await;
         }
     });
 

@@ -86,6 +86,45 @@ impl ZoneService {
         }
     }
 
+    /// Re-signs a signed zone's signatures that are due (near expiry, or
+    /// made by a key no longer active): one commit with the next serial
+    /// when there are any, none otherwise. Several nodes may run it on one
+    /// database: the serial guard lets one commit, and the others find
+    /// nothing left to do.
+    pub async fn refresh_signatures(
+        &self,
+        zone_id: Uuid,
+        actor: &Actor,
+    ) -> Result<Option<CommitOutcome>, CoreError> {
+        let Some(signer) = self.signer.get() else {
+            return Ok(None);
+        };
+        let mut turn = self.locks.turn(zone_id).await;
+        let zone = self.zone(zone_id).await?;
+        turn.serial = Some(zone.serial);
+        if !zone.dnssec_enabled || zone.status == crate::model::ZoneStatus::Deleted {
+            return Ok(None);
+        }
+        // Asked with the zone unchanged, the signer returns only what is due.
+        let due = signer
+            .sign(self.store.as_ref(), &zone, &zone, &[], &[])
+            .await?;
+        if due.added.is_empty() && due.removed.is_empty() {
+            return Ok(None);
+        }
+        let plan = Plan {
+            zone: zone.clone(),
+            added: Vec::new(),
+            removed: Vec::new(),
+            warnings: Vec::new(),
+            serial: None,
+            resign: true,
+        };
+        let outcome = self.commit_plan(zone, plan, actor).await?;
+        turn.serial = Some(outcome.serial_after);
+        Ok(Some(outcome))
+    }
+
     /// A plain write that lost to other processes until its deadline: a
     /// conflict to retry, never a failed precondition (it had none).
     pub(super) fn kept_changing(&self, zone_id: Uuid) -> CoreError {
@@ -112,7 +151,7 @@ impl ZoneService {
         if growth > 0 {
             self.check_record_quota(&zone, growth as u64).await?;
         }
-        if plan.added.is_empty() && plan.removed.is_empty() && !metadata_changed {
+        if plan.added.is_empty() && plan.removed.is_empty() && !metadata_changed && !plan.resign {
             return Ok(CommitOutcome {
                 serial_before: zone.serial,
                 serial_after: zone.serial,

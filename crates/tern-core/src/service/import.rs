@@ -119,6 +119,7 @@ impl ZoneService {
                 removed: std::mem::take(&mut prepared.removed),
                 warnings: Vec::new(),
                 serial: Some(prepared.serial_after),
+                resign: false,
             };
             let before = zone.clone();
             match self.commit_plan(zone, plan, actor).await {

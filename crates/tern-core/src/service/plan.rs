@@ -22,6 +22,9 @@ pub(super) struct Plan {
     pub(super) warnings: Vec<String>,
     /// A serial chosen by the caller (imports); otherwise the next one.
     pub(super) serial: Option<u32>,
+    /// Commit even without a change of its own: the signer has signatures
+    /// to remake (`refresh_signatures`).
+    pub(super) resign: bool,
 }
 
 impl ZoneService {

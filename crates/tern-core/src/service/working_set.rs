@@ -365,6 +365,7 @@ impl WorkingSet {
             removed,
             warnings: self.warnings,
             serial: None,
+            resign: false,
         }
     }
 }

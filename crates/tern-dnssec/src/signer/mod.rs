@@ -128,7 +128,9 @@ impl ZoneSigner for Signer {
             .chain(added)
             .map(|r| (r.name.clone(), r.rtype))
             .collect();
-        touched.insert((after.name.clone(), RecordType::SOA));
+        if before.serial != after.serial || before.soa != after.soa {
+            touched.insert((after.name.clone(), RecordType::SOA));
+        }
         let resign_all = !before.dnssec_enabled || before.default_ttl != after.default_ttl;
 
         let wanted =
