@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use domain::tsig::ServerSequence;
 use tern_core::serial::serial_gt;
-use tern_core::{JournalEntry, Name, RecordType};
+use tern_core::{JournalEntry, Name, RecordType, Zone};
 use tokio::io::AsyncWrite;
 
 use crate::answer::AnswerConfig;
@@ -220,9 +220,9 @@ async fn serve<W: AsyncWrite + Unpin>(
             soa(&mut builder, out, &zone, zone.serial).await?;
             return out.send(builder.finish()).await;
         }
-        if let Some((chain, default_before)) = journal_chain(index, &zone, client_serial).await {
+        if let Some((chain, from)) = journal_chain(index, &zone, client_serial).await {
             tracing::info!(%peer, zone = %zone.name, from = client_serial, to = zone.serial, "incremental transfer");
-            return incremental(query, &zone, &chain, default_before, out).await;
+            return incremental(query, &zone, &chain, from, out).await;
         }
     }
     axfr(query, zone, out).await?;
@@ -263,15 +263,36 @@ async fn axfr<W: AsyncWrite + Unpin>(
 /// to the whole zone.
 const MAX_INCREMENTS: u32 = 1000;
 
+/// What an IXFR needs of the zone at one version: its SOA (the serial is
+/// set per use) and the default TTL its inheriting records had.
+#[derive(Clone)]
+struct Version {
+    soa_ttl: u32,
+    soa_rdata: Vec<u8>,
+    default_ttl: u32,
+}
+
+impl Version {
+    fn of(zone: &Zone) -> Version {
+        let mut soa_rdata = Vec::new();
+        zone.soa_rdata().to_wire(&mut soa_rdata);
+        Version {
+            soa_ttl: zone.soa.ttl,
+            soa_rdata,
+            default_ttl: zone.default_ttl,
+        }
+    }
+}
+
 /// The journal entries leading from `from` to the snapshot's serial, oldest
-/// first, with the zone's default TTL at `from` when the journal still
-/// holds the entry that made it; `None` when the journal no longer reaches back that far (or has a
-/// gap), in which case the whole zone is sent.
+/// first, with the zone as it was at `from` (from the entry that made
+/// `from`); `None` when the journal no longer reaches back that far (or
+/// has a gap), in which case the whole zone is sent.
 async fn journal_chain(
     index: &ZoneIndex,
     zone: &ZoneSnapshot,
     from: u32,
-) -> Option<(Vec<JournalEntry>, Option<u32>)> {
+) -> Option<(Vec<JournalEntry>, Version)> {
     let entries = index
         .store()
         .zone_journal(zone.zone_id, 0, MAX_INCREMENTS)
@@ -293,11 +314,13 @@ async fn journal_chain(
         chain.push(entry);
         if reached {
             chain.reverse();
-            let default_before = older
+            // Without the zone at `from` the removed records' TTLs and the
+            // old SOA would be guesses: then the whole zone is sent instead.
+            let at_from = older
                 .next()
                 .filter(|e| e.serial_after == from)
-                .and_then(|e| e.zone_after.map(|z| z.default_ttl));
-            return Some((chain, default_before));
+                .and_then(|e| e.zone_after.as_ref().map(Version::of))?;
+            return Some((chain, at_from));
         }
     }
     None
@@ -305,49 +328,61 @@ async fn journal_chain(
 
 /// RFC 1995 §4: the current SOA, then per change the old SOA with the
 /// records removed and the new SOA with the records added, then the current
-/// SOA again.
+/// SOA again. Each SOA is the zone's at that serial, and each record goes
+/// out with the TTL it had there: removed ones with the default TTL in
+/// force before their entry, added ones with the default after it.
 async fn incremental<W: AsyncWrite + Unpin>(
     query: &Query<'_>,
     zone: &ZoneSnapshot,
     chain: &[JournalEntry],
-    default_before: Option<u32>,
+    from: Version,
     out: &mut Out<'_, W>,
 ) -> Result<(), Stop> {
     let mut builder = Builder::new(query, out.reserve());
     soa(&mut builder, out, zone, zone.serial).await?;
+    let mut apex = Vec::with_capacity(zone.name.wire_len());
+    zone.name.to_wire(&mut apex);
     let mut owner = Vec::with_capacity(255);
     let mut rdata = Vec::new();
-    // Removed records go out with the TTL they were served with: the
-    // default in force before their entry (the previous entry's).
-    let mut before = default_before;
+    let mut before = from;
     for entry in chain {
+        // An entry without zone metadata left it as it was.
         let after = entry
             .zone_after
             .as_ref()
-            .map_or(zone.default_ttl, |z| z.default_ttl);
-        for (serial, records, default_ttl) in [
-            (entry.serial_before, &entry.removed, before.unwrap_or(after)),
-            (entry.serial_after, &entry.added, after),
+            .map_or_else(|| before.clone(), Version::of);
+        for (serial, records, version) in [
+            (entry.serial_before, &entry.removed, &before),
+            (entry.serial_after, &entry.added, &after),
         ] {
-            soa(&mut builder, out, zone, serial).await?;
+            soa_record(
+                &mut builder,
+                out,
+                &apex,
+                version.soa_ttl,
+                &version.soa_rdata,
+                serial,
+            )
+            .await
+            .map_err(|e| e.at(&zone.name))?;
             for record in records.iter() {
                 owner.clear();
                 record.name.to_wire(&mut owner);
                 rdata.clear();
                 record.rdata.to_wire(&mut rdata);
-                let ttl = record.effective_ttl(default_ttl);
+                let ttl = record.effective_ttl(version.default_ttl);
                 put(&mut builder, out, &owner, record.rtype.0, ttl, &rdata)
                     .await
                     .map_err(|e| e.at(&record.name))?;
             }
         }
-        before = Some(after);
+        before = after;
     }
     soa(&mut builder, out, zone, zone.serial).await?;
     out.send(builder.finish()).await
 }
 
-/// The zone's SOA with `serial`.
+/// The snapshot's SOA with `serial`.
 async fn soa<W: AsyncWrite + Unpin>(
     builder: &mut Builder<'_>,
     out: &mut Out<'_, W>,
@@ -356,14 +391,26 @@ async fn soa<W: AsyncWrite + Unpin>(
 ) -> Result<(), Stop> {
     let mut apex = Vec::with_capacity(zone.name.wire_len());
     zone.name.to_wire(&mut apex);
-    let mut rdata = zone.soa_rdata.clone();
+    soa_record(builder, out, &apex, zone.soa_ttl, &zone.soa_rdata, serial)
+        .await
+        .map_err(|e| e.at(&zone.name))
+}
+
+/// An SOA at `apex` (wire form) with `rdata`'s fields and `serial`.
+async fn soa_record<W: AsyncWrite + Unpin>(
+    builder: &mut Builder<'_>,
+    out: &mut Out<'_, W>,
+    apex: &[u8],
+    ttl: u32,
+    rdata: &[u8],
+    serial: u32,
+) -> Result<(), Placed> {
+    let mut rdata = rdata.to_vec();
     // The serial is the first of the five 32-bit fields at the end.
     if let Some(at) = rdata.len().checked_sub(20) {
         rdata[at..at + 4].copy_from_slice(&serial.to_be_bytes());
     }
-    put(builder, out, &apex, RecordType::SOA.0, zone.soa_ttl, &rdata)
-        .await
-        .map_err(|e| e.at(&zone.name))
+    put(builder, out, apex, RecordType::SOA.0, ttl, &rdata).await
 }
 
 /// The SOA serial an IXFR request carries in its authority section.

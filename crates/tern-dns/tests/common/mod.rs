@@ -3,7 +3,9 @@
 
 #![allow(dead_code)]
 
+pub mod changes;
 pub mod logs;
+pub mod xfr;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -256,11 +258,18 @@ pub fn tool_available(tool: &str, probe_arg: &str, test: &str) -> bool {
     false
 }
 
+/// A loopback port free for UDP and for TCP just now (a peer listens on
+/// both; the UDP probe alone missed a TCP port in use).
 pub fn free_port() -> u16 {
-    std::net::UdpSocket::bind("127.0.0.1:0")
-        .and_then(|s| s.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
+    loop {
+        let port = std::net::UdpSocket::bind("127.0.0.1:0")
+            .and_then(|s| s.local_addr())
+            .map(|a| a.port())
+            .expect("free port");
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// Starts NSD in the foreground on a free loopback port with the given
@@ -309,14 +318,9 @@ pub async fn start_knot(
     zones: &[(String, std::path::PathBuf)],
     probe: &str,
 ) -> PeerServer {
-    let port = free_port();
     let d = dir.display();
     let mut conf = format!(
-        "server:\n  rundir: \"{d}\"\n  listen: 127.0.0.1@{port}\n  udp-workers: 1\n  \
-         tcp-workers: 1\n  background-workers: 1\n\
-         log:\n  - target: \"{d}/knot.log\"\n    any: info\n\
-         database:\n  storage: \"{d}/db\"\n\
-         template:\n  - id: default\n    storage: \"{d}\"\n    zonefile-sync: -1\n    \
+        "template:\n  - id: default\n    storage: \"{d}\"\n    zonefile-sync: -1\n    \
          zonefile-load: whole\n    journal-content: none\n\
          zone:\n"
     );
@@ -326,32 +330,99 @@ pub async fn start_knot(
             file.display()
         ));
     }
-    let path = dir.join("knot.conf");
-    std::fs::write(&path, conf).expect("knot.conf");
-    let child = std::process::Command::new("knotd")
-        .arg("-c")
-        .arg(&path)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start knotd");
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
-    let knot = PeerServer { child, addr };
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(reply) = udp(addr, &query(probe, 6, None)).await
-            && parse(&reply).rcode == 0
-        {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "knotd did not start: {}",
-            std::fs::read_to_string(dir.join("knot.log")).unwrap_or_default()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    spawn_knot(dir, &conf, probe, |reply| reply.rcode == 0).await
+}
+
+/// Starts Knot as a secondary of `primary` for `zones`: it bootstraps each
+/// zone by AXFR, refreshes on NOTIFY from 127.0.0.1 (and otherwise only on
+/// the SOA's timers), keeps its changes in its journal (so it asks for
+/// IXFR) and lets 127.0.0.1 transfer its copy out. Returns once Knot
+/// answers at all for the first zone (SERVFAIL until it has transferred).
+/// Knot's log (`knot.log` in `dir`, transfers at info) says how it
+/// transferred each zone.
+pub async fn start_knot_secondary(
+    dir: &std::path::Path,
+    primary: SocketAddr,
+    zones: &[&str],
+) -> PeerServer {
+    let d = dir.display();
+    let mut conf = format!(
+        "remote:\n  - id: primary\n    address: {}@{}\n\
+         acl:\n  - id: from_primary\n    address: 127.0.0.1\n    action: notify\n  \
+         - id: to_tests\n    address: 127.0.0.1\n    action: transfer\n\
+         template:\n  - id: default\n    storage: \"{d}\"\n    zonefile-sync: -1\n    \
+         zonefile-load: none\n    journal-content: changes\n    master: primary\n    \
+         acl: [from_primary, to_tests]\n\
+         zone:\n",
+        primary.ip(),
+        primary.port()
+    );
+    for name in zones {
+        conf.push_str(&format!("  - domain: \"{name}\"\n"));
     }
-    knot
+    let probe = zones.first().copied().unwrap_or(".");
+    spawn_knot(dir, &conf, probe, |_| true).await
+}
+
+/// Runs knotd on a free loopback port with `zones_conf` (its `remote:`,
+/// `acl:`, `template:` and `zone:` sections) and waits until its answer to
+/// `probe`'s SOA is `ready`. A port taken between `free_port` and knotd's
+/// bind (by any process's outgoing connection) costs a retry on another.
+async fn spawn_knot(
+    dir: &std::path::Path,
+    zones_conf: &str,
+    probe: &str,
+    ready: impl Fn(&Reply) -> bool,
+) -> PeerServer {
+    let d = dir.display();
+    let log = dir.join("knot.log");
+    // Knot does not make the database directory: without it every write
+    // to its journal fails ("not exists") and a secondary falls back to AXFR.
+    std::fs::create_dir_all(dir.join("db")).expect("knot db dir");
+    let mut attempts = 0;
+    'start: loop {
+        attempts += 1;
+        let port = free_port();
+        let conf = format!(
+            "server:\n  rundir: \"{d}\"\n  listen: 127.0.0.1@{port}\n  udp-workers: 1\n  \
+             tcp-workers: 1\n  background-workers: 1\n\
+             log:\n  - target: \"{d}/knot.log\"\n    any: info\n\
+             database:\n  storage: \"{d}/db\"\n{zones_conf}"
+        );
+        let path = dir.join("knot.conf");
+        std::fs::write(&path, conf).expect("knot.conf");
+        let _ = std::fs::remove_file(&log);
+        // What knotd says before its log is open (a bad option, say).
+        let stderr = std::fs::File::create(dir.join("knotd.stderr")).expect("knotd.stderr");
+        let child = std::process::Command::new("knotd")
+            .arg("-c")
+            .arg(&path)
+            .stdout(std::process::Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .expect("start knotd");
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
+        let mut knot = PeerServer { child, addr };
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(reply) = udp(addr, &query(probe, 6, None)).await
+                && ready(&parse(&reply))
+            {
+                return knot;
+            }
+            let exited = knot.child.try_wait().ok().flatten();
+            let said = std::fs::read_to_string(&log).unwrap_or_default();
+            if exited.is_some() && said.contains("address already in use") && attempts < 5 {
+                continue 'start;
+            }
+            assert!(
+                exited.is_none() && std::time::Instant::now() < deadline,
+                "knotd did not start (exit: {exited:?}): {}{said}",
+                std::fs::read_to_string(dir.join("knotd.stderr")).unwrap_or_default(),
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
 }
 
 /// The core a nameserver test needs: a SQLite store in a temp dir, the
