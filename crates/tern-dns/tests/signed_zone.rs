@@ -115,6 +115,22 @@ fn assert_valid(path: &Path, label: &str) {
     }
 }
 
+/// A whole-zone signing pass over the zone finds nothing to change: the
+/// change's own signing (from the change alone, where it could) left
+/// exactly the records signing the whole zone gives.
+async fn assert_whole_zone_agrees(core: &common::Core, zone_id: uuid::Uuid, label: &str) {
+    let redo = core
+        .service
+        .refresh_signatures(zone_id, &actor())
+        .await
+        .expect("whole-zone pass");
+    assert!(
+        redo.is_none(),
+        "{label}: a whole-zone pass changed {:?}",
+        redo.and_then(|o| o.entry)
+    );
+}
+
 fn add(owner: &str, rtype: RecordType, text: &str) -> Change {
     Change::Add(NewRecord {
         name: Name::parse_absolute(&format!("{owner}.{ZONE}")).expect("owner"),
@@ -184,6 +200,7 @@ async fn signed_zone_passes_validators(settings: serde_json::Value, label: &str)
             .await
             .unwrap_or_else(|e| panic!("{what}: {e}"));
         assert_valid(&axfr(addr, dir, "step"), &format!("{label}, after {what}"));
+        assert_whole_zone_agrees(&core, zone.id, &format!("{label}, after {what}")).await;
     }
     // Deletions: a whole name (its chain entry goes) and one record.
     let records = core.store.records(zone.id).await.expect("records");
@@ -206,6 +223,7 @@ async fn signed_zone_passes_validators(settings: serde_json::Value, label: &str)
         &axfr(addr, dir, "deleted"),
         &format!("{label}, after deletions"),
     );
+    assert_whole_zone_agrees(&core, zone.id, &format!("{label}, after deletions")).await;
 
     // Unsigned again: no DNSSEC record stays behind.
     let disable = ChangeSet::new(vec![Change::Zone(ZoneUpdate {

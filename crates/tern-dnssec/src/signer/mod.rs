@@ -4,13 +4,15 @@
 //! RRSIG for every authoritative RRset, the SOA included — as the records
 //! to remove and to add beside the user's change.
 //!
-//! Today it works out the whole zone's DNSSEC records on each commit and
-//! changes only what differs: signatures of untouched RRsets stay (until
-//! they are due for refresh), so a commit's journal entry holds just the
-//! records it invalidated. The cost of reading the zone grows with its
-//! size; doing it from the change alone is the next step (issue 10).
+//! A record change is signed from the change alone (`incremental`): the
+//! touched RRsets, the SOA and the NSEC3 records that move. Everything
+//! else — the first signing, refreshes, new settings or keys, TTL changes,
+//! delegations, NSEC zones — works out the whole zone's DNSSEC records and
+//! changes only what differs: signatures of untouched RRsets stay until
+//! they are due, so each journal entry holds just what was invalidated.
 
 mod denial;
+mod incremental;
 mod keyring;
 mod signatures;
 mod zone;
@@ -85,10 +87,10 @@ impl ZoneSigner for Signer {
         removed: &[Record],
         added: &[Record],
     ) -> Result<SignedDelta, CoreError> {
-        let stored = store
-            .records_of_types(after.id, &SIGNER_OWNED_TYPES)
-            .await?;
         if !after.dnssec_enabled {
+            let stored = store
+                .records_of_types(after.id, &SIGNER_OWNED_TYPES)
+                .await?;
             // Unsigning: the DNSSEC records go, the keys are retired.
             for mut key in store.dnssec_keys(after.id).await? {
                 if key.state != KeyState::Removed {
@@ -105,6 +107,32 @@ impl ZoneSigner for Signer {
         let settings = DnssecSettings::of(after)?;
         settings.validate()?;
         let keys = KeyRing::for_zone(store, &self.kek, after, &settings).await?;
+        let policy = ValidityPolicy {
+            lifetime: settings.signature_validity_secs,
+            jitter: settings.jitter_secs,
+            inception_backdate: 3600,
+        };
+        let now = (self.clock)();
+        let local = Signing {
+            keys: &keys,
+            apex: &after.name,
+            policy,
+            now,
+            refresh_before: settings.refresh_before_secs,
+            stored: HashMap::new(),
+        };
+        // A record change: only what it touched.
+        if (!removed.is_empty() || !added.is_empty())
+            && let Some(delta) = incremental::sign_change(
+                store, before, after, removed, added, &keys, &settings, &local,
+            )
+            .await?
+        {
+            return Ok(delta);
+        }
+        let stored = store
+            .records_of_types(after.id, &SIGNER_OWNED_TYPES)
+            .await?;
 
         // The user's records as the commit leaves them.
         let removed_ids: HashSet<Uuid> = removed.iter().map(|r| r.id).collect();
@@ -155,16 +183,8 @@ impl ZoneSigner for Signer {
             }
         }
         let signing = Signing {
-            keys: &keys,
-            apex: &after.name,
-            policy: ValidityPolicy {
-                lifetime: settings.signature_validity_secs,
-                jitter: settings.jitter_secs,
-                inception_backdate: 3600,
-            },
-            now: (self.clock)(),
-            refresh_before: settings.refresh_before_secs,
             stored: stored_sigs,
+            ..local
         };
 
         // Every record the zone's DNSSEC side should hold, as
