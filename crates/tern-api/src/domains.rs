@@ -139,6 +139,9 @@ struct ZonePatch {
     default_ttl: Option<u32>,
     #[schema(value_type = Option<Object>)]
     settings: Option<Value>,
+    /// Turns signing on or off with the zone's DNSSEC settings (see
+    /// `/api/v1/domains/{domain_id}/dnssec` to choose them).
+    dnssec_enabled: Option<bool>,
 }
 
 async fn detail_view(state: &ApiState, zone: Zone) -> ApiResult<ZoneDetailView> {
@@ -171,6 +174,9 @@ struct CreateZone {
     /// Tern extension: initial settings (transfer ACLs, …).
     #[schema(value_type = Option<Object>)]
     settings: Option<Value>,
+    /// Sign the zone from its first serial (default settings: ECDSA
+    /// P-256, NSEC3, one combined key; `settings.dnssec` overrides them).
+    dnssec_enabled: Option<bool>,
 }
 
 #[utoipa::path(
@@ -269,6 +275,10 @@ async fn create(
     if let Some(settings) = body.settings {
         new.settings = settings;
     }
+    new.dnssec_enabled = body.dnssec_enabled.unwrap_or(false);
+    if new.dnssec_enabled {
+        caller.require(Scope::DnssecManage)?;
+    }
     let mut zone = state.service.create_zone(new, &actor(&caller)).await?;
     if let Some((template, variables)) = template {
         match crate::templates::apply_template(&state, &caller, &zone, &template, &variables).await
@@ -353,18 +363,45 @@ async fn update(
                 update.default_ttl = Some(ttl);
             }
             "settings" => {
-                if !value.is_object() {
+                let Value::Object(mut settings) = value else {
                     return Err(ApiError::validation("settings", "must be an object"));
+                };
+                // The signing settings are changed through /dnssec (which
+                // knows what a signed zone may change); a settings object
+                // that leaves them out keeps them.
+                let key = tern_core::DnssecSettings::SETTINGS_KEY;
+                if !settings.contains_key(key)
+                    && let Some(dnssec) = zone.settings.get(key)
+                {
+                    settings.insert(key.to_string(), dnssec.clone());
                 }
-                update.settings = Some(value);
+                update.settings = Some(Value::Object(settings));
+            }
+            "dnssec_enabled" => {
+                let enabled = value.as_bool().ok_or_else(|| {
+                    ApiError::validation("dnssec_enabled", "must be true or false")
+                })?;
+                caller.require(Scope::DnssecManage)?;
+                update.dnssec_enabled = Some(enabled);
             }
             other => {
                 return Err(ApiError::validation(
                     other,
-                    "cannot be changed here; only description, default_ttl and settings are editable",
+                    "cannot be changed here; only description, default_ttl, settings and dnssec_enabled are editable",
                 ));
             }
         }
+    }
+    if update.dnssec_enabled == Some(true)
+        && !zone.dnssec_enabled
+        && state.service.signer().is_none()
+    {
+        return Err(ApiError::from(tern_core::CoreError::Unavailable {
+            message: format!(
+                "zone {} cannot be signed: this server has no DNSSEC signer (no key-encryption key is configured); nothing was changed",
+                zone_name(&zone.name)
+            ),
+        }));
     }
     let outcome = state
         .service

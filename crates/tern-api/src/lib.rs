@@ -8,6 +8,7 @@ mod access;
 pub mod admin;
 pub mod auth;
 mod dialects;
+mod dnssec;
 mod domains;
 pub mod error;
 mod extract;
@@ -92,6 +93,7 @@ pub fn router(state: ApiState) -> Router {
     )
     .merge(admin::routes())
     .merge(domains::routes())
+    .merge(dnssec::routes())
     .merge(grants::routes())
     .merge(records::routes())
     .merge(reverse_zones::routes())

@@ -1,7 +1,7 @@
 //! Thalassa Cloud's documented calls (seed 000) against Tern: organisation
 //! and project headers, zones by name, RRsets by name/type, BIND import
 //! (merge, replaceExisting, only the documented types) and export, DNSSEC
-//! answering 501 behind its feature gates.
+//! status behind its feature gates (signing itself: tests/dnssec.rs).
 
 mod common;
 
@@ -117,8 +117,10 @@ async fn thalassa_zones_records_import_export() {
             .expect("text");
         assert!(export.contains("mail\t300\tIN\tA\t192.0.2.25"), "{export}");
 
-        // DNSSEC: 501 for an organisation with kms; 403 without.
+        // DNSSEC status is a read (dns:read); changing it needs dnssec:manage.
         let (s, b) = call(&api, Method::GET, "/v1/dns/zones/thalassa.test/dnssec", org, None).await;
+        assert_eq!((s, b["status"].as_str()), (200, Some("unsigned")), "{b}");
+        let (s, b) = call(&api, Method::PUT, "/v1/dns/zones/thalassa.test/dnssec", org, Some(json!({"enabled": true}))).await;
         assert_eq!(s, 403, "the dns:* token lacks dnssec:manage: {b}");
         assert_eq!(call(&api, Method::DELETE, "/v1/dns/zones/thalassa.test/records/mail/A", org, None).await.0, 204);
         assert_eq!(call(&api, Method::DELETE, "/v1/dns/zones/thalassa.test", org, None).await.0, 204);
@@ -155,11 +157,11 @@ async fn thalassa_dnssec_gates() {
             }
         };
         let scopes = [tern_core::Scope::DnsAll, tern_core::Scope::DnssecManage];
-        // acme has the kms feature: the call is understood, signing is not built.
+        // acme has the kms feature: the status of its unsigned zone.
         let (s, b) = dnssec(api.token(&api.acme, &scopes, None).await, "acme").await;
         assert_eq!(
-            (s, b["error_code"].as_str()),
-            (501, Some("not_implemented")),
+            (s, b["status"].as_str(), &b["dsRecords"]),
+            (200, Some("unsigned"), &json!([])),
             "{b}"
         );
         // beta has dns only: 403 naming the kms gate.

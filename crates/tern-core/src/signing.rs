@@ -92,7 +92,12 @@ impl DnssecSettings {
 
     /// The zone's settings, or the defaults when it has none stored.
     pub fn of(zone: &Zone) -> Result<DnssecSettings, CoreError> {
-        match zone.settings.get(Self::SETTINGS_KEY) {
+        Self::from_settings(&zone.settings)
+    }
+
+    /// The DNSSEC part of a zone's `settings` object, or the defaults.
+    pub fn from_settings(settings: &serde_json::Value) -> Result<DnssecSettings, CoreError> {
+        match settings.get(Self::SETTINGS_KEY) {
             None | Some(serde_json::Value::Null) => Ok(DnssecSettings::default()),
             Some(value) => serde_json::from_value(value.clone()).map_err(|e| {
                 CoreError::validation("settings.dnssec", format!("not valid DNSSEC settings: {e}"))

@@ -5,8 +5,8 @@
 //! final dot), records as RRsets by `{name}/{type}` with `ttl` and
 //! `values`. Imports merge by default (`replaceExisting: true` removes what
 //! the file lacks) and take only A, AAAA, CNAME, NS, MX, TXT, CAA and SRV;
-//! the rest is reported as skipped. DNSSEC calls answer 501 until signing
-//! exists, after the `dns` and `kms` feature gates.
+//! the rest is reported as skipped. DNSSEC status, enabling and disabling
+//! (after the `dns` and `kms` feature gates) are the native calls'.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -57,7 +57,7 @@ pub fn routes() -> Router<ApiState> {
         )
         .route(
             "/v1/dns/zones/{zone}/dnssec",
-            get(dnssec).put(dnssec).delete(dnssec),
+            get(dnssec_status).put(dnssec_put).delete(dnssec_delete),
         )
 }
 
@@ -591,23 +591,84 @@ async fn delete_rrset(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// DNSSEC needs the `kms` feature too; signing itself is not built yet.
-async fn dnssec(
+/// DNSSEC needs the `kms` feature too. Status and changes are the native
+/// ones (`crate::dnssec`), shown in this dialect's camelCase.
+fn dnssec_view(zone: &Zone, view: crate::dnssec::DnssecView) -> Value {
+    let keys: Vec<Value> = view
+        .keys
+        .into_iter()
+        .map(|k| {
+            json!({
+                "identity": k.id,
+                "role": k.role,
+                "algorithm": k.algorithm,
+                "keyTag": k.key_tag,
+                "state": k.state,
+                "publicKey": k.public_key,
+                "createdAt": k.created_at,
+                "publishedAt": k.published_at,
+                "activeAt": k.active_at,
+                "retireAt": k.retire_at,
+            })
+        })
+        .collect();
+    json!({
+        "zone": zone_name(&zone.name),
+        "enabled": view.enabled,
+        "status": view.status,
+        "algorithm": view.algorithm,
+        "denial": view.denial,
+        "nsec3": view.nsec3.map(|n| json!({"iterations": n.iterations, "salt": n.salt})),
+        "keys": keys,
+        "dsRecords": view.ds_records,
+        "dnskeyRecords": view.dnskey_records,
+        "cdsPublished": view.cds_published,
+    })
+}
+
+async fn dnssec_status(
     State(state): State<ApiState>,
     caller: Caller,
     headers: HeaderMap,
     Path(zone): Path<String>,
-) -> ApiResult<Response> {
+) -> ApiResult<Json<Value>> {
+    let cx = context(&state, caller, &headers).await?;
+    cx.caller.require_feature("kms")?;
+    cx.caller.require(Scope::DnsRead)?;
+    let zone = cx.zone(&state, &zone).await?;
+    let view = crate::dnssec::view(&state, &zone).await?;
+    Ok(Json(dnssec_view(&zone, view)))
+}
+
+async fn dnssec_put(
+    State(state): State<ApiState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(zone): Path<String>,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
     let cx = context(&state, caller, &headers).await?;
     cx.caller.require_feature("kms")?;
     cx.caller.require(Scope::DnssecManage)?;
     let zone = cx.zone(&state, &zone).await?;
-    Err(ApiError::new(
-        StatusCode::NOT_IMPLEMENTED,
-        "not_implemented",
-        format!(
-            "DNSSEC signing is not available on this server yet; zone {} is served unsigned",
-            zone_name(&zone.name)
-        ),
-    ))
+    must_own(&cx.caller, &zone)?;
+    let request = crate::dnssec::DnssecRequest::parse(&body)?;
+    let zone = crate::dnssec::enable(&state, &zone, &request, &actor(&cx.caller, DIALECT)).await?;
+    let view = crate::dnssec::view(&state, &zone).await?;
+    Ok(Json(dnssec_view(&zone, view)))
+}
+
+async fn dnssec_delete(
+    State(state): State<ApiState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(zone): Path<String>,
+) -> ApiResult<StatusCode> {
+    let cx = context(&state, caller, &headers).await?;
+    cx.caller.require_feature("kms")?;
+    cx.caller.require(Scope::DnssecManage)?;
+    let zone = cx.zone(&state, &zone).await?;
+    must_own(&cx.caller, &zone)?;
+    crate::dnssec::disable(&state, &zone, &actor(&cx.caller, DIALECT)).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -73,9 +73,45 @@ impl NewZone {
 }
 
 impl ZoneService {
+    /// Creates the zone; one created signed (`dnssec_enabled`) is inserted
+    /// unsigned and then signed by a second commit, so that the signer sees
+    /// signing turned on (keys made, every RRset signed) exactly as when an
+    /// existing zone is enabled — every face gets the same signed zone.
     pub async fn create_zone(&self, new: NewZone, actor: &Actor) -> Result<Zone, CoreError> {
-        let (zone, records) = self.new_zone_row(new).await?;
-        Ok(self.insert_zone(zone, records, actor).await?.0)
+        let sign = new.dnssec_enabled;
+        if sign {
+            // Refused before anything exists: a zone asked for signed must
+            // not be left behind unsigned.
+            if self.signer().is_none() {
+                return Err(CoreError::Unavailable {
+                    message: format!(
+                        "zone {} cannot be created signed: this server has no DNSSEC signer (no key-encryption key is configured); nothing was created",
+                        new.name
+                    ),
+                });
+            }
+            crate::signing::DnssecSettings::from_settings(&new.settings)?.validate()?;
+        }
+        let (mut zone, records) = self.new_zone_row(new).await?;
+        zone.dnssec_enabled = false;
+        let (zone, _) = self.insert_zone(zone, records, actor).await?;
+        if !sign {
+            return Ok(zone);
+        }
+        let enable = ZoneUpdate {
+            dnssec_enabled: Some(true),
+            ..ZoneUpdate::default()
+        };
+        match self.apply_zone_update(zone.id, enable, actor).await {
+            Ok(outcome) => Ok(outcome.zone),
+            Err(e) => {
+                // The request fails as a whole, so the zone goes again.
+                if let Err(undo) = self.delete_zone(zone.id, true, actor).await {
+                    tracing::error!(zone = %zone.name, error = %undo, "removing a zone whose signing failed");
+                }
+                Err(e)
+            }
+        }
     }
 
     /// Checks a new zone's name and builds its row and default apex NS set.

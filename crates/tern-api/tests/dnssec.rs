@@ -1,0 +1,546 @@
+//! DNSSEC through the API: the native `/api/v1/domains/{id}/dnssec`
+//! (status, enable and settings, disable), zones created or patched signed,
+//! the Thalassa dialect on the same state, tenancy (another organisation
+//! sees 404 and changes nothing), field-named validation errors, and a
+//! server without a signer answering 503.
+
+mod common;
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use common::{Api, assert_error, each_engine};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use tern_core::signing::SIGNER_OWNED_TYPES;
+use tern_core::{Name, RecordType, Scope};
+
+fn install_signer(api: &Api) {
+    let kek = tern_dnssec::KeyEncryptionKey::generate().expect("kek");
+    api.service
+        .set_signer(Arc::new(tern_dnssec::Signer::new(Arc::new(kek))));
+}
+
+/// dns:* and dnssec:manage in `org`.
+async fn manager(api: &Api, org: &tern_core::Organisation) -> String {
+    api.token(org, &[Scope::DnsAll, Scope::DnssecManage], None)
+        .await
+}
+
+async fn dnssec_records(api: &Api, zone_id: &str) -> Vec<tern_core::Record> {
+    let id = uuid::Uuid::parse_str(zone_id).expect("uuid");
+    api.service
+        .store()
+        .records_of_types(id, &SIGNER_OWNED_TYPES)
+        .await
+        .expect("records")
+}
+
+/// The DS line the parent needs, worked out here from the key the API
+/// shows, to hold the API's own line against.
+fn expected_ds(zone: &str, key: &Value, ttl: u32) -> String {
+    let name = Name::parse_absolute(zone).expect("name");
+    let public_key = base64::engine::general_purpose::STANDARD
+        .decode(key["public_key"].as_str().expect("public_key"))
+        .expect("base64");
+    let algorithm = u8::try_from(key["algorithm"].as_u64().expect("algorithm")).expect("u8");
+    let flags = tern_dnssec::ZONE_KEY_FLAG | tern_dnssec::SEP_FLAG;
+    let tag = tern_dnssec::key_tag(flags, algorithm, &public_key);
+    assert_eq!(key["key_tag"].as_u64(), Some(u64::from(tag)), "{key}");
+    let wire = tern_dnssec::dnskey_rdata_wire(flags, algorithm, &public_key);
+    let digest = tern_dnssec::ds_digest_sha256(&name, &wire);
+    tern_dnssec::ds_presentation(&name, ttl, tag, algorithm, 2, &digest)
+}
+
+fn ttl_of(line: &str) -> u32 {
+    line.split_whitespace()
+        .nth(1)
+        .and_then(|t| t.parse().ok())
+        .expect("ttl")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn native_enable_show_change_disable() {
+    each_engine(|api| async move {
+        install_signer(&api);
+        let token = manager(&api, &api.acme).await;
+        let id = api.zone("sec.test", &token).await;
+        let path = format!("/api/v1/domains/{id}/dnssec");
+
+        let (s, b) = api.get(&path, &api.acme_reader).await;
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(
+            (b["enabled"].as_bool(), b["status"].as_str()),
+            (Some(false), Some("unsigned"))
+        );
+        assert_eq!(b["ds_records"], json!([]));
+
+        // dns:* alone does not reach signing.
+        let (s, b) = api
+            .put(&path, &api.acme_token, json!({"enabled": true}))
+            .await;
+        assert_error(s, &b, 403, "forbidden", None);
+
+        let (s, b) = api.put(&path, &token, json!({"enabled": true})).await;
+        assert_eq!(s, 200, "{b}");
+        let (s, shown) = api.get(&path, &api.acme_reader).await;
+        assert_eq!(s, 200, "{shown}");
+        assert_eq!(shown, b, "PUT answers with the status GET shows");
+        assert_eq!(shown["enabled"], true);
+        assert_eq!(shown["status"], "signed");
+        assert_eq!(shown["algorithm"], 13);
+        assert_eq!(shown["denial"], "nsec3");
+        assert_eq!(shown["nsec3"], json!({"iterations": 0, "salt": ""}));
+        assert_eq!(shown["cds_published"], true);
+        let keys = shown["keys"].as_array().expect("keys");
+        assert_eq!(keys.len(), 1, "{shown}");
+        assert_eq!(
+            (keys[0]["role"].as_str(), keys[0]["state"].as_str()),
+            (Some("csk"), Some("active"))
+        );
+        let ds = shown["ds_records"].as_array().expect("ds");
+        assert_eq!(ds.len(), 1, "{shown}");
+        let line = ds[0].as_str().expect("line");
+        assert_eq!(line, expected_ds("sec.test", &keys[0], ttl_of(line)));
+        assert!(
+            line.starts_with("sec.test. ") && line.contains(" IN DS "),
+            "{line}"
+        );
+        let dnskey = shown["dnskey_records"].as_array().expect("dnskey");
+        assert_eq!(dnskey.len(), 1);
+        assert!(
+            dnskey[0]
+                .as_str()
+                .is_some_and(|l| l.contains(" IN DNSKEY 257 3 13 ")),
+            "{shown}"
+        );
+
+        // The store holds the signatures; no user listing shows them.
+        let stored = dnssec_records(&api, &id).await;
+        assert!(
+            stored.iter().any(|r| r.rtype == RecordType(46)),
+            "RRSIGs stored"
+        );
+        let (s, records) = api
+            .get(&format!("/api/v1/domains/{id}/records"), &api.acme_reader)
+            .await;
+        assert_eq!(s, 200, "{records}");
+        let text = records.to_string();
+        for mnemonic in ["RRSIG", "NSEC", "DNSKEY", "CDS", "CDNSKEY"] {
+            assert!(
+                !text.contains(&format!("\"{mnemonic}")),
+                "{mnemonic} listed: {text}"
+            );
+        }
+
+        // Asking again changes nothing.
+        let (s, again) = api
+            .put(&path, &token, json!({"enabled": true, "denial": "nsec3"}))
+            .await;
+        assert_eq!((s, &again), (StatusCode::OK, &shown));
+        // New keys need a rollover: refused, naming what is missing.
+        let (s, b) = api
+            .put(&path, &token, json!({"algorithm": "ED25519"}))
+            .await;
+        assert_error(s, &b, 409, "conflict", Some("algorithm"));
+        assert!(
+            b["detail"].as_str().is_some_and(|d| d.contains("rollover")),
+            "{b}"
+        );
+        let (s, b) = api.put(&path, &token, json!({"key_split": true})).await;
+        assert_error(s, &b, 409, "conflict", Some("key_split"));
+        // The denial chain can change in place.
+        let (s, b) = api.put(&path, &token, json!({"denial": "nsec"})).await;
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(
+            (b["denial"].as_str(), &b["nsec3"]),
+            (Some("nsec"), &Value::Null)
+        );
+        assert_eq!(b["ds_records"], shown["ds_records"], "same key, same DS");
+        let stored = dnssec_records(&api, &id).await;
+        assert!(
+            stored.iter().any(|r| r.rtype == RecordType(47)),
+            "NSEC chain"
+        );
+        assert!(
+            !stored.iter().any(|r| matches!(r.rtype.0, 50 | 51)),
+            "no NSEC3 left"
+        );
+
+        // A settings PATCH without "dnssec" keeps the signing settings.
+        let (s, b) = api
+            .patch(
+                &format!("/api/v1/domains/{id}"),
+                &token,
+                json!({"settings": {}}),
+            )
+            .await;
+        assert_eq!(s, 200, "{b}");
+        let (_, b) = api.get(&path, &token).await;
+        assert_eq!(b["denial"], "nsec", "{b}");
+
+        let (s, b) = api.delete(&path, &token).await;
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(
+            (b["enabled"].as_bool(), b["status"].as_str()),
+            (Some(false), Some("unsigned"))
+        );
+        assert_eq!(
+            (b["keys"].clone(), b["ds_records"].clone()),
+            (json!([]), json!([]))
+        );
+        assert!(
+            dnssec_records(&api, &id).await.is_empty(),
+            "unsigned zone keeps no DNSSEC record"
+        );
+        let (_, zone) = api.get(&format!("/api/v1/domains/{id}"), &token).await;
+        assert_eq!(zone["dnssec_enabled"], false);
+
+        // Enabled again with other settings: new keys of the new algorithm.
+        let (s, b) = api
+            .put(&path, &token, json!({"algorithm": 15, "key_split": true}))
+            .await;
+        assert_eq!(s, 200, "{b}");
+        let roles: Vec<&str> = b["keys"]
+            .as_array()
+            .expect("keys")
+            .iter()
+            .filter_map(|k| k["role"].as_str())
+            .collect();
+        assert_eq!(roles.len(), 2, "{b}");
+        assert!(roles.contains(&"ksk") && roles.contains(&"zsk"), "{b}");
+        assert_eq!(
+            b["ds_records"].as_array().map(Vec::len),
+            Some(1),
+            "a DS for the KSK only: {b}"
+        );
+        assert_eq!(b["dnskey_records"].as_array().map(Vec::len), Some(2), "{b}");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn created_and_patched_zones_are_signed() {
+    each_engine(|api| async move {
+        install_signer(&api);
+        let token = manager(&api, &api.acme).await;
+        let body = json!({"name": "born-signed.test", "domain_type": "primary", "dnssec_enabled": true});
+        let (s, b) = api.post("/api/v1/domains", &api.acme_token, body.clone()).await;
+        assert_error(s, &b, 403, "forbidden", None);
+        let (s, zone) = api.post("/api/v1/domains", &token, body).await;
+        assert_eq!(s, 201, "{zone}");
+        assert_eq!(zone["dnssec_enabled"], true);
+        let id = zone["id"].as_str().expect("id");
+        let (_, b) = api.get(&format!("/api/v1/domains/{id}/dnssec"), &token).await;
+        assert_eq!(b["status"], "signed", "{b}");
+        assert_eq!(b["ds_records"].as_array().map(Vec::len), Some(1), "{b}");
+        assert!(!dnssec_records(&api, id).await.is_empty());
+
+        // Settings given at creation are the ones used.
+        let (s, zone) = api
+            .post(
+                "/api/v1/domains",
+                &token,
+                json!({"name": "ed.test", "domain_type": "primary", "dnssec_enabled": true,
+                       "settings": {"dnssec": {"algorithm": 15, "denial": "nsec", "key_split": false,
+                                               "signature_validity_secs": 1209600, "refresh_before_secs": 604800,
+                                               "jitter_secs": 86400}}}),
+            )
+            .await;
+        assert_eq!(s, 201, "{zone}");
+        let id = zone["id"].as_str().expect("id");
+        let (_, b) = api.get(&format!("/api/v1/domains/{id}/dnssec"), &token).await;
+        assert_eq!((b["algorithm"].as_u64(), b["denial"].as_str()), (Some(15), Some("nsec")), "{b}");
+
+        let id = api.zone("patched.test", &token).await;
+        let (s, b) = api
+            .patch(&format!("/api/v1/domains/{id}"), &token, json!({"dnssec_enabled": true}))
+            .await;
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(b["dnssec_enabled"], true);
+        assert!(!dnssec_records(&api, &id).await.is_empty());
+        let (s, b) = api
+            .patch(&format!("/api/v1/domains/{id}"), &token, json!({"dnssec_enabled": false}))
+            .await;
+        assert_eq!((s.as_u16(), &b["dnssec_enabled"]), (200, &json!(false)), "{b}");
+        assert!(dnssec_records(&api, &id).await.is_empty());
+        let (s, b) = api
+            .patch(&format!("/api/v1/domains/{id}"), &token, json!({"dnssec_enabled": "yes"}))
+            .await;
+        assert_error(s, &b, 400, "validation_error", Some("dnssec_enabled"));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_organisation_sees_404_and_changes_nothing() {
+    each_engine(|api| async move {
+        install_signer(&api);
+        let token = manager(&api, &api.acme).await;
+        let attacker = manager(&api, &api.beta).await;
+        let signed = api.zone("victim.test", &token).await;
+        let unsigned = api.zone("victim2.test", &token).await;
+        let (s, before) = api
+            .put(
+                &format!("/api/v1/domains/{signed}/dnssec"),
+                &token,
+                json!({}),
+            )
+            .await;
+        assert_eq!(s, 200, "{before}");
+        let stored_before = dnssec_records(&api, &signed).await.len();
+
+        for id in [&signed, &unsigned] {
+            let path = format!("/api/v1/domains/{id}/dnssec");
+            let (s, b) = api.get(&path, &attacker).await;
+            assert_error(s, &b, 404, "not_found", None);
+            let (s, b) = api.put(&path, &attacker, json!({"enabled": true})).await;
+            assert_error(s, &b, 404, "not_found", None);
+            let (s, b) = api.put(&path, &attacker, json!({"enabled": false})).await;
+            assert_error(s, &b, 404, "not_found", None);
+            let (s, b) = api.delete(&path, &attacker).await;
+            assert_error(s, &b, 404, "not_found", None);
+        }
+        let (_, after) = api
+            .get(&format!("/api/v1/domains/{signed}/dnssec"), &token)
+            .await;
+        assert_eq!(after, before);
+        assert_eq!(dnssec_records(&api, &signed).await.len(), stored_before);
+        let (_, after) = api
+            .get(&format!("/api/v1/domains/{unsigned}/dnssec"), &token)
+            .await;
+        assert_eq!(after["status"], "unsigned");
+        assert!(dnssec_records(&api, &unsigned).await.is_empty());
+
+        // Nor through Thalassa, naming its own organisation or the victim's.
+        for org in ["beta", "acme"] {
+            let response = api
+                .client
+                .put(format!("{}/v1/dns/zones/victim2.test/dnssec", api.base))
+                .bearer_auth(&attacker)
+                .header("X-Organisation-Identity", org)
+                .json(&json!({"enabled": true}))
+                .send()
+                .await
+                .expect("request");
+            assert!(matches!(response.status().as_u16(), 403 | 404), "{org}");
+        }
+        assert!(dnssec_records(&api, &unsigned).await.is_empty());
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_choices_name_their_field() {
+    each_engine(|api| async move {
+        install_signer(&api);
+        let token = manager(&api, &api.acme).await;
+        let id = api.zone("bad.test", &token).await;
+        let path = format!("/api/v1/domains/{id}/dnssec");
+        for (body, field) in [
+            (json!({"algorithm": 8}), "algorithm"),
+            (json!({"algorithm": "RSASHA256"}), "algorithm"),
+            (json!({"algorithm": true}), "algorithm"),
+            (json!({"denial": "nsec5"}), "denial"),
+            (json!({"key_split": "yes"}), "key_split"),
+            (json!({"colour": "blue"}), "colour"),
+        ] {
+            let (s, b) = api.put(&path, &token, body.clone()).await;
+            assert_error(s, &b, 400, "validation_error", Some(field));
+        }
+        let (_, b) = api.get(&path, &token).await;
+        assert_eq!(b["status"], "unsigned", "nothing was signed: {b}");
+        let (s, b) = api
+            .post("/api/v1/domains", &token, json!({"name": "bad2.test", "domain_type": "primary",
+                "dnssec_enabled": true, "settings": {"dnssec": {"algorithm": 8, "denial": "nsec", "key_split": false,
+                "signature_validity_secs": 1209600, "refresh_before_secs": 604800, "jitter_secs": 86400}}}))
+            .await;
+        assert_error(s, &b, 400, "validation_error", Some("algorithm"));
+    })
+    .await;
+}
+
+async fn thalassa(
+    api: &Api,
+    method: Method,
+    token: &str,
+    org: &str,
+    zone: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = api
+        .client
+        .request(method, format!("{}/v1/dns/zones/{zone}/dnssec", api.base))
+        .bearer_auth(token)
+        .header("X-Organisation-Identity", org);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thalassa_dnssec_is_the_native_state() {
+    each_engine(|api| async move {
+        install_signer(&api);
+        let token = manager(&api, &api.acme).await;
+        let id = api.zone("thal.test", &token).await;
+        let native = format!("/api/v1/domains/{id}/dnssec");
+
+        let (s, b) = thalassa(&api, Method::GET, &token, "acme", "thal.test", None).await;
+        assert_eq!((s, b["status"].as_str()), (200, Some("unsigned")), "{b}");
+        let (s, b) = thalassa(
+            &api,
+            Method::PUT,
+            &api.acme_token,
+            "acme",
+            "thal.test",
+            Some(json!({"enabled": true})),
+        )
+        .await;
+        assert_eq!(s, 403, "dns:* lacks dnssec:manage: {b}");
+        let (s, b) = thalassa(
+            &api,
+            Method::PUT,
+            &token,
+            "acme",
+            "thal.test.",
+            Some(json!({"enabled": true, "denial": "nsec", "keySplit": false})),
+        )
+        .await;
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(
+            (
+                b["enabled"].as_bool(),
+                b["status"].as_str(),
+                b["denial"].as_str()
+            ),
+            (Some(true), Some("signed"), Some("nsec")),
+            "{b}"
+        );
+        let (_, shown) = api.get(&native, &token).await;
+        assert_eq!(shown["status"], "signed");
+        assert_eq!(b["dsRecords"], shown["ds_records"], "{b}");
+        assert_eq!(b["keys"][0]["keyTag"], shown["keys"][0]["key_tag"]);
+        let (s, b) = thalassa(&api, Method::GET, &token, "acme", "thal.test", None).await;
+        assert_eq!((s, &b["dsRecords"]), (200, &shown["ds_records"]), "{b}");
+
+        let (s, b) = thalassa(
+            &api,
+            Method::PUT,
+            &token,
+            "acme",
+            "thal.test",
+            Some(json!({"algorithm": 8})),
+        )
+        .await;
+        assert_eq!((s, b["field"].as_str()), (400, Some("algorithm")), "{b}");
+        let (s, _) = thalassa(&api, Method::DELETE, &token, "acme", "thal.test", None).await;
+        assert_eq!(s, 204);
+        let (_, shown) = api.get(&native, &token).await;
+        assert_eq!(shown["status"], "unsigned");
+        assert!(dnssec_records(&api, &id).await.is_empty());
+        let (s, b) = thalassa(&api, Method::GET, &token, "acme", "thal.test", None).await;
+        assert_eq!((s, b["status"].as_str()), (200, Some("unsigned")), "{b}");
+        let (s, _) = thalassa(&api, Method::GET, &token, "acme", "nope.test", None).await;
+        assert_eq!(s, 404);
+
+        // beta has no kms feature: 403 naming the gate, on every method.
+        let beta = manager(&api, &api.beta).await;
+        api.zone("thal-beta.test", &beta).await;
+        for method in [Method::GET, Method::PUT, Method::DELETE] {
+            let (s, b) = thalassa(
+                &api,
+                method,
+                &beta,
+                "beta",
+                "thal-beta.test",
+                Some(json!({})),
+            )
+            .await;
+            assert!(
+                s == 403 && b["detail"].as_str().is_some_and(|d| d.contains("'kms'")),
+                "{b}"
+            );
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_signer_signing_is_503() {
+    each_engine(|api| async move {
+        let token = manager(&api, &api.acme).await;
+        let id = api.zone("nokek.test", &token).await;
+        let path = format!("/api/v1/domains/{id}/dnssec");
+        let (s, b) = api.put(&path, &token, json!({"enabled": true})).await;
+        assert_error(s, &b, 503, "unavailable", None);
+        assert!(
+            b["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("key-encryption key")),
+            "{b}"
+        );
+        let (s, b) = api.get(&path, &token).await;
+        assert_eq!(
+            (s.as_u16(), b["status"].as_str()),
+            (200, Some("unsigned")),
+            "{b}"
+        );
+        let (s, b) = api
+            .patch(
+                &format!("/api/v1/domains/{id}"),
+                &token,
+                json!({"dnssec_enabled": true}),
+            )
+            .await;
+        assert_error(s, &b, 503, "unavailable", None);
+        let (s, b) = thalassa(
+            &api,
+            Method::PUT,
+            &token,
+            "acme",
+            "nokek.test",
+            Some(json!({"enabled": true})),
+        )
+        .await;
+        assert_eq!(s, 503, "{b}");
+        let (s, b) = api
+            .post(
+                "/api/v1/domains",
+                &token,
+                json!({"name": "nokek2.test", "domain_type": "primary", "dnssec_enabled": true}),
+            )
+            .await;
+        assert_error(s, &b, 503, "unavailable", None);
+        let (_, list) = api.get("/api/v1/domains?search=nokek2", &token).await;
+        assert_eq!(list["total"], 0, "nothing was created: {list}");
+        let (_, zone) = api.get(&format!("/api/v1/domains/{id}"), &token).await;
+        assert_eq!(zone["dnssec_enabled"], false);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_documents_the_dnssec_calls() {
+    each_engine(|api| async move {
+        let (s, doc) = api
+            .call(Method::GET, "/api/v1/openapi.json", None, None)
+            .await;
+        assert_eq!(s, 200);
+        let path = &doc["paths"]["/api/v1/domains/{domain_id}/dnssec"];
+        for method in ["get", "put", "delete"] {
+            assert!(path[method].is_object(), "{method} missing: {path}");
+        }
+        assert!(
+            doc["paths"]
+                .get("/api/v1/domains/{domain_id}/dnssec/rollover")
+                .is_none()
+        );
+        assert!(doc["components"]["schemas"]["DnssecView"].is_object());
+    })
+    .await;
+}
