@@ -427,3 +427,22 @@ fn zone_file_import_refuses_dnssec_lines_and_reads_the_rest() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn store_text_and_serde_carry_dnssec_records() {
+    for (name, zone, _) in SIGNED {
+        for record in read_trusted(zone) {
+            let rdata = record.rdata;
+            let rtype = rdata.rtype();
+            let stored = Rdata::parse_canonical(rtype, &rdata.to_string())
+                .unwrap_or_else(|e| panic!("{name}: {rdata}: {e}"));
+            assert_eq!(stored, rdata, "{name}");
+            let json = serde_json::to_string(&rdata).expect("serialize");
+            let back: Rdata = serde_json::from_str(&json).expect("deserialize");
+            assert_eq!(back, rdata, "{name}: {json}");
+            let t: RecordType = serde_json::from_str(&serde_json::to_string(&rtype).expect("type"))
+                .expect("type back");
+            assert_eq!(t, rtype);
+        }
+    }
+}
