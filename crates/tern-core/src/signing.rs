@@ -19,18 +19,18 @@ use crate::store::Store;
 /// listings and the default export leave them out, and the zone rules
 /// (CNAME exclusivity) do not count them.
 pub fn is_signer_owned(rtype: RecordType) -> bool {
-    matches!(rtype.0, 46 | 47 | 48 | 50 | 51 | 59 | 60)
+    rtype.is_dnssec()
 }
 
 /// The record types `is_signer_owned` accepts, for store queries.
 pub const SIGNER_OWNED_TYPES: [RecordType; 7] = [
-    RecordType(46),
-    RecordType(47),
-    RecordType(48),
-    RecordType(50),
-    RecordType(51),
-    RecordType(59),
-    RecordType(60),
+    RecordType::RRSIG,
+    RecordType::NSEC,
+    RecordType::DNSKEY,
+    RecordType::NSEC3,
+    RecordType::NSEC3PARAM,
+    RecordType::CDS,
+    RecordType::CDNSKEY,
 ];
 
 /// How a zone proves that names and types do not exist.

@@ -16,8 +16,6 @@ pub const NSEC3_HASH_SHA1: u8 = 1;
 /// The longest salt the NSEC3 and NSEC3PARAM records can carry.
 pub const MAX_SALT_LEN: usize = 255;
 
-const BASE32HEX: &[u8; 32] = b"0123456789abcdefghijklmnopqrstuv";
-
 /// The NSEC3 hash of `name` (RFC 5155 §5): SHA-1 over its canonical wire
 /// form and the salt, then `iterations` more times over the hash and salt.
 pub fn nsec3_hash(
@@ -56,56 +54,15 @@ pub fn hashed_owner(
 
 /// Base32 with the extended hex alphabet (RFC 4648 §7), lower case, no
 /// padding: the form of NSEC3 owner labels and next-hashed-owner fields.
-/// It keeps the octets' order, so hashed owners sort as text.
+/// It keeps the octets' order, so hashed owners sort as text. (tern-core
+/// owns the codec, since NSEC3 presentation needs it too.)
 pub fn base32hex_encode(data: &[u8]) -> String {
-    let mut out = String::with_capacity(data.len().div_ceil(5) * 8);
-    let mut buffer: u16 = 0;
-    let mut bits = 0;
-    for &octet in data {
-        buffer = (buffer << 8) | u16::from(octet);
-        bits += 8;
-        while bits >= 5 {
-            bits -= 5;
-            out.push(char::from(BASE32HEX[usize::from((buffer >> bits) & 0x1F)]));
-        }
-    }
-    if bits > 0 {
-        out.push(char::from(
-            BASE32HEX[usize::from((buffer << (5 - bits)) & 0x1F)],
-        ));
-    }
-    out
+    tern_core::rdata::base32hex_encode(data)
 }
 
-/// Decodes unpadded base32hex in either case. Refuses other characters,
-/// padding, lengths no octet string encodes to, and non-zero spare bits (so
-/// every value has exactly one accepted text).
+/// Decodes unpadded base32hex in either case; anything else is refused.
 pub fn base32hex_decode(text: &str) -> Result<Vec<u8>, DnssecError> {
-    let invalid = || DnssecError::Base32Hex(text.to_string());
-    if matches!(text.len() % 8, 1 | 3 | 6) {
-        return Err(invalid());
-    }
-    let mut out = Vec::with_capacity(text.len() * 5 / 8);
-    let mut buffer: u16 = 0;
-    let mut bits = 0;
-    for c in text.bytes() {
-        let value = match c.to_ascii_lowercase() {
-            d @ b'0'..=b'9' => d - b'0',
-            l @ b'a'..=b'v' => l - b'a' + 10,
-            _ => return Err(invalid()),
-        };
-        buffer = (buffer << 5) | u16::from(value);
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buffer >> bits) as u8);
-            buffer &= (1 << bits) - 1;
-        }
-    }
-    if buffer != 0 {
-        return Err(invalid());
-    }
-    Ok(out)
+    tern_core::rdata::base32hex_decode(text).ok_or_else(|| DnssecError::Base32Hex(text.to_string()))
 }
 
 #[cfg(test)]

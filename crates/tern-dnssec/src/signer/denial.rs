@@ -115,22 +115,10 @@ fn nsec_chain(names: BTreeMap<Canonical, BTreeSet<RecordType>>) -> Vec<DenialRec
     out
 }
 
-/// RFC 4034 §4.1.2: window blocks of up to 32 octets, empty windows left
-/// out, trailing zero octets dropped.
+/// RFC 4034 §4.1.2's window blocks, as tern-core's `TypeBitmap` writes them.
 pub(crate) fn type_bitmap(types: &BTreeSet<RecordType>) -> Vec<u8> {
     let mut out = Vec::new();
-    let mut windows: BTreeMap<u8, [u8; 32]> = BTreeMap::new();
-    for t in types {
-        let [window, low] = t.0.to_be_bytes();
-        let bits = windows.entry(window).or_insert([0; 32]);
-        bits[usize::from(low / 8)] |= 0x80 >> (low % 8);
-    }
-    for (window, bits) in windows {
-        let len = bits.iter().rposition(|b| *b != 0).map_or(0, |i| i + 1);
-        out.push(window);
-        out.push(len as u8);
-        out.extend_from_slice(&bits[..len]);
-    }
+    tern_core::TypeBitmap::new(types.iter().copied()).to_wire(&mut out);
     out
 }
 
