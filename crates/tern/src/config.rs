@@ -35,12 +35,13 @@ pub struct GlobalArgs {
     /// TOML file with the same keys as the options (data_dir, database, api_listen, …)
     #[arg(long, env = "TERN_CONFIG", global = true)]
     pub config: Option<PathBuf>,
-    /// File holding the key that seals DNSSEC private keys in the database
-    /// [default: dnssec.kek in the data directory, created 0600 on first
-    /// use]. Every node on one database needs the same key; losing it loses
-    /// the zones' keys. TERN_KEY_ENCRYPTION_KEY (32 octets, base64 or hex)
-    /// gives the key itself instead.
-    #[arg(long, env = "TERN_KEY_ENCRYPTION_KEY_FILE", global = true)]
+    /// Key sealing DNSSEC private keys; keep it, share it between nodes [default: dnssec.kek in the data dir, made 0600]
+    #[arg(
+        long,
+        env = "TERN_KEY_ENCRYPTION_KEY_FILE",
+        global = true,
+        value_name = "FILE"
+    )]
     pub key_encryption_key_file: Option<PathBuf>,
 }
 
