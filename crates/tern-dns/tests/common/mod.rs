@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod logs;
+pub mod signed;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -68,6 +69,10 @@ pub struct Reply {
     pub opt_rcode_high: Option<u8>,
     /// TTLs of the answer, authority and additional records, in order.
     pub ttls: [Vec<u32>; 3],
+    /// Their RDATA in wire form (names uncompressed), in order.
+    pub rdata: [Vec<Vec<u8>>; 3],
+    /// The AD bit (a validating resolver's answer).
+    pub ad: bool,
 }
 
 fn read_name(msg: &[u8], mut pos: usize) -> (String, usize) {
@@ -145,6 +150,7 @@ pub fn parse(msg: &[u8]) -> Reply {
     let mut sections = vec![Vec::new(), Vec::new(), Vec::new()];
     let mut opt_rcode_high = None;
     let mut ttls: [Vec<u32>; 3] = [Vec::new(), Vec::new(), Vec::new()];
+    let mut raw: [Vec<Vec<u8>>; 3] = [Vec::new(), Vec::new(), Vec::new()];
     for (section, n) in [count(6), count(8), count(10)].into_iter().enumerate() {
         for _ in 0..n {
             let (owner, p) = read_name(msg, pos);
@@ -161,6 +167,7 @@ pub fn parse(msg: &[u8]) -> Reply {
                     msg[p + 7],
                 ]));
                 let rdata = uncompressed_rdata(msg, p + 10, rtype, rdata);
+                raw[section].push(rdata.clone());
                 let shown = Rdata::from_wire(RecordType(rtype), &rdata)
                     .map(|r| r.to_string())
                     .unwrap_or_else(|e| format!("undecodable: {e}"));
@@ -182,6 +189,8 @@ pub fn parse(msg: &[u8]) -> Reply {
         question_bytes,
         opt_rcode_high,
         ttls,
+        rdata: raw,
+        ad: msg[3] & 0x20 != 0,
     }
 }
 
