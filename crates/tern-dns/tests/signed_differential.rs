@@ -4,15 +4,16 @@
 //! records loaded into a Tern zone). A corpus of questions — positive,
 //! NXDOMAIN, NODATA, wildcard and wildcard NODATA, CNAME and DNAME chains,
 //! DS at and below cuts, secure and insecure referrals, empty
-//! non-terminals, DNSKEY/CDS/CDNSKEY/NSEC3PARAM, RRSIG and NSEC3 questions
-//! — is asked with DO over UDP and TCP, and without DO, and RCODE, AA, TC
+//! non-terminals, DNSKEY/CDS/CDNSKEY/NSEC3PARAM, RRSIG and NSEC3 questions,
+//! DS of an unsigned child served beside its parent — is asked with DO over UDP and TCP, and without DO, and RCODE, AA, TC
 //! and the three sections must be equal record for record (the records
 //! are the file's, signatures included, so they can be compared exactly).
 
 mod common;
 
 use common::signed::{
-    Denial, ORIGIN, ZONE, covered, load_signed, read_signed, sign, signing_tools, with_do,
+    CHILD_ORIGIN, CHILD_ZONE, Denial, ORIGIN, ZONE, covered, load_signed, read_signed, sign,
+    signing_tools, with_do,
 };
 use common::{Reply, parse, query, start_knot, tcp, tool_available, udp};
 
@@ -75,6 +76,12 @@ const CORPUS: &[(&str, u16)] = &[
     ("signed.test.", 43),
     ("nope.signed.test.", 43),
     ("ns.secure.signed.test.", 43),
+    // a child served beside its parent: DS from the parent, the rest
+    // from the child
+    ("child.signed.test.", 43),
+    ("child.signed.test.", 6),
+    ("www.child.signed.test.", 1),
+    ("nope.child.signed.test.", 1),
     // referrals, secure and insecure, and glue names
     ("secure.signed.test.", 1),
     ("host.secure.signed.test.", 1),
@@ -191,14 +198,20 @@ async fn differential(denial: Denial) {
         "NSEC3 records only in NSEC3 zones"
     );
 
+    let child = zone.dir.path().join("child.zone");
+    std::fs::write(&child, CHILD_ZONE).expect("child zone");
     let knot = start_knot(
         zone.dir.path(),
-        &[(ORIGIN.to_string(), zone.path.clone())],
+        &[
+            (ORIGIN.to_string(), zone.path.clone()),
+            (CHILD_ORIGIN.to_string(), child),
+        ],
         ORIGIN,
     )
     .await;
     let core = common::core().await;
     load_signed(&core, ORIGIN, &signed).await;
+    core.import_text(CHILD_ORIGIN, CHILD_ZONE).await;
     let tern = core.serve(tern_dns::AnswerConfig::default()).await;
 
     let mut differences = Vec::new();

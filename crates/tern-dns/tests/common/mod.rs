@@ -5,6 +5,7 @@
 
 pub mod logs;
 pub mod signed;
+pub mod unbound;
 
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -14,8 +14,9 @@ use super::{Core, tool_available};
 pub const ORIGIN: &str = "signed.test.";
 
 /// Apex data, a wildcard, CNAME chains (to data, to nothing, into the
-/// wildcard), a DNAME, a secure delegation (DS) and an insecure one, both
-/// with glue, an empty non-terminal, and room for NXDOMAIN. The signer adds
+/// wildcard), a DNAME, a secure delegation (DS) and two insecure ones (one
+/// to `CHILD`, which the same servers serve), all with glue, an empty
+/// non-terminal, and room for NXDOMAIN. The signer adds
 /// DNSKEY, CDS, CDNSKEY, NSEC3PARAM, NSEC3 or NSEC, and the RRSIGs.
 pub const ZONE: &str = "\
 $ORIGIN signed.test.
@@ -44,6 +45,20 @@ secure DS 12345 13 2 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789A
 insecure NS ns.insecure
 ns.insecure A 192.0.2.54
 a.b.ent A 192.0.2.7
+child NS ns.child
+ns.child A 192.0.2.56
+";
+
+/// An unsigned child served beside its signed parent: its DS question is
+/// the parent's to answer (RFC 4035 §3.1.4.1), with the proof of no DS.
+pub const CHILD_ORIGIN: &str = "child.signed.test.";
+pub const CHILD_ZONE: &str = "\
+$ORIGIN child.signed.test.
+$TTL 3600
+@ SOA ns.child.signed.test. hostmaster.signed.test. 4000000000 7200 3600 1209600 300
+@ NS ns
+ns A 192.0.2.56
+www A 192.0.2.57
 ";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,6 +168,7 @@ pub fn sign(origin: &str, text: &str, denial: Denial) -> SignedZone {
 
 /// A signed zone read back: the SOA (Tern generates it from these
 /// settings) and every other record.
+#[derive(Clone)]
 pub struct SignedRecords {
     pub soa: SoaSettings,
     pub serial: u32,
@@ -256,6 +272,25 @@ pub async fn load_signed(core: &Core, origin: &str, signed: &SignedRecords) -> t
         .await
         .expect("signed zone");
     zone
+}
+
+/// `signed` with one octet of the last signature over `rtype` at `owner`
+/// flipped.
+pub fn tamper(signed: &SignedRecords, owner: &str, rtype: u16) -> SignedRecords {
+    let mut out = signed.clone();
+    let (_, _, rdata) = out
+        .records
+        .iter_mut()
+        .find(|(name, _, rdata)| {
+            name.as_str() == owner && rdata.rtype().0 == 46 && covered(&rdata.wire()) == rtype
+        })
+        .expect("the signature to tamper with");
+    let mut wire = rdata.wire();
+    if let Some(last) = wire.last_mut() {
+        *last ^= 0x01;
+    }
+    *rdata = Rdata::from_wire(rdata.rtype(), &wire).expect("still RRSIG RDATA");
+    out
 }
 
 /// `query` with the DO bit set in its OPT record (which it must have).
