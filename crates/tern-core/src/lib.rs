@@ -24,7 +24,7 @@ pub use auth::{AccessGrant, ApiToken, GrantRole, Scope, TokenRejection};
 pub use error::CoreError;
 pub use model::*;
 pub use name::{Name, NameError};
-pub use rdata::{NameContext, Rdata, RdataError, RecordType};
+pub use rdata::{NameContext, Rdata, RdataError, RecordType, TypeBitmap, canonical_rrset_order};
 pub use service::{
     Actor, Change, ChangeSet, CommitListener, CommitOutcome, ImportMode, ImportOptions,
     ImportReport, NewRecord, NewZone, RecordUpdate, ServiceConfig, ZoneChanged, ZoneService,

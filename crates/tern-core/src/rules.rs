@@ -92,9 +92,15 @@ pub fn check(apex: &Name, records: &[&Record], names: Option<&HashSet<Name>>) ->
                     );
                 }
             } else {
+                // A signed CNAME has its RRSIG and NSEC beside it (RFC 4035 §2.5).
                 let mut others: Vec<String> = here
                     .iter()
-                    .filter(|r| r.rtype != RecordType::CNAME)
+                    .filter(|r| {
+                        !matches!(
+                            r.rtype,
+                            RecordType::CNAME | RecordType::RRSIG | RecordType::NSEC
+                        )
+                    })
                     .map(|r| r.rtype.to_string())
                     .collect();
                 others.dedup();
@@ -171,6 +177,9 @@ pub fn check(apex: &Name, records: &[&Record], names: Option<&HashSet<Name>>) ->
                         | RecordType::A
                         | RecordType::AAAA
                         | RecordType::CNAME
+                        // The signer's: the DS's signature, the cut's NSEC.
+                        | RecordType::RRSIG
+                        | RecordType::NSEC
                 )
             }) {
                 blame(

@@ -58,6 +58,7 @@ pub struct ZoneFileReader<R> {
     last_owner: Option<Name>,
     buf: String,
     done: bool,
+    allow_dnssec: bool,
 }
 
 impl<R: BufRead> ZoneFileReader<R> {
@@ -71,7 +72,17 @@ impl<R: BufRead> ZoneFileReader<R> {
             last_owner: None,
             buf: String::new(),
             done: false,
+            allow_dnssec: false,
         }
+    }
+
+    /// Also reads DNSSEC records (RRSIG, NSEC, NSEC3, NSEC3PARAM, DNSKEY,
+    /// CDS, CDNSKEY), which a user's zone file may not hold: only for a
+    /// signed zone Tern wrote itself (tests, signed export round trips),
+    /// never for an import.
+    pub fn allow_dnssec(mut self) -> Self {
+        self.allow_dnssec = true;
+        self
     }
 
     /// Reads one logical entry: physical lines joined while parentheses are
@@ -212,9 +223,14 @@ impl<R: BufRead> ZoneFileReader<R> {
                     format!("class {upper} is not served; only IN"),
                 ));
             }
+            let parsed = if self.allow_dnssec {
+                RecordType::parse_trusted(&upper)
+            } else {
+                RecordType::parse(&upper)
+            };
             rtype = Some((
                 upper.clone(),
-                RecordType::parse(&upper).map_err(|e| {
+                parsed.map_err(|e| {
                     self.problem(line, Some(&owner_shown), Some(&upper), e.to_string())
                 })?,
             ));
@@ -222,7 +238,13 @@ impl<R: BufRead> ZoneFileReader<R> {
         }
         let (type_text, rtype) = rtype
             .ok_or_else(|| self.problem(line, Some(&owner_shown), None, "missing record type"))?;
-        let rdata = Rdata::parse(rtype, rest, NameContext::ZoneFile(&self.origin))
+        let ctx = NameContext::ZoneFile(&self.origin);
+        let rdata = if self.allow_dnssec {
+            Rdata::parse_trusted(rtype, rest, ctx)
+        } else {
+            Rdata::parse(rtype, rest, ctx)
+        };
+        let rdata = rdata
             .map_err(|e| self.problem(line, Some(&owner_shown), Some(&type_text), e.to_string()))?;
         let ttl = match ttl {
             Some(t) => {

@@ -1,18 +1,25 @@
 //! Typed RDATA: the `Rdata` enum and its dispatch. Each record type's
 //! parsing from presentation tokens and decoding from wire form lives in its
 //! own module (routed by the `record_types!` table in `rtype.rs`); this module
-//! holds the entry points, canonical presentation and uncompressed wire form.
+//! holds the entry points and uncompressed wire form, `present.rs` the
+//! canonical presentation.
 //! Every supported type is validated here once, whatever face the data came
 //! through.
 
 mod address;
 mod api;
+mod bitmap;
 mod caa;
+mod canonical;
 mod charstr;
+mod denial;
 mod digest;
+mod dnssec;
+mod dnssec_text;
 mod generic;
 mod loc;
 mod names;
+mod present;
 mod priority;
 mod reader;
 mod rtype;
@@ -22,16 +29,18 @@ mod svcb;
 #[cfg(test)]
 mod tests;
 
-use std::fmt::{self, Write};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use serde::{Deserialize, Serialize};
 
 use crate::name::{Name, NameError};
-use crate::text::{self, Token, hex_encode, write_quoted};
+use crate::text::{self, Token};
 
 pub use api::{ContentError, api_text_strings};
+pub use bitmap::{TypeBitmap, TypeBitmapError};
+pub use canonical::canonical_rrset_order;
 pub use charstr::{CharStr, CharStrTooLong};
+pub use dnssec_text::{base32hex_decode, base32hex_encode};
 pub use rtype::RecordType;
 pub use svcb::SvcParam;
 
@@ -169,6 +178,53 @@ pub enum Rdata {
         expire: u32,
         minimum: u32,
     },
+    Dnskey {
+        flags: u16,
+        protocol: u8,
+        algorithm: u8,
+        public_key: Vec<u8>,
+    },
+    Cdnskey {
+        flags: u16,
+        protocol: u8,
+        algorithm: u8,
+        public_key: Vec<u8>,
+    },
+    Cds {
+        key_tag: u16,
+        algorithm: u8,
+        digest_type: u8,
+        digest: Vec<u8>,
+    },
+    Rrsig {
+        type_covered: RecordType,
+        algorithm: u8,
+        labels: u8,
+        original_ttl: u32,
+        expiration: u32,
+        inception: u32,
+        key_tag: u16,
+        signer: Name,
+        signature: Vec<u8>,
+    },
+    Nsec {
+        next: Name,
+        types: TypeBitmap,
+    },
+    Nsec3 {
+        hash_algorithm: u8,
+        flags: u8,
+        iterations: u16,
+        salt: Vec<u8>,
+        next_hashed: Vec<u8>,
+        types: TypeBitmap,
+    },
+    Nsec3param {
+        hash_algorithm: u8,
+        flags: u8,
+        iterations: u16,
+        salt: Vec<u8>,
+    },
     Unknown {
         rtype: RecordType,
         data: Vec<u8>,
@@ -188,7 +244,8 @@ impl<'de> Deserialize<'de> for Rdata {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let s = String::deserialize(deserializer)?;
         let (rtype, rest) = s.split_once(' ').unwrap_or((s.as_str(), ""));
-        let rtype = RecordType::parse(rtype).map_err(serde::de::Error::custom)?;
+        // Serde carries Tern's own records, signatures included.
+        let rtype = RecordType::parse_trusted(rtype).map_err(serde::de::Error::custom)?;
         Rdata::parse_canonical(rtype, rest).map_err(serde::de::Error::custom)
     }
 }
@@ -243,26 +300,58 @@ impl Rdata {
             Rdata::Svcb { .. } => RecordType::SVCB,
             Rdata::Https { .. } => RecordType::HTTPS,
             Rdata::Soa { .. } => RecordType::SOA,
+            Rdata::Dnskey { .. } => RecordType::DNSKEY,
+            Rdata::Cdnskey { .. } => RecordType::CDNSKEY,
+            Rdata::Cds { .. } => RecordType::CDS,
+            Rdata::Rrsig { .. } => RecordType::RRSIG,
+            Rdata::Nsec { .. } => RecordType::NSEC,
+            Rdata::Nsec3 { .. } => RecordType::NSEC3,
+            Rdata::Nsec3param { .. } => RecordType::NSEC3PARAM,
             Rdata::Unknown { rtype, .. } => *rtype,
         }
     }
 
-    /// Parses RDATA given as presentation text through an API (names absolute).
+    /// Parses RDATA given as presentation text through an API (names
+    /// absolute). DNSSEC types are refused, as from any user.
     pub fn parse_text(rtype: RecordType, text: &str) -> Result<Rdata, RdataError> {
+        if rtype.is_dnssec() {
+            return Err(rtype::dnssec_refused(rtype));
+        }
+        Rdata::parse_text_trusted(rtype, text)
+    }
+
+    /// As `parse_text`, DNSSEC types accepted: only for Tern's own data
+    /// (a signed zone it wrote, the signer, tests), never for user input.
+    pub fn parse_text_trusted(rtype: RecordType, text: &str) -> Result<Rdata, RdataError> {
         let tokens = text::tokenize_line(text).map_err(|source| RdataError::Token {
             rtype: rtype.to_string(),
             source,
         })?;
-        Rdata::parse(rtype, &tokens, NameContext::Absolute)
+        Rdata::parse_trusted(rtype, &tokens, NameContext::Absolute)
     }
 
-    /// Parses the canonical presentation this type emits (used by the store).
+    /// Parses the canonical presentation this type emits (used by the
+    /// store, which holds the signer's records too).
     pub fn parse_canonical(rtype: RecordType, text: &str) -> Result<Rdata, RdataError> {
-        Rdata::parse_text(rtype, text)
+        Rdata::parse_text_trusted(rtype, text)
     }
 
-    /// Parses RDATA from presentation tokens.
+    /// Parses RDATA from presentation tokens a user wrote (zone-file import,
+    /// API content): DNSSEC types are refused, whatever the form, since
+    /// only Tern's signer makes them.
     pub fn parse(
+        rtype: RecordType,
+        tokens: &[Token],
+        ctx: NameContext<'_>,
+    ) -> Result<Rdata, RdataError> {
+        if rtype.is_dnssec() {
+            return Err(rtype::dnssec_refused(rtype));
+        }
+        Rdata::parse_trusted(rtype, tokens, ctx)
+    }
+
+    /// As `parse`, DNSSEC types accepted: only for trusted input.
+    pub fn parse_trusted(
         rtype: RecordType,
         tokens: &[Token],
         ctx: NameContext<'_>,
@@ -381,6 +470,12 @@ impl Rdata {
                 algorithm,
                 digest_type,
                 digest,
+            }
+            | Rdata::Cds {
+                key_tag,
+                algorithm,
+                digest_type,
+                digest,
             } => {
                 out.extend_from_slice(&key_tag.to_be_bytes());
                 out.push(*algorithm);
@@ -438,6 +533,75 @@ impl Rdata {
                     out.extend_from_slice(&v.to_be_bytes());
                 }
             }
+            Rdata::Dnskey {
+                flags,
+                protocol,
+                algorithm,
+                public_key,
+            }
+            | Rdata::Cdnskey {
+                flags,
+                protocol,
+                algorithm,
+                public_key,
+            } => {
+                out.extend_from_slice(&flags.to_be_bytes());
+                out.extend_from_slice(&[*protocol, *algorithm]);
+                out.extend_from_slice(public_key);
+            }
+            Rdata::Rrsig {
+                type_covered,
+                algorithm,
+                labels,
+                original_ttl,
+                expiration,
+                inception,
+                key_tag,
+                signer,
+                signature,
+            } => {
+                out.extend_from_slice(&type_covered.0.to_be_bytes());
+                out.extend_from_slice(&[*algorithm, *labels]);
+                for v in [original_ttl, expiration, inception] {
+                    out.extend_from_slice(&v.to_be_bytes());
+                }
+                out.extend_from_slice(&key_tag.to_be_bytes());
+                // Lower case by construction (Name), as RFC 4034 §6.2 wants.
+                signer.to_wire(out);
+                out.extend_from_slice(signature);
+            }
+            Rdata::Nsec { next, types } => {
+                next.to_wire(out);
+                types.to_wire(out);
+            }
+            Rdata::Nsec3 {
+                hash_algorithm,
+                flags,
+                iterations,
+                salt,
+                next_hashed,
+                types,
+            } => {
+                out.extend_from_slice(&[*hash_algorithm, *flags]);
+                out.extend_from_slice(&iterations.to_be_bytes());
+                // Lengths fit one octet: both parsers refuse longer values.
+                out.push(salt.len() as u8);
+                out.extend_from_slice(salt);
+                out.push(next_hashed.len() as u8);
+                out.extend_from_slice(next_hashed);
+                types.to_wire(out);
+            }
+            Rdata::Nsec3param {
+                hash_algorithm,
+                flags,
+                iterations,
+                salt,
+            } => {
+                out.extend_from_slice(&[*hash_algorithm, *flags]);
+                out.extend_from_slice(&iterations.to_be_bytes());
+                out.push(salt.len() as u8);
+                out.extend_from_slice(salt);
+            }
             Rdata::Unknown { data, .. } => out.extend_from_slice(data),
         }
     }
@@ -462,7 +626,7 @@ impl Rdata {
                 replacement,
                 ..
             } => 7 + flags.len() + services.len() + regexp.len() + replacement.wire_len(),
-            Rdata::Ds { digest, .. } => 4 + digest.len(),
+            Rdata::Ds { digest, .. } | Rdata::Cds { digest, .. } => 4 + digest.len(),
             Rdata::Hinfo { cpu, os } => cpu.len() + os.len() + 2,
             Rdata::Loc { .. } => 16,
             Rdata::Rp { mbox, txt } => mbox.wire_len() + txt.wire_len(),
@@ -470,6 +634,20 @@ impl Rdata {
                 2 + target.wire_len() + params.iter().map(|p| 4 + p.value.len()).sum::<usize>()
             }
             Rdata::Soa { mname, rname, .. } => mname.wire_len() + rname.wire_len() + 20,
+            Rdata::Dnskey { public_key, .. } | Rdata::Cdnskey { public_key, .. } => {
+                4 + public_key.len()
+            }
+            Rdata::Rrsig {
+                signer, signature, ..
+            } => 18 + signer.wire_len() + signature.len(),
+            Rdata::Nsec { next, types } => next.wire_len() + types.wire_len(),
+            Rdata::Nsec3 {
+                salt,
+                next_hashed,
+                types,
+                ..
+            } => 6 + salt.len() + next_hashed.len() + types.wire_len(),
+            Rdata::Nsec3param { salt, .. } => 5 + salt.len(),
             Rdata::Unknown { data, .. } => data.len(),
         }
     }
@@ -512,116 +690,5 @@ impl Rdata {
                 .unwrap_or(full),
             _ => full,
         }
-    }
-}
-
-impl fmt::Display for Rdata {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut out = String::new();
-        match self {
-            Rdata::A(a) => write!(out, "{a}")?,
-            Rdata::Aaaa(a) => write!(out, "{a}")?,
-            Rdata::Ns(n) | Rdata::Cname(n) | Rdata::Ptr(n) | Rdata::Dname(n) => {
-                out.push_str(n.as_str())
-            }
-            Rdata::Mx {
-                preference,
-                exchange,
-            } => write!(out, "{preference} {exchange}")?,
-            Rdata::Txt(strings) | Rdata::Spf(strings) => strings::write_strings(&mut out, strings),
-            Rdata::Srv {
-                priority,
-                weight,
-                port,
-                target,
-            } => write!(out, "{priority} {weight} {port} {target}")?,
-            Rdata::Caa { flags, tag, value } => {
-                write!(out, "{flags} {tag} ")?;
-                write_quoted(&mut out, value);
-            }
-            Rdata::Sshfp {
-                algorithm,
-                fp_type,
-                fingerprint,
-            } => write!(out, "{algorithm} {fp_type} {}", hex_encode(fingerprint))?,
-            Rdata::Tlsa {
-                usage,
-                selector,
-                matching_type,
-                data,
-            } => write!(
-                out,
-                "{usage} {selector} {matching_type} {}",
-                hex_encode(data)
-            )?,
-            Rdata::Naptr {
-                order,
-                preference,
-                flags,
-                services,
-                regexp,
-                replacement,
-            } => {
-                write!(out, "{order} {preference} ")?;
-                for s in [flags, services, regexp] {
-                    s.write_presentation(&mut out);
-                    out.push(' ');
-                }
-                out.push_str(replacement.as_str());
-            }
-            Rdata::Ds {
-                key_tag,
-                algorithm,
-                digest_type,
-                digest,
-            } => write!(
-                out,
-                "{key_tag} {algorithm} {digest_type} {}",
-                hex_encode(digest)
-            )?,
-            Rdata::Hinfo { cpu, os } => strings::write_strings(&mut out, [cpu, os]),
-            Rdata::Loc {
-                size,
-                horiz_pre,
-                vert_pre,
-                latitude,
-                longitude,
-                altitude,
-                ..
-            } => loc::write_loc(
-                &mut out, *size, *horiz_pre, *vert_pre, *latitude, *longitude, *altitude,
-            )?,
-            Rdata::Rp { mbox, txt } => write!(out, "{mbox} {txt}")?,
-            Rdata::Svcb {
-                priority,
-                target,
-                params,
-            }
-            | Rdata::Https {
-                priority,
-                target,
-                params,
-            } => {
-                write!(out, "{priority} {target}")?;
-                for p in params {
-                    out.push(' ');
-                    svcb::write_svc_param(&mut out, p);
-                }
-            }
-            Rdata::Soa {
-                mname,
-                rname,
-                serial,
-                refresh,
-                retry,
-                expire,
-                minimum,
-            } => write!(
-                out,
-                "{mname} {rname} {serial} {refresh} {retry} {expire} {minimum}"
-            )?,
-            Rdata::Unknown { data, .. } => generic::write(&mut out, data),
-        }
-        f.write_str(&out)
     }
 }

@@ -108,6 +108,8 @@ impl<'a> Fields<'a> {
     }
 }
 
+const TOO_SHORT: &str = "RDATA is too short";
+
 /// Uncompressed wire-form RDATA, consumed field by field.
 pub(crate) struct WireReader<'a> {
     pub(super) rtype: RecordType,
@@ -125,10 +127,30 @@ impl<'a> WireReader<'a> {
 
     pub(super) fn take(&mut self, n: usize) -> Result<&'a [u8], RdataError> {
         let end = self.pos.checked_add(n).filter(|&e| e <= self.data.len());
-        let end = end.ok_or_else(|| self.invalid("RDATA is too short"))?;
+        let end = end.ok_or_else(|| self.invalid(TOO_SHORT))?;
         let slice = &self.data[self.pos..end];
         self.pos = end;
         Ok(slice)
+    }
+
+    /// Reads one field, naming it when the RDATA ends inside it or the
+    /// field is invalid.
+    pub(super) fn field<T>(
+        &mut self,
+        what: &str,
+        read: impl FnOnce(&mut Self) -> Result<T, RdataError>,
+    ) -> Result<T, RdataError> {
+        read(self).map_err(|e| match e {
+            RdataError::Invalid { rtype, reason } if reason == TOO_SHORT => RdataError::Invalid {
+                rtype,
+                reason: format!("RDATA ends before the end of the {what}"),
+            },
+            RdataError::Invalid { rtype, reason } => RdataError::Invalid {
+                rtype,
+                reason: format!("{what}: {reason}"),
+            },
+            other => other,
+        })
     }
 
     pub(super) fn u8(&mut self) -> Result<u8, RdataError> {

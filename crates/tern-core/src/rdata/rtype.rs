@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::reader::{Fields, WireReader};
 use super::{NameContext, Rdata, RdataError};
-use super::{address, caa, digest, loc, names, priority, soa, strings, svcb};
+use super::{address, caa, denial, digest, dnssec, loc, names, priority, soa, strings, svcb};
 
 /// A record type number with its mnemonic.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -83,7 +83,14 @@ record_types! {
     DNAME = 39 => names,
     DS = 43 => digest,
     SSHFP = 44 => digest,
+    RRSIG = 46 => dnssec,
+    NSEC = 47 => denial,
+    DNSKEY = 48 => dnssec,
+    NSEC3 = 50 => denial,
+    NSEC3PARAM = 51 => dnssec,
     TLSA = 52 => digest,
+    CDS = 59 => dnssec,
+    CDNSKEY = 60 => dnssec,
     SVCB = 64 => svcb,
     HTTPS = 65 => svcb,
     SPF = 99 => strings,
@@ -98,9 +105,6 @@ fn refused_mnemonic(text: &str) -> Option<&'static str> {
             "is obsolete (RFC 1035/RFC 2505) and not served"
         }
         "ALIAS" | "ANAME" | "LUA" => "is a vendor pseudo-type, not a DNS record type",
-        "RRSIG" | "NSEC" | "NSEC3" | "NSEC3PARAM" | "DNSKEY" | "CDS" | "CDNSKEY" => {
-            "is DNSSEC data that Tern generates itself"
-        }
         "OPT" | "TSIG" | "TKEY" | "IXFR" | "AXFR" | "ANY" | "MAILA" | "MAILB" => {
             "is a meta type and cannot be stored"
         }
@@ -108,9 +112,32 @@ fn refused_mnemonic(text: &str) -> Option<&'static str> {
     })
 }
 
+/// Why users may not write DNSSEC types, through any face.
+pub(super) const DNSSEC_REFUSAL: &str = "is DNSSEC data that Tern generates itself";
+
+/// The error every user-facing parser gives for a DNSSEC type.
+pub(super) fn dnssec_refused(rtype: impl fmt::Display) -> RdataError {
+    RdataError::UnsupportedType {
+        rtype: rtype.to_string(),
+        reason: DNSSEC_REFUSAL.into(),
+    }
+}
+
 impl RecordType {
-    /// Parses a mnemonic (case-insensitive) or the RFC 3597 `TYPEnnn` form.
+    /// Parses a mnemonic (case-insensitive) or the RFC 3597 `TYPEnnn` form,
+    /// as a user wrote it: DNSSEC types are refused by name and by number,
+    /// since only Tern's signer produces them.
     pub fn parse(text: &str) -> Result<RecordType, RdataError> {
+        let rtype = RecordType::parse_trusted(text)?;
+        if rtype.is_dnssec() {
+            return Err(dnssec_refused(text.trim().to_ascii_uppercase()));
+        }
+        Ok(rtype)
+    }
+
+    /// As `parse`, but DNSSEC types are accepted: only for Tern's own data
+    /// (the store's canonical text, a signed zone Tern wrote, tests).
+    pub fn parse_trusted(text: &str) -> Result<RecordType, RdataError> {
         let upper = text.trim().to_ascii_uppercase();
         if let Some(t) = RecordType::from_known_mnemonic(&upper) {
             return Ok(t);
@@ -121,17 +148,14 @@ impl RecordType {
                 reason: reason.to_string(),
             });
         }
-        if let Some(num) = upper.strip_prefix("TYPE")
-            && let Ok(n) = num.parse::<u16>()
-        {
-            let rtype = RecordType(n);
+        if let Some(n) = type_number(&upper) {
             if matches!(n, 0 | 41 | 249..=255) {
                 return Err(RdataError::UnsupportedType {
                     rtype: upper,
                     reason: "is a meta type and cannot be stored".into(),
                 });
             }
-            return Ok(rtype);
+            return Ok(RecordType(n));
         }
         Err(RdataError::UnsupportedType {
             rtype: text.trim().to_string(),
@@ -139,10 +163,38 @@ impl RecordType {
         })
     }
 
+    /// A type as it appears inside DNSSEC RDATA (an NSEC/NSEC3 bitmap, an
+    /// RRSIG's type covered): any mnemonic Tern knows or any `TYPEnnn`,
+    /// meta types included, since a bitmap read off the wire may name them
+    /// and its presentation must read back.
+    pub(super) fn parse_in_rdata(text: &str) -> Option<RecordType> {
+        let upper = text.to_ascii_uppercase();
+        RecordType::from_known_mnemonic(&upper).or_else(|| type_number(&upper).map(RecordType))
+    }
+
+    /// The types only Tern's signer writes (RFC 4034, RFC 5155, RFC 7344).
+    pub fn is_dnssec(self) -> bool {
+        matches!(
+            self,
+            RecordType::RRSIG
+                | RecordType::NSEC
+                | RecordType::NSEC3
+                | RecordType::NSEC3PARAM
+                | RecordType::DNSKEY
+                | RecordType::CDS
+                | RecordType::CDNSKEY
+        )
+    }
+
     /// Whether `TYPEnnn` data for this type may be stored opaquely.
     pub fn is_known(self) -> bool {
         self.mnemonic().is_some()
     }
+}
+
+/// The number of an RFC 3597 `TYPEnnn` mnemonic (already upper case).
+fn type_number(upper: &str) -> Option<u16> {
+    upper.strip_prefix("TYPE")?.parse().ok()
 }
 
 impl fmt::Display for RecordType {
@@ -160,10 +212,12 @@ impl fmt::Debug for RecordType {
     }
 }
 
+/// Serde carries Tern's own records (the model, the store), so it reads
+/// DNSSEC types back; faces parse user input with `RecordType::parse`.
 impl TryFrom<String> for RecordType {
     type Error = RdataError;
     fn try_from(value: String) -> Result<Self, Self::Error> {
-        RecordType::parse(&value)
+        RecordType::parse_trusted(&value)
     }
 }
 
