@@ -1,14 +1,14 @@
-//! DNSSEC record types as the snapshot files them: the type numbers, and
-//! signatures grouped by the type they cover (read from the first two
-//! octets of RRSIG RDATA, RFC 4034 §3.1, so no typed RDATA is needed on the
-//! way into a snapshot).
+//! DNSSEC record types as the snapshot files them: signatures grouped by
+//! the type they cover, read from the first two octets of the wire RDATA
+//! (RFC 4034 §3.1) rather than the typed variant, which the snapshot never
+//! needs: it keeps wire form only.
 
 use tern_core::RecordType;
 
-pub(crate) const RRSIG: RecordType = RecordType(46);
-pub(crate) const NSEC: RecordType = RecordType(47);
-pub(crate) const NSEC3: RecordType = RecordType(50);
-pub(crate) const NSEC3PARAM: RecordType = RecordType(51);
+pub(crate) const RRSIG: RecordType = RecordType::RRSIG;
+pub(crate) const NSEC: RecordType = RecordType::NSEC;
+pub(crate) const NSEC3: RecordType = RecordType::NSEC3;
+pub(crate) const NSEC3PARAM: RecordType = RecordType::NSEC3PARAM;
 
 /// The type an RRSIG covers; `None` for RDATA too short to be one.
 pub(crate) fn type_covered(rdata: &[u8]) -> Option<RecordType> {
