@@ -16,6 +16,10 @@ use crate::nsec3::{Nsec3Chains, Nsec3Entry, Nsec3Params, Nsec3View, owner_hash};
 use crate::rrsig::{NSEC, NSEC3, NSEC3PARAM, RRSIG, SigSet, Signatures, type_covered};
 use crate::sharded::{Sharded, shards_for};
 
+#[cfg(test)]
+#[path = "snapshot_tests.rs"]
+mod tests;
+
 #[derive(Debug, Clone)]
 pub struct RrSet {
     pub rtype: RecordType,

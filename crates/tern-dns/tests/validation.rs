@@ -85,7 +85,7 @@ async fn validate(denial: Denial) {
         return;
     }
     let zone = sign(ORIGIN, ZONE, denial);
-    let signed = read_signed(&zone);
+    let signed = read_signed(ORIGIN, &zone.path);
     let zones = [ORIGIN, CHILD_ORIGIN];
     let mut failures = Vec::new();
 

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod differ;
 pub mod logs;
 pub mod signed;
 pub mod unbound;
@@ -313,14 +314,33 @@ pub async fn start_nsd(dir: &std::path::Path, zones: &str, probe: &str) -> PeerS
 }
 
 /// Starts Knot in the foreground on a free loopback port serving `zones`
-/// (name, zone file path) and waits until it answers `probe`'s SOA.
+/// (name, zone file path) and waits until it answers `probe`'s SOA. A port
+/// taken between choosing and binding it (tests run in parallel) is given
+/// up for another.
 pub async fn start_knot(
     dir: &std::path::Path,
     zones: &[(String, std::path::PathBuf)],
     probe: &str,
 ) -> PeerServer {
+    for _ in 0..5 {
+        if let Some(knot) = try_start_knot(dir, zones, probe).await {
+            return knot;
+        }
+    }
+    panic!(
+        "knotd did not start: {}",
+        std::fs::read_to_string(dir.join("knot.log")).unwrap_or_default()
+    );
+}
+
+async fn try_start_knot(
+    dir: &std::path::Path,
+    zones: &[(String, std::path::PathBuf)],
+    probe: &str,
+) -> Option<PeerServer> {
     let port = free_port();
     let d = dir.display();
+    let _ = std::fs::remove_file(dir.join("knot.log"));
     let mut conf = format!(
         "server:\n  rundir: \"{d}\"\n  listen: 127.0.0.1@{port}\n  udp-workers: 1\n  \
          tcp-workers: 1\n  background-workers: 1\n\
@@ -346,22 +366,24 @@ pub async fn start_knot(
         .spawn()
         .expect("start knotd");
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
-    let knot = PeerServer { child, addr };
+    let mut knot = PeerServer { child, addr };
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
         if let Some(reply) = udp(addr, &query(probe, 6, None)).await
             && parse(&reply).rcode == 0
         {
-            break;
+            return Some(knot);
+        }
+        let log = std::fs::read_to_string(dir.join("knot.log")).unwrap_or_default();
+        if knot.child.try_wait().ok().flatten().is_some() || log.contains("cannot bind") {
+            return None; // dropping `knot` stops it
         }
         assert!(
             std::time::Instant::now() < deadline,
-            "knotd did not start: {}",
-            std::fs::read_to_string(dir.join("knot.log")).unwrap_or_default()
+            "knotd did not start: {log}"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    knot
 }
 
 /// The core a nameserver test needs: a SQLite store in a temp dir, the

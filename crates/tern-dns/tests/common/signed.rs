@@ -149,18 +149,50 @@ pub fn sign(origin: &str, text: &str, denial: Denial) -> SignedZone {
         Denial::Nsec3OptOut => command.args(["-3", "-", "-H", "0", "-A"]),
         Denial::Nsec => &mut command,
     };
-    run(command
-        .args(["-z", "-S", "-q", "-K"])
-        .arg(dir.path())
-        .args(["-o", origin, "-f"])
-        .arg(&path)
-        .arg(&unsigned_path));
+    signzone(&mut command, dir.path(), origin, &unsigned_path, &path);
     SignedZone {
         dir,
         origin: origin.to_string(),
         path,
         ds,
     }
+}
+
+/// dnssec-signzone with the zone's key (one record a line on output).
+fn signzone(
+    command: &mut Command,
+    keys: &std::path::Path,
+    origin: &str,
+    input: &std::path::Path,
+    output: &std::path::Path,
+) {
+    run(command
+        .args(["-z", "-S", "-q", "-O", "full", "-K"])
+        .arg(keys)
+        .args(["-o", origin, "-f"])
+        .arg(output)
+        .arg(input));
+}
+
+/// The next version of a signed zone, with the same key: `edit` turns the
+/// signed file (one record a line) into the input, and dnssec-signzone
+/// keeps the signatures still valid and makes only what the change needs —
+/// new RRSIGs, the NSEC3 or NSEC records around changed names — as Tern's
+/// signer does, with the SOA serial one up. Returns the new file.
+pub fn resign(zone: &SignedZone, denial: Denial, edit: impl FnOnce(&str) -> String) -> PathBuf {
+    let current = std::fs::read_to_string(&zone.path).expect("signed zone");
+    let input = zone.dir.path().join("next.input");
+    std::fs::write(&input, edit(&current)).expect("next input");
+    let output = zone.dir.path().join("next.zone");
+    let mut command = Command::new("dnssec-signzone");
+    match denial {
+        Denial::Nsec3 => command.args(["-3", "-", "-H", "0"]),
+        Denial::Nsec3OptOut => command.args(["-3", "-", "-H", "0", "-A"]),
+        Denial::Nsec => &mut command,
+    };
+    command.args(["-N", "increment"]);
+    signzone(&mut command, zone.dir.path(), &zone.origin, &input, &output);
+    output
 }
 
 /// A signed zone read back: the SOA (Tern generates it from these
@@ -174,9 +206,9 @@ pub struct SignedRecords {
 
 /// Reads the signed file through tern-core's trusted path for Tern's own
 /// DNSSEC records (an import refuses these types).
-pub fn read_signed(zone: &SignedZone) -> SignedRecords {
-    let text = std::fs::read(&zone.path).expect("signed zone");
-    let origin = Name::parse_absolute(&zone.origin).expect("origin");
+pub fn read_signed(origin: &str, path: &std::path::Path) -> SignedRecords {
+    let text = std::fs::read(path).expect("signed zone");
+    let origin = Name::parse_absolute(origin).expect("origin");
     let mut soa = None;
     let mut records = Vec::new();
     for entry in tern_core::zonefile::ZoneFileReader::new(text.as_slice(), origin).allow_dnssec() {
@@ -195,8 +227,12 @@ pub fn read_signed(zone: &SignedZone) -> SignedRecords {
 }
 
 /// Loads signed records as a new active zone of `core`'s organisation,
-/// straight into the store.
-pub async fn load_signed(core: &Core, origin: &str, signed: &SignedRecords) -> tern_core::Zone {
+/// straight into the store; the zone and its records as stored.
+pub async fn load_signed(
+    core: &Core,
+    origin: &str,
+    signed: &SignedRecords,
+) -> (tern_core::Zone, Vec<Record>) {
     let now = tern_core::now_millis();
     let name = Name::parse_absolute(origin).expect("origin");
     let zone = tern_core::Zone {
@@ -220,18 +256,7 @@ pub async fn load_signed(core: &Core, origin: &str, signed: &SignedRecords) -> t
     let records: Vec<Record> = signed
         .records
         .iter()
-        .map(|(owner, ttl, rdata)| Record {
-            id: tern_core::new_id(),
-            zone_id: zone.id,
-            name: owner.clone(),
-            rtype: rdata.rtype(),
-            ttl: Some(*ttl),
-            rdata: rdata.clone(),
-            description: None,
-            created_at: now,
-            updated_at: now,
-            version: 1,
-        })
+        .map(|(owner, ttl, rdata)| new_record(&zone, owner, *ttl, rdata))
         .collect();
     let entry = tern_core::JournalEntry {
         seq: 0,
@@ -240,7 +265,7 @@ pub async fn load_signed(core: &Core, origin: &str, signed: &SignedRecords) -> t
         serial_before: 0,
         serial_after: zone.serial,
         removed: Vec::new(),
-        added: records,
+        added: records.clone(),
         zone_after: Some(zone.clone()),
         principal: tern_core::Principal("signer@test".into()),
         source: tern_core::ChangeSource::Import,
@@ -250,7 +275,94 @@ pub async fn load_signed(core: &Core, origin: &str, signed: &SignedRecords) -> t
         .create_zone(&zone, &entry, false)
         .await
         .expect("signed zone");
-    zone
+    (zone, records)
+}
+
+fn new_record(zone: &tern_core::Zone, owner: &Name, ttl: u32, rdata: &Rdata) -> Record {
+    let now = tern_core::now_millis();
+    Record {
+        id: tern_core::new_id(),
+        zone_id: zone.id,
+        name: owner.clone(),
+        rtype: rdata.rtype(),
+        ttl: Some(ttl),
+        rdata: rdata.clone(),
+        description: None,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    }
+}
+
+/// Commits the change from the stored records to `next` (what a signed
+/// zone's change set does: data, signatures, NSEC3 records and SOA serial
+/// in one journal entry) and hands the entry to the index, as the commit
+/// listener does. Returns the entry.
+pub async fn commit_signed(
+    core: &Core,
+    zone: &tern_core::Zone,
+    stored: &[Record],
+    next: &SignedRecords,
+) -> tern_core::JournalEntry {
+    type Key = (String, u16, u32, Vec<u8>);
+    let key = |owner: &Name, ttl: u32, rdata: &Rdata| -> Key {
+        (owner.to_string(), rdata.rtype().0, ttl, rdata.wire())
+    };
+    let mut wanted: Vec<Key> = next
+        .records
+        .iter()
+        .map(|(owner, ttl, rdata)| key(owner, *ttl, rdata))
+        .collect();
+    let mut removed = Vec::new();
+    for record in stored {
+        let have = key(
+            &record.name,
+            record.ttl.unwrap_or(zone.default_ttl),
+            &record.rdata,
+        );
+        match wanted.iter().position(|w| *w == have) {
+            Some(i) => {
+                wanted.swap_remove(i);
+            }
+            None => removed.push(record.clone()),
+        }
+    }
+    let added: Vec<Record> = next
+        .records
+        .iter()
+        .filter(|(owner, ttl, rdata)| wanted.contains(&key(owner, *ttl, rdata)))
+        .map(|(owner, ttl, rdata)| new_record(zone, owner, *ttl, rdata))
+        .collect();
+    let mut after = zone.clone();
+    after.serial = next.serial;
+    after.soa = next.soa.clone();
+    after.updated_at = tern_core::now_millis();
+    let mut entry = tern_core::JournalEntry {
+        seq: 0,
+        zone_id: zone.id,
+        zone_name: zone.name.clone(),
+        serial_before: zone.serial,
+        serial_after: after.serial,
+        removed,
+        added,
+        zone_after: Some(after.clone()),
+        principal: tern_core::Principal("signer@test".into()),
+        source: tern_core::ChangeSource::Api,
+        at: after.updated_at,
+    };
+    entry.seq = core
+        .store
+        .commit(&tern_core::Commit {
+            zone_id: zone.id,
+            expected_serial: zone.serial,
+            zone: after,
+            journal: entry.clone(),
+            claim: tern_core::NameClaim::Keep,
+        })
+        .await
+        .expect("commit");
+    core.index.apply(&entry).await;
+    entry
 }
 
 /// `signed` with one octet of the last signature over `rtype` at `owner`
