@@ -21,6 +21,7 @@ pub const CORPUS: &[(&str, u16)] = &[
     ("new.signed.test.", 1),
     ("new.signed.test.", 28),
     ("txt.signed.test.", 16),
+    ("mx3.signed.test.", 15),
     ("_sip._tcp.signed.test.", 33),
     ("ns1.signed.test.", 28),
     // DNSSEC data at the apex

@@ -13,7 +13,8 @@ use super::{Core, tool_available};
 
 pub const ORIGIN: &str = "signed.test.";
 
-/// Apex data, a wildcard, CNAME chains (to data, to nothing, into the
+/// Apex data, MX targets whose signed addresses overflow a small UDP
+/// answer, a wildcard, CNAME chains (to data, to nothing, into the
 /// wildcard), a DNAME, a secure delegation (DS) and two insecure ones (one
 /// to `CHILD`, which the same servers serve), all with glue, an empty
 /// non-terminal, and room for NXDOMAIN. The signer adds
@@ -28,6 +29,9 @@ ns1 AAAA 2001:db8::1
 @ A 192.0.2.10
 @ MX 10 mail
 mail A 192.0.2.25
+mx3 MX 10 mail
+mx3 MX 20 ns1
+mx3 MX 30 www
 www A 192.0.2.80
 www AAAA 2001:db8::80
 txt TXT \"hello\"
@@ -168,6 +172,8 @@ fn signzone(
 ) {
     run(command
         .args(["-z", "-S", "-q", "-O", "full", "-K"])
+        .arg(keys)
+        .arg("-d") // its dsset file, which it would write in the working directory
         .arg(keys)
         .args(["-o", origin, "-f"])
         .arg(output)
