@@ -392,3 +392,47 @@ async fn mx_without_priority_names_the_priority_alone() {
     })
     .await;
 }
+
+/// DNSSEC records are the signer's: every face refuses them, by name and in
+/// RFC 3597 form by number, and stores nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dnssec_types_are_refused_on_every_face() {
+    let samples = [
+        (
+            "DNSKEY",
+            "257 3 13 n3CSCywavAae1PKyKPT5u3vb41I5HLO3HbMzb0maD8btQeSmKZYJwXpQtrSa9+MXtK5pMKM5zm4E4Ehor8nbUA==",
+        ),
+        (
+            "RRSIG",
+            "A 13 2 3600 20300101000000 20250101000000 37340 dnssec.test. AQID",
+        ),
+        ("NSEC3", "1 0 0 - 2t7b4g4vsa5smi47k61mv5bv1a22bojr A RRSIG"),
+        ("TYPE48", "\\# 5 0101030d01"),
+    ];
+    each_engine(|api| async move {
+        let zid = api.zone("dnssec.test", &api.acme_token).await;
+        let zone = (zid.as_str(), "dnssec.test");
+        for face in FACES {
+            for (rtype, content) in samples {
+                let (s, b) = write(&api, face, zone, "www", rtype, content).await;
+                assert_eq!(s, 400, "{face} {rtype}: {b}");
+                assert_eq!(
+                    b["detail"],
+                    format!("record type {rtype} is DNSSEC data that Tern generates itself"),
+                    "{face} {rtype}: {b}"
+                );
+            }
+        }
+        let (s, list) = api
+            .get(&format!("/api/v1/domains/{zid}/records"), &api.acme_token)
+            .await;
+        assert_eq!(s.as_u16(), 200, "{list}");
+        for item in list["data"].as_array().expect("records") {
+            assert!(
+                matches!(item["type"].as_str(), Some("SOA" | "NS")),
+                "{item}"
+            );
+        }
+    })
+    .await;
+}

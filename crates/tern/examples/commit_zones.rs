@@ -37,11 +37,7 @@ struct Loaded {
     latencies: Vec<f64>,
 }
 
-async fn load(
-    url: &str,
-    zones: usize,
-    commits: usize,
-) -> Result<Loaded, Box<dyn std::error::Error>> {
+async fn load(url: &str, zones: usize, commits: usize) -> Result<Loaded, Box<dyn std::error::Error>> {
     let database = Arc::new(Database::connect(url).await?);
     let store: Arc<dyn Store> = database.clone();
     let service = Arc::new(ZoneService::new(store.clone(), ServiceConfig::default()));

@@ -713,3 +713,60 @@ async fn soft_delete_restore_and_zone_name_uniqueness() {
         engine.finish().await;
     }
 }
+
+/// A zone signed elsewhere (BIND's dnssec-signzone output) imports only as
+/// its unsigned data: each DNSSEC line is refused with the message every
+/// face gives, strictly, and skipped with `--skip-invalid`.
+#[tokio::test]
+async fn import_refuses_dnssec_records_of_a_signed_zone() {
+    let path = fixtures_dir().join("../dnssec/bind-nsec3.zone");
+    let text = fs::read_to_string(&path).expect("signed fixture");
+    for engine in engines().await {
+        let actor = engine.actor();
+        let err = engine
+            .service
+            .create_zone_from_file(
+                new_zone(&engine, "example"),
+                text.as_bytes(),
+                &strict(),
+                &actor,
+            )
+            .await
+            .expect_err("DNSSEC records must be refused");
+        let CoreError::Import(problems) = err else {
+            panic!("expected an import error, got {err}");
+        };
+        let mut types = BTreeSet::new();
+        for p in &problems {
+            let rtype = p.rtype.clone().expect("type");
+            assert_eq!(
+                p.reason,
+                format!("record type {rtype} is DNSSEC data that Tern generates itself"),
+                "{p}"
+            );
+            types.insert(rtype);
+        }
+        assert_eq!(
+            types.into_iter().collect::<Vec<_>>(),
+            ["DNSKEY", "NSEC3", "NSEC3PARAM", "RRSIG"]
+        );
+        let report = engine
+            .service
+            .create_zone_from_file(
+                new_zone(&engine, "example"),
+                text.as_bytes(),
+                &lenient(),
+                &actor,
+            )
+            .await
+            .expect("lenient import");
+        assert_eq!(report.skipped.len(), problems.len());
+        assert!(
+            records(&engine, &report.zone)
+                .await
+                .iter()
+                .all(|r| !r.rtype.is_dnssec())
+        );
+        engine.finish().await;
+    }
+}

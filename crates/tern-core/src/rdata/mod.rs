@@ -15,6 +15,8 @@ mod charstr;
 mod denial;
 mod digest;
 mod dnssec;
+#[cfg(test)]
+mod dnssec_tests;
 mod dnssec_text;
 mod generic;
 mod loc;
