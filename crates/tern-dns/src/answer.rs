@@ -5,7 +5,10 @@
 
 use tern_core::{Name, RecordType};
 
+use crate::denial::Denial;
 use crate::index::ZoneIndex;
+use crate::rrsig::RRSIG;
+use crate::signatures::{Signing, push_set, push_sigs, rrsig_answer};
 use crate::snapshot::{RrSet, ZoneSnapshot};
 use crate::tsig::Verified;
 use crate::wire::{
@@ -217,7 +220,11 @@ fn respond(
         };
         return Some(response.finish(limit));
     }
-    let snapshot = index.find(&query.qname);
+    let snapshot = if query.qtype == RecordType::DS.0 {
+        index.find_for_ds(&query.qname)
+    } else {
+        index.find(&query.qname)
+    };
     let Some(zone) = snapshot.as_deref().and_then(Option::as_deref) else {
         log_refused(&query, transport, "no served zone holds the name");
         response.rcode = rcode::REFUSED;
@@ -227,20 +234,9 @@ fn respond(
     Some(response.finish(limit))
 }
 
-/// Appends every record of `set` to a section.
-fn push_set(section: &mut Vec<Rr>, owner: Option<Name>, set: &RrSet, ttl: u32) {
-    for rdata in &set.rdatas {
-        section.push(Rr {
-            owner: owner.clone(),
-            rtype: set.rtype.0,
-            ttl,
-            rdata: rdata.clone(),
-        });
-    }
-}
-
 /// Authoritative resolution inside one zone (RFC 1034 §4.3.2 with RFC 4592
-/// wildcards and RFC 2308 negative answers).
+/// wildcards and RFC 2308 negative answers), with RRSIGs and denial proofs
+/// for DO queries (RFC 4035 §3.1, RFC 5155 §7.2).
 fn resolve(
     zone: &ZoneSnapshot,
     query: &Query<'_>,
@@ -248,6 +244,9 @@ fn resolve(
     response: &mut Response<'_>,
 ) {
     let qtype = RecordType(query.qtype);
+    let dnssec_ok = query.edns.is_some_and(|e| e.dnssec_ok);
+    let sign = Signing { zone, dnssec_ok };
+    let mut denial = Denial::new(zone, dnssec_ok);
     let mut name = query.qname.clone();
     let mut owner: Option<Name> = None; // None: the question name
     // The question's name, then one name per CNAME (or DNAME) followed.
@@ -257,7 +256,7 @@ fn resolve(
             // Straight to a cut: a referral. Reached through a CNAME: the
             // authoritative CNAME chain plus the referral (RFC 1034 §4.3.2).
             let aa = !response.answer.is_empty();
-            referral(zone, &cut, response);
+            referral(sign, &mut denial, &cut, response);
             response.aa = aa;
             return;
         }
@@ -269,7 +268,12 @@ fn resolve(
                 return;
             }
             let ttl = zone.ttl_of(dname);
-            push_set(&mut response.answer, Some(dname_owner.clone()), dname, ttl);
+            sign.push(
+                &mut response.answer,
+                Some(dname_owner.clone()),
+                dname_owner.as_str(),
+                dname,
+            );
             let Some(target) = dname.targets.first() else {
                 return;
             };
@@ -279,6 +283,7 @@ fn resolve(
                 response.rcode = rcode::YXDOMAIN;
                 return;
             };
+            // The synthesized CNAME has no signature: the DNAME's proves it.
             response.answer.push(Rr {
                 owner: owner.clone(),
                 rtype: RecordType::CNAME.0,
@@ -300,31 +305,50 @@ fn resolve(
                 ttl: zone.soa_ttl,
                 rdata: zone.soa_rdata.clone(),
             });
+            sign.push_sigs_of(
+                &mut response.answer,
+                owner.clone(),
+                zone.name.as_str(),
+                RecordType::SOA,
+                Some(zone.soa_ttl),
+            );
             if qtype == RecordType::SOA || transport == Transport::Udp {
                 return;
             }
         }
         // The node whose data answers: the name itself, or the wildcard
         // that synthesizes it (owner stays the question's name).
-        let node_name = if zone.rrsets(name.as_str()).is_some() {
-            name.clone()
+        let (node_name, encloser) = if zone.rrsets(name.as_str()).is_some() {
+            (name.clone(), None)
         } else if zone.exists(name.as_str()) {
-            nodata(zone, response);
+            nodata(sign, &mut denial, &name, response);
             return;
         } else {
-            match wildcard_for(zone, &name) {
-                Some(source) => source,
+            let encloser = closest_encloser(zone, &name);
+            match wildcard_for(zone, &encloser) {
+                Some(source) => (source, Some(encloser)),
                 None => {
                     // Also at the end of a CNAME/DNAME chain: the RCODE is
                     // the last name's (RFC 6604 §2.1).
                     response.rcode = rcode::NXDOMAIN;
-                    negative(zone, response);
+                    negative(sign, response);
+                    denial.nxdomain(&mut response.authority, &name, &encloser);
                     return;
                 }
             }
         };
+        // A wildcard answer proves the name itself does not exist.
+        let synthesized = |denial: &mut Denial<'_>, response: &mut Response<'_>| {
+            if let Some(encloser) = &encloser {
+                denial.wildcard_answer(&mut response.authority, &name, encloser);
+            }
+        };
         let Some(rrsets) = zone.rrsets(node_name.as_str()) else {
-            nodata(zone, response);
+            // A wildcard that is an empty non-terminal (RFC 4592 §4.9).
+            negative(sign, response);
+            if let Some(encloser) = &encloser {
+                denial.wildcard_nodata(&mut response.authority, &name, encloser, &node_name);
+            }
             return;
         };
         if query.qtype == TYPE_ANY {
@@ -334,26 +358,41 @@ fn resolve(
                 Transport::Tcp => rrsets.iter().collect(),
             };
             for set in &chosen {
-                push_set(&mut response.answer, owner.clone(), set, zone.ttl_of(set));
+                sign.push(&mut response.answer, owner.clone(), node_name.as_str(), set);
             }
-            additional(zone, &chosen, response);
+            additional(sign, &chosen, response);
+            synthesized(&mut denial, response);
             return;
         }
         if let Some(set) = rrsets.iter().find(|s| s.rtype == qtype) {
-            push_set(&mut response.answer, owner.clone(), set, zone.ttl_of(set));
-            additional(zone, &[set], response);
+            sign.push(&mut response.answer, owner.clone(), node_name.as_str(), set);
+            additional(sign, &[set], response);
+            synthesized(&mut denial, response);
+            return;
+        }
+        if qtype == RRSIG
+            && let Some(sigs) = zone.node(node_name.as_str()).and_then(rrsig_answer)
+        {
+            push_sigs(
+                &mut response.answer,
+                owner.clone(),
+                &sigs.sigs,
+                zone.ttl_of_sigs(&sigs.sigs),
+            );
+            synthesized(&mut denial, response);
             return;
         }
         if let Some(cname) = rrsets.iter().find(|s| s.rtype == RecordType::CNAME) {
             if hop == MAX_CNAME_CHAIN {
                 return;
             }
-            push_set(
+            sign.push(
                 &mut response.answer,
                 owner.clone(),
+                node_name.as_str(),
                 cname,
-                zone.ttl_of(cname),
             );
+            synthesized(&mut denial, response);
             // Follow the chain inside this zone only: another zone may belong
             // to another tenant (Knot and NSD stop at the zone edge too).
             let Some(target) = cname.targets.first().cloned() else {
@@ -366,7 +405,13 @@ fn resolve(
             name = target;
             continue;
         }
-        nodata(zone, response);
+        match &encloser {
+            Some(encloser) => {
+                negative(sign, response);
+                denial.wildcard_nodata(&mut response.authority, &name, encloser, &node_name);
+            }
+            None => nodata(sign, &mut denial, &name, response),
+        }
         return;
     }
 }
@@ -417,34 +462,51 @@ fn rewritten_wire(name: &Name) -> Vec<u8> {
     out
 }
 
-fn referral(zone: &ZoneSnapshot, cut: &Name, response: &mut Response<'_>) {
+fn referral(sign: Signing<'_>, denial: &mut Denial<'_>, cut: &Name, response: &mut Response<'_>) {
+    let zone = sign.zone;
     response.aa = false;
     if let Some(ns) = zone.rrset(cut.as_str(), RecordType::NS) {
+        // The NS set at a cut is the child's and is not signed here.
         push_set(
             &mut response.authority,
             Some(cut.clone()),
             ns,
             zone.ttl_of(ns),
         );
+        // A DO referral says whether the child is signed: its DS set, or
+        // the proof that it has none (RFC 4035 §3.1.4).
+        if sign.dnssec_ok {
+            match zone.rrset(cut.as_str(), RecordType::DS) {
+                Some(ds) => sign.push(&mut response.authority, Some(cut.clone()), cut.as_str(), ds),
+                None => denial.no_ds(&mut response.authority, cut),
+            }
+        }
         // Glue below the cut, and addresses of targets elsewhere in this
         // zone (sibling glue and in-zone servers, RFC 9471 §2), as Knot does.
         for target in &ns.targets {
             if target.is_subdomain_of(&zone.name) {
-                glue(zone, target, response);
+                glue(sign, target, response);
             }
         }
     }
 }
 
-/// RFC 4592: the source of synthesis `*.<closest encloser>` for a name
-/// that does not exist, if that wildcard exists — with data, or as an empty
-/// non-terminal (it has names below it, e.g. `host.*.s`), which makes the
-/// answer NODATA rather than NXDOMAIN (§4.9).
-fn wildcard_for(zone: &ZoneSnapshot, name: &Name) -> Option<Name> {
-    // Walking up from a name inside the zone reaches the apex, which exists,
-    // so the closest encloser is always found.
-    let encloser = name.ancestor_strs().find(|a| zone.exists(a))?;
-    let source = if encloser == "." {
+/// The closest encloser of a name that does not exist (RFC 4592 §3.3.1):
+/// its nearest existing ancestor. Walking up from a name inside the zone
+/// reaches the apex, which exists.
+fn closest_encloser(zone: &ZoneSnapshot, name: &Name) -> Name {
+    name.ancestor_strs()
+        .find(|a| zone.exists(a))
+        .and_then(|a| Name::parse_absolute(a).ok())
+        .unwrap_or_else(|| zone.name.clone())
+}
+
+/// RFC 4592: the source of synthesis `*.<closest encloser>`, if that
+/// wildcard exists — with data, or as an empty non-terminal (it has names
+/// below it, e.g. `host.*.s`), which makes the answer NODATA rather than
+/// NXDOMAIN (§4.9).
+fn wildcard_for(zone: &ZoneSnapshot, encloser: &Name) -> Option<Name> {
+    let source = if encloser.is_root() {
         "*.".to_string()
     } else {
         format!("*.{encloser}")
@@ -455,43 +517,57 @@ fn wildcard_for(zone: &ZoneSnapshot, name: &Name) -> Option<Name> {
     Name::parse_absolute(&source).ok()
 }
 
-fn nodata(zone: &ZoneSnapshot, response: &mut Response<'_>) {
-    negative(zone, response);
+/// NODATA at a name that exists: the SOA and the name's denial records.
+fn nodata(sign: Signing<'_>, denial: &mut Denial<'_>, name: &Name, response: &mut Response<'_>) {
+    negative(sign, response);
+    denial.nodata(&mut response.authority, name);
 }
 
-fn negative(zone: &ZoneSnapshot, response: &mut Response<'_>) {
+/// The SOA of a negative answer, at min(SOA TTL, MINIMUM) (RFC 2308 §3),
+/// and so its signature.
+fn negative(sign: Signing<'_>, response: &mut Response<'_>) {
+    let zone = sign.zone;
     response.authority.push(Rr {
         owner: Some(zone.name.clone()),
         rtype: RecordType::SOA.0,
         ttl: zone.negative_ttl,
         rdata: zone.soa_rdata.clone(),
     });
+    sign.push_sigs_of(
+        &mut response.authority,
+        Some(zone.name.clone()),
+        zone.name.as_str(),
+        RecordType::SOA,
+        Some(zone.negative_ttl),
+    );
 }
 
-/// Addresses of NS, MX and SRV targets in the answer that this zone holds.
-fn additional(zone: &ZoneSnapshot, rrsets: &[&RrSet], response: &mut Response<'_>) {
+/// Addresses of NS, MX and SRV targets in the answer that this zone holds
+/// (signed, for DO, where the zone is authoritative for them).
+fn additional(sign: Signing<'_>, rrsets: &[&RrSet], response: &mut Response<'_>) {
     let mut done: Vec<&Name> = Vec::new();
     for set in rrsets {
         if !matches!(set.rtype, RecordType::NS | RecordType::MX | RecordType::SRV) {
             continue;
         }
         for target in &set.targets {
-            if target.is_subdomain_of(&zone.name) && !done.contains(&target) {
+            if target.is_subdomain_of(&sign.zone.name) && !done.contains(&target) {
                 done.push(target);
-                glue(zone, target, response);
+                glue(sign, target, response);
             }
         }
     }
 }
 
-fn glue(zone: &ZoneSnapshot, target: &Name, response: &mut Response<'_>) {
+/// A target's addresses; glue below a cut has no signatures to add.
+fn glue(sign: Signing<'_>, target: &Name, response: &mut Response<'_>) {
     for rtype in [RecordType::A, RecordType::AAAA] {
-        if let Some(set) = zone.rrset(target.as_str(), rtype) {
-            push_set(
+        if let Some(set) = sign.zone.rrset(target.as_str(), rtype) {
+            sign.push(
                 &mut response.additional,
                 Some(target.clone()),
+                target.as_str(),
                 set,
-                zone.ttl_of(set),
             );
         }
     }

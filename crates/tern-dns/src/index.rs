@@ -88,6 +88,24 @@ impl ZoneIndex {
         Some(slot.snapshot_guard())
     }
 
+    /// The zone that answers a DS question for `name`: the parent side of
+    /// a cut (RFC 4035 §3.1.4.1), so when `name` is the apex of one served
+    /// zone and a zone above it is served and active too, that one;
+    /// otherwise the zone `find` gives.
+    pub fn find_for_ds(&self, name: &Name) -> Option<Guard<Option<Arc<ZoneSnapshot>>>> {
+        let served = self.served.load();
+        if served.get(name.as_str()).is_some()
+            && let Some(parent) = name.ancestor_strs().find_map(|a| served.get(a))
+        {
+            let guard = parent.snapshot_guard();
+            if guard.is_some() {
+                return Some(guard);
+            }
+        }
+        drop(served);
+        self.find(name)
+    }
+
     /// The zone served with `apex` as its name (transfers are of whole zones).
     pub fn zone_at(&self, apex: &Name) -> Option<Arc<ZoneSnapshot>> {
         self.served.load().get(apex.as_str())?.snapshot()

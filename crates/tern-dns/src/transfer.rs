@@ -239,20 +239,14 @@ async fn axfr<W: AsyncWrite + Unpin>(
     let mut builder = Builder::new(query, out.reserve());
     soa(&mut builder, out, &zone, zone.serial).await?;
     let mut owner_wire = Vec::with_capacity(255);
-    for (owner, set) in zone.all_rrsets() {
+    for set in zone.all_rrsets() {
         owner_wire.clear();
-        owner.to_wire(&mut owner_wire);
-        for rdata in &set.rdatas {
-            put(
-                &mut builder,
-                out,
-                &owner_wire,
-                set.rtype.0,
-                zone.ttl_of(set),
-                rdata,
-            )
-            .await
-            .map_err(|e| e.at(owner))?;
+        set.owner.to_wire(&mut owner_wire);
+        let ttl = set.ttl.unwrap_or(zone.default_ttl);
+        for rdata in set.rdatas {
+            put(&mut builder, out, &owner_wire, set.rtype.0, ttl, rdata)
+                .await
+                .map_err(|e| e.at(set.owner))?;
         }
     }
     soa(&mut builder, out, &zone, zone.serial).await?;

@@ -12,6 +12,7 @@ pub(crate) const CLASSIC_UDP: usize = 512;
 
 pub(crate) const TYPE_OPT: u16 = 41;
 pub(crate) const TYPE_TSIG: u16 = 250;
+pub(crate) const TYPE_RRSIG: u16 = 46;
 pub(crate) const OPCODE_NOTIFY: u8 = 4;
 pub(crate) const TYPE_ANY: u16 = 255;
 pub(crate) const TYPE_AXFR: u16 = 252;
@@ -236,7 +237,8 @@ impl<'q> Response<'q> {
     }
 
     /// Encodes the response; if it does not fit `limit`, sends the header,
-    /// question and OPT with TC set (RFC 2181 §9: no partial RRsets). Over
+    /// question and OPT with TC set (RFC 2181 §9: no partial RRsets),
+    /// unless leaving out the additional section's RRSIGs makes it fit. Over
     /// TCP, where a client has no bigger transport to retry on, it does what
     /// Knot and NSD do: the additional section is filled only as far as it
     /// fits (no TC: it is optional data), and an answer that cannot fit
@@ -264,6 +266,16 @@ impl<'q> Response<'q> {
                 self.additional.push(rr);
             }
             return self.encode(true);
+        }
+        // RFC 4035 §3.1.1: RRSIGs in the additional section that do not fit
+        // are left out, never a reason for TC (the addresses stay: a
+        // referral without its glue must still be truncated, RFC 9471).
+        if self.additional.iter().any(|rr| rr.rtype == TYPE_RRSIG) {
+            self.additional.retain(|rr| rr.rtype != TYPE_RRSIG);
+            let without = self.encode(true);
+            if without.len() <= limit {
+                return without;
+            }
         }
         let mut truncated = self.encode(false);
         truncated[2] |= 0x02; // TC

@@ -4,7 +4,10 @@
 #![allow(dead_code)]
 
 pub mod changes;
+pub mod differ;
 pub mod logs;
+pub mod signed;
+pub mod unbound;
 pub mod xfr;
 
 use std::net::SocketAddr;
@@ -70,6 +73,10 @@ pub struct Reply {
     pub opt_rcode_high: Option<u8>,
     /// TTLs of the answer, authority and additional records, in order.
     pub ttls: [Vec<u32>; 3],
+    /// Their RDATA in wire form (names uncompressed), in order.
+    pub rdata: [Vec<Vec<u8>>; 3],
+    /// The AD bit (a validating resolver's answer).
+    pub ad: bool,
 }
 
 fn read_name(msg: &[u8], mut pos: usize) -> (String, usize) {
@@ -147,6 +154,7 @@ pub fn parse(msg: &[u8]) -> Reply {
     let mut sections = vec![Vec::new(), Vec::new(), Vec::new()];
     let mut opt_rcode_high = None;
     let mut ttls: [Vec<u32>; 3] = [Vec::new(), Vec::new(), Vec::new()];
+    let mut raw: [Vec<Vec<u8>>; 3] = [Vec::new(), Vec::new(), Vec::new()];
     for (section, n) in [count(6), count(8), count(10)].into_iter().enumerate() {
         for _ in 0..n {
             let (owner, p) = read_name(msg, pos);
@@ -163,6 +171,7 @@ pub fn parse(msg: &[u8]) -> Reply {
                     msg[p + 7],
                 ]));
                 let rdata = uncompressed_rdata(msg, p + 10, rtype, rdata);
+                raw[section].push(rdata.clone());
                 let shown = Rdata::from_wire(RecordType(rtype), &rdata)
                     .map(|r| r.to_string())
                     .unwrap_or_else(|e| format!("undecodable: {e}"));
@@ -184,6 +193,8 @@ pub fn parse(msg: &[u8]) -> Reply {
         question_bytes,
         opt_rcode_high,
         ttls,
+        rdata: raw,
+        ad: msg[3] & 0x20 != 0,
     }
 }
 
@@ -312,13 +323,16 @@ pub async fn start_nsd(dir: &std::path::Path, zones: &str, probe: &str) -> PeerS
 }
 
 /// Starts Knot in the foreground on a free loopback port serving `zones`
-/// (name, zone file path) and waits until it answers `probe`'s SOA.
+/// (name, zone file path) and waits until it answers `probe`'s SOA. A port
+/// taken between choosing and binding it (tests run in parallel) is given
+/// up for another.
 pub async fn start_knot(
     dir: &std::path::Path,
     zones: &[(String, std::path::PathBuf)],
     probe: &str,
 ) -> PeerServer {
     let d = dir.display();
+    let _ = std::fs::remove_file(dir.join("knot.log"));
     let mut conf = format!(
         "template:\n  - id: default\n    storage: \"{d}\"\n    zonefile-sync: -1\n    \
          zonefile-load: whole\n    journal-content: none\n\
