@@ -164,9 +164,15 @@ pub(crate) async fn sign_change(
 
     // The stored chain entries involved, and their neighbours.
     let mut stored: HashMap<Hash, StoredNsec3> = HashMap::new();
-    for hash in wanted.keys() {
-        if let Some(entry) = nsec3_at(store, after.id, &owner_of(hash)?).await? {
-            stored.insert(*hash, entry);
+    let hashed_owners = wanted
+        .keys()
+        .map(&owner_of)
+        .collect::<Result<Vec<_>, _>>()?;
+    for record in store.dnssec_records_at(after.id, &hashed_owners).await? {
+        if record.rtype == NSEC3
+            && let Some(entry) = parse_nsec3(record)
+        {
+            stored.insert(entry_hash(&entry, apex)?, entry);
         }
     }
     let leaving: HashSet<Hash> = wanted
@@ -414,20 +420,6 @@ async fn has_descendants(
         .await?
         .iter()
         .any(|r| !removed_ids.contains(&r.id)))
-}
-
-async fn nsec3_at(
-    store: &dyn Store,
-    zone_id: Uuid,
-    owner: &Name,
-) -> Result<Option<StoredNsec3>, CoreError> {
-    let records = store
-        .dnssec_records_at(zone_id, std::slice::from_ref(owner))
-        .await?;
-    Ok(records
-        .into_iter()
-        .find(|r| r.rtype == NSEC3)
-        .and_then(parse_nsec3))
 }
 
 async fn beside(

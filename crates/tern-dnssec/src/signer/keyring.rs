@@ -3,6 +3,9 @@
 //! sealed form, and the first keys of a zone that is being signed for the
 //! first time (one CSK, or a KSK and a ZSK when the settings split them).
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use tern_core::{
     CoreError, DnssecKey, DnssecSettings, KeyRole, KeyState, Store, Zone, new_id, now_millis,
 };
@@ -16,7 +19,38 @@ use crate::keys::{Algorithm, SigningKey};
 /// ones.
 pub(crate) struct ZoneKey {
     pub(crate) stored: DnssecKey,
-    pub(crate) signing: Option<SigningKey>,
+    pub(crate) signing: Option<Arc<SigningKey>>,
+}
+
+/// Keys opened before, by key id and sealed form: opening one (AES-GCM,
+/// then checking the key pair) costs more than the signatures a
+/// one-record change needs.
+#[derive(Default)]
+pub(crate) struct OpenedKeys {
+    keys: Mutex<HashMap<SealedKeyId, Arc<SigningKey>>>,
+}
+
+/// A key's id and its sealed form: a key sealed again opens again.
+type SealedKeyId = (Uuid, Vec<u8>);
+
+/// Opened keys kept at most; past it the cache starts again.
+const OPENED_KEYS_MAX: usize = 65_536;
+
+impl OpenedKeys {
+    fn open(&self, kek: &KeyEncryptionKey, key: &DnssecKey) -> Result<Arc<SigningKey>, CoreError> {
+        let id = (key.id, key.sealed_private_key.clone());
+        if let Some(opened) = self.keys.lock().ok().and_then(|k| k.get(&id).cloned()) {
+            return Ok(opened);
+        }
+        let opened = Arc::new(open(kek, key)?);
+        if let Ok(mut keys) = self.keys.lock() {
+            if keys.len() >= OPENED_KEYS_MAX {
+                keys.clear();
+            }
+            keys.insert(id, opened.clone());
+        }
+        Ok(opened)
+    }
 }
 
 impl ZoneKey {
@@ -40,6 +74,7 @@ impl KeyRing {
     pub(crate) async fn for_zone(
         store: &dyn Store,
         kek: &KeyEncryptionKey,
+        opened: &OpenedKeys,
         zone: &Zone,
         settings: &DnssecSettings,
     ) -> Result<KeyRing, CoreError> {
@@ -64,7 +99,7 @@ impl KeyRing {
         let mut keys = Vec::with_capacity(stored.len());
         for key in stored {
             let signing = if key.state == KeyState::Active {
-                Some(open(kek, &key)?)
+                Some(opened.open(kek, &key)?)
             } else {
                 None
             };

@@ -41,6 +41,7 @@ use zone::ZoneData;
 pub struct Signer {
     kek: Arc<KeyEncryptionKey>,
     clock: Arc<dyn Fn() -> u64 + Send + Sync>,
+    opened: keyring::OpenedKeys,
 }
 
 impl Signer {
@@ -59,7 +60,11 @@ impl Signer {
         kek: Arc<KeyEncryptionKey>,
         clock: Arc<dyn Fn() -> u64 + Send + Sync>,
     ) -> Signer {
-        Signer { kek, clock }
+        Signer {
+            kek,
+            clock,
+            opened: keyring::OpenedKeys::default(),
+        }
     }
 }
 
@@ -106,7 +111,7 @@ impl ZoneSigner for Signer {
         }
         let settings = DnssecSettings::of(after)?;
         settings.validate()?;
-        let keys = KeyRing::for_zone(store, &self.kek, after, &settings).await?;
+        let keys = KeyRing::for_zone(store, &self.kek, &self.opened, after, &settings).await?;
         let policy = ValidityPolicy {
             lifetime: settings.signature_validity_secs,
             jitter: settings.jitter_secs,
