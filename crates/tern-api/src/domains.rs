@@ -478,6 +478,13 @@ async fn soa(
     Ok(Json(SoaView::of(&zone)))
 }
 
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ExportQuery {
+    /// Tern extension: the signed zone (with its DNSSEC records), as served.
+    signed: Option<bool>,
+}
+
 /// The JSON wrapper of the seed, or the zone file itself for
 /// `Accept: text/dns` (or `text/plain`).
 #[utoipa::path(
@@ -485,18 +492,22 @@ async fn soa(
     path = "/api/v1/domains/{domain_id}/export",
     tag = "domains",
     summary = "Export as BIND (JSON wrapper, or text/dns with Accept: text/dns)",
-    params(("domain_id" = String, Path, description = "zone id")),
+    params(("domain_id" = String, Path, description = "zone id"), ExportQuery),
     responses((status = 200, description = "OK", body = serde_json::Value), crate::openapi::StandardErrors)
 )]
 async fn export(
     State(state): State<ApiState>,
     caller: Caller,
     Path(id): Path<String>,
+    ApiQuery(query): ApiQuery<ExportQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let zone = visible_zone(&state, &caller, &id).await?;
     caller.dns(Scope::DnsRead)?;
-    let text = state.service.export(zone.id).await?;
+    let text = state
+        .service
+        .export_with(zone.id, query.signed.unwrap_or(false))
+        .await?;
     let accept = headers
         .get(header::ACCEPT)
         .and_then(|a| a.to_str().ok())

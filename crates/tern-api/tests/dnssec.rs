@@ -132,6 +132,26 @@ async fn native_enable_show_change_disable() {
                 "{mnemonic} listed: {text}"
             );
         }
+        // The export is the user's zone; `?signed=true` is the served one.
+        let export = |query: &'static str| {
+            let path = format!("/api/v1/domains/{id}/export{query}");
+            let api = &api;
+            async move {
+                let (s, b) = api.get(&path, &api.acme_reader).await;
+                assert_eq!(s, 200, "{b}");
+                b["zone_file"].as_str().expect("zone_file").to_string()
+            }
+        };
+        let plain = export("").await;
+        assert!(
+            !plain.contains("\tRRSIG\t") && !plain.contains("\tDNSKEY\t"),
+            "{plain}"
+        );
+        let signed = export("?signed=true").await;
+        assert!(
+            signed.contains("\tRRSIG\t") && signed.contains("\tNSEC3\t"),
+            "{signed}"
+        );
 
         // Asking again changes nothing.
         let (s, again) = api

@@ -280,6 +280,9 @@ pub enum ZoneCommand {
         /// Organisation slug
         #[arg(long, default_value = "default")]
         org: String,
+        /// With the DNSSEC records of a signed zone, as served
+        #[arg(long)]
+        signed: bool,
     },
     /// List zones with their ids.
     List {

@@ -44,12 +44,12 @@ pub async fn run(service: &ZoneService, cmd: ZoneCommand) -> Result<()> {
             print_report(&name, &report, dry_run);
             Ok(())
         }
-        ZoneCommand::Export { zone, org } => {
+        ZoneCommand::Export { zone, org, signed } => {
             let name =
                 Name::parse_absolute(&zone).with_context(|| format!("zone name '{zone}'"))?;
             let org = organisation(service, &org, false).await?;
             let zone = service.zone_by_name(Some(org.id), &name).await?;
-            let text = service.export(zone.id).await?;
+            let text = service.export_with(zone.id, signed).await?;
             let mut out = std::io::stdout().lock();
             out.write_all(text.as_bytes())?;
             out.flush()?;

@@ -192,8 +192,21 @@ impl ZoneService {
 
     /// The zone as a canonical BIND master file.
     pub async fn export(&self, zone_id: Uuid) -> Result<String, CoreError> {
+        self.export_with(zone_id, false).await
+    }
+
+    /// The zone file; with `signed`, the signer's DNSSEC records too (what
+    /// the nameserver serves), otherwise the zone as its users wrote it.
+    pub async fn export_with(&self, zone_id: Uuid, signed: bool) -> Result<String, CoreError> {
         let zone = self.zone(zone_id).await?;
-        let records = self.store.records(zone_id).await?;
+        let mut records = self.store.records(zone_id).await?;
+        if signed {
+            records.extend(
+                self.store
+                    .records_of_types(zone_id, &crate::signing::SIGNER_OWNED_TYPES)
+                    .await?,
+            );
+        }
         let mut out = Vec::with_capacity(records.len() * 48 + 256);
         crate::zonefile::write_zone(&mut out, &zone, &records)
             .map_err(|e| CoreError::Store(StoreError::Backend(e.to_string())))?;
