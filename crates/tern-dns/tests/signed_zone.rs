@@ -334,3 +334,65 @@ async fn due_signatures_are_refreshed() {
         "a second refresh found work"
     );
 }
+
+/// The private keys are in the database only sealed: the PKCS#8 document
+/// is nowhere in the database files (raw or as the hex the store writes),
+/// while the public key is; the sealed form opens with the zone's
+/// key-encryption key and binding, and with no other key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn private_keys_are_stored_sealed() {
+    let core = common::core().await;
+    let kek = Arc::new(KeyEncryptionKey::generate().expect("kek"));
+    core.service.set_signer(Arc::new(Signer::new(kek.clone())));
+    let zone = core.import_text(ZONE, ZONE_FILE).await;
+    let enable = ChangeSet::new(vec![Change::Zone(ZoneUpdate {
+        dnssec_enabled: Some(true),
+        ..ZoneUpdate::default()
+    })]);
+    core.service
+        .apply(zone.id, enable, &actor())
+        .await
+        .expect("enable");
+    let keys = core.store.dnssec_keys(zone.id).await.expect("keys");
+    assert_eq!(keys.len(), 1, "one CSK");
+    let key = &keys[0];
+    let mut binding = zone.id.as_bytes().to_vec();
+    binding.extend_from_slice(key.id.as_bytes());
+    let pkcs8 = kek
+        .open(&key.sealed_private_key, &binding)
+        .expect("opens with its KEK");
+    let other = KeyEncryptionKey::generate().expect("kek");
+    assert!(
+        other.open(&key.sealed_private_key, &binding).is_err(),
+        "opened with another KEK"
+    );
+    let mut elsewhere = key.id.as_bytes().to_vec();
+    elsewhere.extend_from_slice(zone.id.as_bytes());
+    assert!(
+        kek.open(&key.sealed_private_key, &elsewhere).is_err(),
+        "opened under another binding"
+    );
+
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(core.dir.path()).expect("data dir") {
+        let path = entry.expect("entry").path();
+        if path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("tern.db"))
+        {
+            files.extend(std::fs::read(&path).expect("read database file"));
+        }
+    }
+    let contains = |needle: &[u8]| files.windows(needle.len()).any(|w| w == needle);
+    let hex = |bytes: &[u8]| tern_core::text::hex_encode(bytes).into_bytes();
+    assert!(
+        contains(&hex(&key.public_key)),
+        "the scan does not see the stored public key"
+    );
+    // The 32-octet private scalar sits inside the PKCS#8 document; neither
+    // it nor the document is stored in the clear.
+    assert!(
+        !contains(&pkcs8) && !contains(&hex(&pkcs8)),
+        "the PKCS#8 key is in the database"
+    );
+}
