@@ -4,7 +4,9 @@
 //! NODATA, wildcard, CNAME and no-DS answers authenticated (AD); right after
 //! a change returns, its new name validates too (read-your-writes, signed);
 //! with another key's DS as anchor the answer is SERVFAIL. For the default
-//! (CSK, NSEC3) and for NSEC with Ed25519. Required in CI; SKIP elsewhere.
+//! (CSK, NSEC3) and for NSEC with Ed25519. And a standard secondary (Knot)
+//! fed by Tern's transfers — signing turned on, then a change, both by
+//! IXFR — serves answers that validate. Required in CI; SKIP elsewhere.
 
 mod common;
 
@@ -49,6 +51,51 @@ const SECURE: &[(&str, u16, u8, bool)] = &[
     ("insecure.tern-signed.example.", 43, NOERROR, false),
 ];
 
+/// The DS of the zone's key-signing key, as `tern dnssec ds` prints it.
+async fn ds_of(core: &common::Core, zone: &tern_core::Zone) -> String {
+    let key = core
+        .store
+        .dnssec_keys(zone.id)
+        .await
+        .expect("keys")
+        .into_iter()
+        .find(|k| k.role.signs_keys())
+        .expect("a key-signing key");
+    let dnskey = tern_dnssec::dnskey_rdata_wire(
+        tern_dnssec::key_flags(key.role),
+        key.algorithm,
+        &key.public_key,
+    );
+    let digest = ds_digest_sha256(&zone.name, &dnskey);
+    ds_presentation(
+        &zone.name,
+        3600,
+        key.key_tag,
+        key.algorithm,
+        DIGEST_SHA256,
+        &digest,
+    )
+}
+
+/// Waits until `server` serves the zone at `serial`.
+async fn wait_for_serial(server: std::net::SocketAddr, serial: u32) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let held = common::udp(server, &common::query(ORIGIN, 6, None))
+            .await
+            .map(|r| common::parse(&r))
+            .and_then(|r| r.answer.first().map(|a| common::xfr::soa_serial(&a.2)));
+        if held == Some(serial) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the secondary serves serial {held:?}, not {serial}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 fn actor() -> Actor {
     Actor::new("test", ChangeSource::Api)
 }
@@ -75,30 +122,8 @@ async fn validates(settings: serde_json::Value, label: &str) {
         .await
         .expect("enable");
 
-    // The DS an operator gives the registrar (as `tern dnssec ds` prints it).
-    let key = core
-        .store
-        .dnssec_keys(zone.id)
-        .await
-        .expect("keys")
-        .into_iter()
-        .find(|k| k.role.signs_keys())
-        .expect("a key-signing key");
-    let dnskey = tern_dnssec::dnskey_rdata_wire(
-        tern_dnssec::key_flags(key.role),
-        key.algorithm,
-        &key.public_key,
-    );
-    let digest = ds_digest_sha256(&zone.name, &dnskey);
-    let ds = ds_presentation(
-        &zone.name,
-        3600,
-        key.key_tag,
-        key.algorithm,
-        DIGEST_SHA256,
-        &digest,
-    );
-
+    // The DS an operator gives the registrar.
+    let ds = ds_of(&core, &zone).await;
     let mut failures = Vec::new();
     let dir = tempfile::tempdir().expect("tempdir");
     let resolver = start_unbound(dir.path(), tern, &ds, &[ORIGIN]).await;
@@ -135,14 +160,13 @@ async fn validates(settings: serde_json::Value, label: &str) {
     }
 
     // Another key's DS as the anchor: nothing validates.
-    let wrong = ds_presentation(
-        &zone.name,
-        3600,
-        key.key_tag,
-        key.algorithm,
-        DIGEST_SHA256,
-        &[0x5a; 32],
-    );
+    // The same key tag and algorithm with another digest.
+    let mut fields: Vec<&str> = ds.split_whitespace().collect();
+    let other_digest = "5A".repeat(32);
+    if let Some(digest) = fields.last_mut() {
+        *digest = &other_digest;
+    }
+    let wrong = fields.join(" ");
     let dir = tempfile::tempdir().expect("tempdir");
     let resolver = start_unbound(dir.path(), tern, &wrong, &[ORIGIN]).await;
     let reply = resolve(resolver.addr, &format!("www.{ORIGIN}"), 1).await;
@@ -165,4 +189,105 @@ async fn tern_signed_nsec_zone_validates_in_unbound() {
         "Tern-signed KSK+ZSK Ed25519 / NSEC",
     )
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_knot_secondary_of_a_signed_zone_serves_answers_that_validate() {
+    let label = "Knot secondary of a Tern-signed zone";
+    if !tool_available("unbound", "-V", label) || !tool_available("knotd", "-V", label) {
+        return;
+    }
+    let core = common::core().await;
+    core.service.set_signer(Arc::new(Signer::new(Arc::new(
+        KeyEncryptionKey::generate().expect("kek"),
+    ))));
+    let zone = core
+        .import_text(ORIGIN.trim_end_matches('.'), ZONE_FILE)
+        .await;
+    let allow = ZoneUpdate {
+        settings: Some(serde_json::json!({"transfer_allow": ["127.0.0.0/8"]})),
+        ..ZoneUpdate::default()
+    };
+    let zone = core
+        .service
+        .apply(zone.id, ChangeSet::new(vec![Change::Zone(allow)]), &actor())
+        .await
+        .expect("allow transfers")
+        .zone;
+    let tern = core.serve(AnswerConfig::default()).await;
+    let knot_dir = core.dir.path().join("knot");
+    std::fs::create_dir_all(&knot_dir).expect("knot dir");
+    let knot = common::start_knot_secondary(&knot_dir, tern, &[ORIGIN]).await;
+    wait_for_serial(knot.addr, zone.serial).await;
+
+    // Signing turned on and Knot notified: it takes the signed zone.
+    let enable = ZoneUpdate {
+        settings: Some(serde_json::json!({
+            "transfer_allow": ["127.0.0.0/8"],
+            "also_notify": [knot.addr.to_string()],
+        })),
+        dnssec_enabled: Some(true),
+        ..ZoneUpdate::default()
+    };
+    let signed = core
+        .service
+        .apply(
+            zone.id,
+            ChangeSet::new(vec![Change::Zone(enable)]),
+            &actor(),
+        )
+        .await
+        .expect("enable");
+    wait_for_serial(knot.addr, signed.serial_after).await;
+    let ds = ds_of(&core, &signed.zone).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let resolver = start_unbound(dir.path(), knot.addr, &ds, &[ORIGIN]).await;
+    let mut failures = Vec::new();
+    for (name, qtype, rcode, data) in SECURE {
+        let reply = resolve(resolver.addr, name, *qtype).await;
+        let got = (reply.rcode, reply.ad, !reply.answer.is_empty());
+        if got != (*rcode, true, *data) {
+            failures.push(format!(
+                "{name} {qtype} from Knot: {got:?}, expected ({rcode}, true, {data})"
+            ));
+        }
+    }
+
+    // A change reaches Knot with its signatures and proofs.
+    let add = ChangeSet::new(vec![Change::Add(NewRecord {
+        name: Name::parse_absolute(&format!("fresh.{ORIGIN}")).expect("name"),
+        ttl: None,
+        rdata: Rdata::parse_text(RecordType::A, "192.0.2.200").expect("rdata"),
+        description: None,
+    })]);
+    let changed = core
+        .service
+        .apply(zone.id, add, &actor())
+        .await
+        .expect("add");
+    wait_for_serial(knot.addr, changed.serial_after).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let resolver = start_unbound(dir.path(), knot.addr, &ds, &[ORIGIN]).await;
+    for (name, qtype, rcode, data) in [
+        (format!("fresh.{ORIGIN}"), 1, NOERROR, true),
+        (format!("gone.{ORIGIN}"), 1, NXDOMAIN, false),
+    ] {
+        let reply = resolve(resolver.addr, &name, qtype).await;
+        let got = (reply.rcode, reply.ad, !reply.answer.is_empty());
+        if got != (rcode, true, data) {
+            failures.push(format!(
+                "{name} {qtype} from Knot after the change: {got:?}"
+            ));
+        }
+    }
+    let log = std::fs::read_to_string(knot_dir.join("knot.log")).unwrap_or_default();
+    assert!(
+        log.contains("IXFR"),
+        "Knot never transferred by IXFR:\n{log}"
+    );
+    assert!(
+        failures.is_empty(),
+        "{label}:\n{}\n{log}",
+        failures.join("\n")
+    );
 }
