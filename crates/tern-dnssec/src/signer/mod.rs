@@ -246,6 +246,8 @@ fn wanted_dnssec_rrsets(
         })
         .collect();
     let cdnskeys: Vec<Vec<u8>> = sep.iter().map(|k| k.dnskey_wire()).collect();
+    // RFC 9077: denial records live as long as a negative answer.
+    let negative_ttl = zone.soa.ttl.min(zone.soa.minimum);
     let mut apex_types = vec![DNSKEY, CDS, CDNSKEY];
     for (rtype, rdatas) in [(DNSKEY, dnskeys), (CDS, cds), (CDNSKEY, cdnskeys)] {
         push_sorted(&mut out, apex, rtype, zone.default_ttl, rdatas);
@@ -255,12 +257,10 @@ fn wanted_dnssec_rrsets(
         rdata.extend_from_slice(&iterations.to_be_bytes());
         rdata.push(salt.len() as u8);
         rdata.extend_from_slice(salt);
-        // TTL 0, as Knot publishes it: resolvers never need it cached.
-        push_sorted(&mut out, apex, NSEC3PARAM, 0, vec![rdata]);
+        // Cached as long as the denial records it describes, as Knot does.
+        push_sorted(&mut out, apex, NSEC3PARAM, negative_ttl, vec![rdata]);
         apex_types.push(NSEC3PARAM);
     }
-    // RFC 9077: denial records live as long as a negative answer.
-    let negative_ttl = zone.soa.ttl.min(zone.soa.minimum);
     for record in denial::chain(data, &settings.denial, &apex_types)? {
         push_sorted(
             &mut out,
