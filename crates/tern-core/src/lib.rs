@@ -2,6 +2,7 @@
 //! only writer of zone data. No I/O of its own: storage is behind `Store`.
 
 pub mod auth;
+pub mod dnssec_key;
 pub mod error;
 pub mod model;
 pub mod name;
@@ -22,6 +23,7 @@ pub mod tsig;
 pub mod zonefile;
 
 pub use auth::{AccessGrant, ApiToken, GrantRole, Scope, TokenRejection};
+pub use dnssec_key::{DnssecKey, KeyRole, KeyState};
 pub use error::CoreError;
 pub use model::*;
 pub use name::{Name, NameError};
@@ -31,8 +33,6 @@ pub use service::{
     ImportReport, NewRecord, NewZone, RecordUpdate, ServiceConfig, ZoneChanged, ZoneService,
     ZoneUpdate,
 };
-pub use signing::{
-    Denial, DnssecKey, DnssecSettings, KeyRole, KeyState, SignedDelta, ZoneSigner, is_signer_owned,
-};
+pub use signing::{Denial, DnssecSettings, SignedDelta, ZoneSigner, is_signer_owned};
 pub use store::{Commit, IdempotencyClaim, NameClaim, RecordFilter, Store, StoreError, ZoneFilter};
 pub use tsig::{TsigAlgorithm, TsigKey, TsigKeyError};

@@ -6,12 +6,12 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::auth::{AccessGrant, ApiToken};
+use crate::dnssec_key::DnssecKey;
 pub use crate::error::StoreError;
 use crate::model::Timestamp;
 use crate::model::{JournalEntry, Organisation, Project, Record, Zone, ZoneKind, ZoneStatus};
 use crate::name::Name;
 use crate::rdata::RecordType;
-use crate::signing::DnssecKey;
 use crate::template::Template;
 use crate::tsig::TsigKey;
 

@@ -9,11 +9,9 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 use common::tool_available;
-use tern_core::{Actor, Change, ChangeSet, ChangeSource, RecordType, ZoneUpdate};
-use tern_dnssec::{KeyEncryptionKey, Signer};
+use tern_core::RecordType;
 
 const ORIGIN: &str = "chain.example.";
 const ZONE_FILE: &str = "\
@@ -100,20 +98,11 @@ async fn the_nsec3_chain_is_knots() {
     assert!(knot.len() > 10, "kzonesign's chain: {knot:?}");
 
     let core = common::core().await;
-    core.service.set_signer(Arc::new(Signer::new(Arc::new(
-        KeyEncryptionKey::generate().expect("kek"),
-    ))));
+    core.sign_with_new_key();
     let zone = core
         .import_text(ORIGIN.trim_end_matches('.'), ZONE_FILE)
         .await;
-    let enable = ChangeSet::new(vec![Change::Zone(ZoneUpdate {
-        dnssec_enabled: Some(true),
-        ..ZoneUpdate::default()
-    })]);
-    core.service
-        .apply(zone.id, enable, &Actor::new("test", ChangeSource::Api))
-        .await
-        .expect("enable");
+    core.enable_signing(zone.id).await;
     let records = core
         .store
         .records_of_types(zone.id, &[RecordType::NSEC3, RecordType::NSEC3PARAM])

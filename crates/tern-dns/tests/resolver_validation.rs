@@ -10,15 +10,13 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use common::tool_available;
 use common::unbound::{resolve, start_unbound};
 use tern_core::{
     Actor, Change, ChangeSet, ChangeSource, Name, NewRecord, Rdata, RecordType, ZoneUpdate,
 };
 use tern_dns::AnswerConfig;
-use tern_dnssec::{DIGEST_SHA256, KeyEncryptionKey, Signer, ds_digest_sha256, ds_presentation};
+use tern_dnssec::{DIGEST_SHA256, ds_digest_sha256, ds_presentation};
 
 const ORIGIN: &str = "tern-signed.example.";
 const ZONE_FILE: &str = "\
@@ -105,9 +103,7 @@ async fn validates(settings: serde_json::Value, label: &str) {
         return;
     }
     let core = common::core().await;
-    core.service.set_signer(Arc::new(Signer::new(Arc::new(
-        KeyEncryptionKey::generate().expect("kek"),
-    ))));
+    core.sign_with_new_key();
     let zone = core
         .import_text(ORIGIN.trim_end_matches('.'), ZONE_FILE)
         .await;
@@ -198,9 +194,7 @@ async fn a_knot_secondary_of_a_signed_zone_serves_answers_that_validate() {
         return;
     }
     let core = common::core().await;
-    core.service.set_signer(Arc::new(Signer::new(Arc::new(
-        KeyEncryptionKey::generate().expect("kek"),
-    ))));
+    core.sign_with_new_key();
     let zone = core
         .import_text(ORIGIN.trim_end_matches('.'), ZONE_FILE)
         .await;

@@ -145,8 +145,7 @@ async fn signed_zone_passes_validators(settings: serde_json::Value, label: &str)
         return;
     }
     let core = common::core().await;
-    let kek = Arc::new(KeyEncryptionKey::generate().expect("kek"));
-    core.service.set_signer(Arc::new(Signer::new(kek)));
+    core.sign_with_new_key();
     let zone = core.import_text(ZONE, ZONE_FILE).await;
     let addr = core.serve(AnswerConfig::default()).await;
     let dir = core.dir.path();
@@ -342,17 +341,9 @@ async fn due_signatures_are_refreshed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn private_keys_are_stored_sealed() {
     let core = common::core().await;
-    let kek = Arc::new(KeyEncryptionKey::generate().expect("kek"));
-    core.service.set_signer(Arc::new(Signer::new(kek.clone())));
+    let kek = core.sign_with_new_key();
     let zone = core.import_text(ZONE, ZONE_FILE).await;
-    let enable = ChangeSet::new(vec![Change::Zone(ZoneUpdate {
-        dnssec_enabled: Some(true),
-        ..ZoneUpdate::default()
-    })]);
-    core.service
-        .apply(zone.id, enable, &actor())
-        .await
-        .expect("enable");
+    core.enable_signing(zone.id).await;
     let keys = core.store.dnssec_keys(zone.id).await.expect("keys");
     assert_eq!(keys.len(), 1, "one CSK");
     let key = &keys[0];

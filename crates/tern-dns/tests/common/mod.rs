@@ -530,6 +530,32 @@ impl Core {
             .zone
     }
 
+    /// Installs a DNSSEC signer sealing its keys under a new key-encryption
+    /// key, and returns that key.
+    pub fn sign_with_new_key(&self) -> std::sync::Arc<tern_dnssec::KeyEncryptionKey> {
+        let kek = std::sync::Arc::new(tern_dnssec::KeyEncryptionKey::generate().expect("kek"));
+        self.service
+            .set_signer(std::sync::Arc::new(tern_dnssec::Signer::new(kek.clone())));
+        kek
+    }
+
+    /// Turns signing on for the zone with its default settings.
+    pub async fn enable_signing(&self, zone_id: uuid::Uuid) -> tern_core::CommitOutcome {
+        let enable =
+            tern_core::ChangeSet::new(vec![tern_core::Change::Zone(tern_core::ZoneUpdate {
+                dnssec_enabled: Some(true),
+                ..tern_core::ZoneUpdate::default()
+            })]);
+        self.service
+            .apply(
+                zone_id,
+                enable,
+                &tern_core::Actor::new("test", tern_core::ChangeSource::Api),
+            )
+            .await
+            .expect("enable signing")
+    }
+
     /// Loads the index and serves it on a free loopback port.
     pub async fn serve(&self, config: tern_dns::AnswerConfig) -> SocketAddr {
         self.index.load_all().await.expect("load zones");
