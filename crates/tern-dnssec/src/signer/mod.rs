@@ -194,35 +194,87 @@ impl ZoneSigner for Signer {
 
         // Every record the zone's DNSSEC side should hold, as
         // (owner, type, TTL, RDATA).
-        let mut want: Vec<(Name, RecordType, u32, Vec<u8>)> = Vec::new();
-        for (owner, rtype, rrset) in data.signed_rrsets() {
-            let changed = resign_all || touched.contains(&(owner.clone(), rtype));
-            for sig in signing
-                .rrsigs(owner, rtype, rrset.ttl, &rrset.rdatas, changed)
-                .map_err(|e| failed(after, e))?
-            {
-                want.push((owner.clone(), RRSIG, rrset.ttl, sig));
-            }
-        }
-        for set in wanted {
+        let mut jobs: Vec<SignJob<'_>> = data
+            .signed_rrsets()
+            .map(|(owner, rtype, rrset)| SignJob {
+                owner,
+                rtype,
+                ttl: rrset.ttl,
+                rdatas: &rrset.rdatas,
+                changed: resign_all || touched.contains(&(owner.clone(), rtype)),
+            })
+            .collect();
+        let mut want: Vec<WantedRecord> = Vec::new();
+        for set in &wanted {
             let mut current = stored_sets
                 .get(&(set.owner.clone(), set.rtype))
                 .cloned()
                 .unwrap_or_default();
             current.sort_unstable();
-            let changed = resign_all || current != set.rdatas;
-            for sig in signing
-                .rrsigs(&set.owner, set.rtype, set.ttl, &set.rdatas, changed)
-                .map_err(|e| failed(after, e))?
-            {
-                want.push((set.owner.clone(), RRSIG, set.ttl, sig));
-            }
-            for rdata in set.rdatas {
-                want.push((set.owner.clone(), set.rtype, set.ttl, rdata));
+            jobs.push(SignJob {
+                owner: &set.owner,
+                rtype: set.rtype,
+                ttl: set.ttl,
+                rdatas: &set.rdatas,
+                changed: resign_all || current != set.rdatas,
+            });
+            for rdata in &set.rdatas {
+                want.push((set.owner.clone(), set.rtype, set.ttl, rdata.clone()));
             }
         }
+        want.extend(sign_all(&signing, &jobs).map_err(|e| failed(after, e))?);
         diff(after, stored, want)
     }
+}
+
+/// A record the zone's DNSSEC side should hold: owner, type, TTL, RDATA.
+type WantedRecord = (Name, RecordType, u32, Vec<u8>);
+
+/// One RRset the whole-zone pass needs signatures for.
+struct SignJob<'a> {
+    owner: &'a Name,
+    rtype: RecordType,
+    ttl: u32,
+    rdatas: &'a [Vec<u8>],
+    changed: bool,
+}
+
+/// The RRSIG records of every job. ECDSA and Ed25519 signing is most of a
+/// whole-zone pass, and RRsets sign independently: the jobs are split over
+/// the machine's cores (a refresh or a first signing of a large zone; an
+/// ordinary change takes the incremental pass).
+fn sign_all(
+    signing: &Signing<'_>,
+    jobs: &[SignJob<'_>],
+) -> Result<Vec<WantedRecord>, crate::DnssecError> {
+    let sign = |chunk: &[SignJob<'_>]| {
+        let mut out = Vec::with_capacity(chunk.len());
+        for job in chunk {
+            for sig in signing.rrsigs(job.owner, job.rtype, job.ttl, job.rdatas, job.changed)? {
+                out.push((job.owner.clone(), RRSIG, job.ttl, sig));
+            }
+        }
+        Ok::<_, crate::DnssecError>(out)
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads < 2 || jobs.len() < 1024 {
+        return sign(jobs);
+    }
+    let chunk = jobs.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = jobs
+            .chunks(chunk)
+            .map(|c| scope.spawn(move || sign(c)))
+            .collect();
+        let mut out = Vec::new();
+        for handle in handles {
+            match handle.join() {
+                Ok(signed) => out.extend(signed?),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        Ok(out)
+    })
 }
 
 /// The apex's DNSSEC RRsets and the denial chain, each RDATA sorted.
@@ -298,9 +350,9 @@ fn push_sorted(
 fn diff(
     zone: &Zone,
     stored: Vec<Record>,
-    want: Vec<(Name, RecordType, u32, Vec<u8>)>,
+    want: Vec<WantedRecord>,
 ) -> Result<SignedDelta, CoreError> {
-    let mut wanted: HashMap<(Name, RecordType, u32, Vec<u8>), usize> = HashMap::new();
+    let mut wanted: HashMap<WantedRecord, usize> = HashMap::new();
     for key in &want {
         *wanted.entry(key.clone()).or_default() += 1;
     }
