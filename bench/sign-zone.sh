@@ -21,6 +21,8 @@ TARGET=${CARGO_TARGET_DIR:-target}
 echo "machine: $(nproc) cores, $(uname -r), $(date -u +%Y-%m-%dT%H:%MZ)"
 python3 "$SHARED/gen-zone.py" -n "$HOSTS" --zone "$WORK/zone" >/dev/null
 echo "zone: $HOSTS hosts, $(grep -vc '^\$' "$WORK/zone") lines"
-bash "$SHARED/sign-peers.sh" "$WORK/zone" bench.test.
+# dnssec-signzone writes its dsset file into the working directory.
+SHARED=$(readlink -f "$SHARED")
+(cd "$WORK" && bash "$SHARED/sign-peers.sh" "$WORK/zone" bench.test.)
 /usr/bin/time -f "tern process: wall_s=%e user_s=%U rss_mb=%M(kB)" \
   "$TARGET/release/examples/sign_zone" "sqlite://$WORK/tern.db?mode=rwc" "$WORK/zone" bench.test. "$CHANGES"

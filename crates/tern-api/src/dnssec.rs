@@ -27,7 +27,7 @@ use crate::access::{actor, must_own, visible_zone};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::parse_json;
-use crate::views::{iso, zone_name};
+use crate::views::iso;
 
 /// DNSKEY, CDS: the stored records the view reads (their TTL, whether CDS
 /// is published).
@@ -282,39 +282,12 @@ pub async fn enable(
     if request.enabled == Some(false) {
         return disable(state, zone, actor).await;
     }
-    if state.service.signer().is_none() {
-        return Err(ApiError::from(tern_core::CoreError::Unavailable {
-            message: format!(
-                "zone {} cannot be signed: this server has no DNSSEC signer (no key-encryption key is configured); nothing was changed",
-                zone_name(&zone.name)
-            ),
-        }));
-    }
     let current = DnssecSettings::of(zone)?;
     let wanted = wanted_settings(&current, request)?;
-    if zone.dnssec_enabled {
-        // New keys for a signed zone need a rollover (the parent's DS and
-        // resolvers' caches must follow), and that is not built yet.
-        if wanted.algorithm != current.algorithm || wanted.key_split != current.key_split {
-            return Err(ApiError::conflict(format!(
-                "zone {} is signed with algorithm {}{}; changing the algorithm or the key split needs a key rollover, which this server does not do yet. Disable signing (the parent's DS must be removed first) and enable it again with the new settings",
-                zone_name(&zone.name),
-                current.algorithm,
-                if current.key_split {
-                    " and a KSK + ZSK pair"
-                } else {
-                    " and one combined key"
-                }
-            ))
-            .with_field(if wanted.algorithm != current.algorithm {
-                "algorithm"
-            } else {
-                "key_split"
-            }));
-        }
-        if wanted == current {
-            return Ok(zone.clone());
-        }
+    // What may change is ZoneService's rule (`check_signing_change`);
+    // asking for what is in place changes nothing.
+    if zone.dnssec_enabled && wanted == current {
+        return Ok(zone.clone());
     }
     let mut settings = zone.settings.clone();
     let encoded = serde_json::to_value(&wanted).map_err(|e| {

@@ -363,18 +363,9 @@ async fn update(
                 update.default_ttl = Some(ttl);
             }
             "settings" => {
-                let Value::Object(mut settings) = value else {
+                let Value::Object(settings) = value else {
                     return Err(ApiError::validation("settings", "must be an object"));
                 };
-                // The signing settings are changed through /dnssec (which
-                // knows what a signed zone may change); a settings object
-                // that leaves them out keeps them.
-                let key = tern_core::DnssecSettings::SETTINGS_KEY;
-                if !settings.contains_key(key)
-                    && let Some(dnssec) = zone.settings.get(key)
-                {
-                    settings.insert(key.to_string(), dnssec.clone());
-                }
                 update.settings = Some(Value::Object(settings));
             }
             "dnssec_enabled" => {
@@ -391,17 +382,6 @@ async fn update(
                 ));
             }
         }
-    }
-    if update.dnssec_enabled == Some(true)
-        && !zone.dnssec_enabled
-        && state.service.signer().is_none()
-    {
-        return Err(ApiError::from(tern_core::CoreError::Unavailable {
-            message: format!(
-                "zone {} cannot be signed: this server has no DNSSEC signer (no key-encryption key is configured); nothing was changed",
-                zone_name(&zone.name)
-            ),
-        }));
     }
     let outcome = state
         .service

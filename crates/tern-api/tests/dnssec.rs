@@ -169,6 +169,18 @@ async fn native_enable_show_change_disable() {
         );
         let (s, b) = api.put(&path, &token, json!({"key_split": true})).await;
         assert_error(s, &b, 409, "conflict", Some("key_split"));
+        // The rule is the write path's, not this endpoint's: new keys
+        // asked for through the zone's settings are refused the same way.
+        let (s, b) = api
+            .patch(
+                &format!("/api/v1/domains/{id}"),
+                &token,
+                json!({"settings": {"dnssec": {"algorithm": 15, "denial": "nsec3", "iterations": 0,
+                    "salt": [], "key_split": false, "signature_validity_secs": 1209600,
+                    "refresh_before_secs": 604800, "jitter_secs": 86400}}}),
+            )
+            .await;
+        assert_error(s, &b, 409, "conflict", Some("algorithm"));
         // The denial chain can change in place.
         let (s, b) = api.put(&path, &token, json!({"denial": "nsec"})).await;
         assert_eq!(s, 200, "{b}");

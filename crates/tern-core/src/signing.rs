@@ -138,6 +138,43 @@ impl DnssecSettings {
     }
 }
 
+/// What a commit may do to a signed zone's signing settings, for every face:
+/// they must be valid, and on a zone that stays signed the algorithm and
+/// the key split cannot change, since new keys need a rollover (the
+/// parent's DS and resolvers' caches must follow) and Tern does not roll
+/// keys yet. The denial may change: the signer rebuilds the chain.
+pub fn check_signing_change(before: &Zone, after: &Zone) -> Result<(), CoreError> {
+    if !after.dnssec_enabled {
+        return Ok(());
+    }
+    let wanted = DnssecSettings::of(after)?;
+    wanted.validate()?;
+    if !before.dnssec_enabled {
+        return Ok(());
+    }
+    let current = DnssecSettings::of(before)?;
+    let field = if wanted.algorithm != current.algorithm {
+        "algorithm"
+    } else if wanted.key_split != current.key_split {
+        "key_split"
+    } else {
+        return Ok(());
+    };
+    Err(CoreError::conflict(
+        Some(field),
+        format!(
+            "zone {} is signed with algorithm {}{}; changing the algorithm or the key split needs a key rollover, which this server does not do yet. Disable signing (the parent's DS must be removed first) and enable it again with the new settings",
+            after.name,
+            current.algorithm,
+            if current.key_split {
+                " and a KSK + ZSK pair"
+            } else {
+                " and one combined key"
+            }
+        ),
+    ))
+}
+
 /// The DNSSEC records a commit adds and removes besides the user's change.
 #[derive(Debug, Clone, Default)]
 pub struct SignedDelta {

@@ -176,6 +176,7 @@ impl ZoneService {
         }
         let (mut removed, mut added) = (plan.removed, plan.added);
         if zone.dnssec_enabled || after.dnssec_enabled {
+            crate::signing::check_signing_change(&zone, &after)?;
             // The signatures and denial records go into the same change set:
             // one transaction, one journal entry, one serial step.
             let signer = self.signer.get().ok_or_else(|| CoreError::Unavailable {

@@ -297,7 +297,16 @@ impl WorkingSet {
         }
         if let Some(settings) = &update.settings {
             check_settings(settings)?;
+            // A settings object that leaves out the signing settings keeps
+            // them: they change through the DNSSEC calls, whatever the face.
+            let key = crate::signing::DnssecSettings::SETTINGS_KEY;
+            let kept = zone.settings.get(key).cloned();
             zone.settings = settings.clone();
+            if let (Some(kept), Some(map)) = (kept, zone.settings.as_object_mut())
+                && !map.contains_key(key)
+            {
+                map.insert(key.to_string(), kept);
+            }
         }
         if let Some(soa) = &update.soa {
             check_ttl("soa.ttl", soa.ttl)?;

@@ -109,8 +109,8 @@ impl ZoneSigner for Signer {
                 added: Vec::new(),
             });
         }
+        // Validated on the way in (`check_signing_change`).
         let settings = DnssecSettings::of(after)?;
-        settings.validate()?;
         let keys = KeyRing::for_zone(store, &self.kek, &self.opened, after, &settings).await?;
         let policy = ValidityPolicy {
             lifetime: settings.signature_validity_secs,
