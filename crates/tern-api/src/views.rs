@@ -13,9 +13,7 @@ use crate::error::ApiError;
 
 /// RFC 3339 / ISO 8601 in UTC, seconds precision ("2026-04-01T10:00:00Z").
 pub fn iso(at: Timestamp) -> String {
-    jiff::Timestamp::from_millisecond(at)
-        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
-        .unwrap_or_default()
+    tern_core::model::iso_time(at)
 }
 
 /// The zone name as users write it: no trailing dot.

@@ -211,15 +211,49 @@ async fn native_enable_show_change_disable() {
         let (_, b) = api.get(&path, &token).await;
         assert_eq!(b["denial"], "nsec", "{b}");
 
+        // Disabling goes insecure safely: CDS/CDNSKEY delete (RFC 8078)
+        // until the parent's DS is gone, confirmed here by hand.
         let (s, b) = api.delete(&path, &token).await;
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(
+            (
+                b["enabled"].as_bool(),
+                b["status"].as_str(),
+                b["cds_published"].as_bool()
+            ),
+            (Some(true), Some("unsigning"), Some(true)),
+            "{b}"
+        );
+        assert!(b["unsigning"]["ds_gone_at"].is_null(), "{b}");
+        let records = dnssec_records(&api, &id).await;
+        assert!(
+            records
+                .iter()
+                .any(|r| r.rtype.0 == 59 && r.rdata.to_string() == "0 0 0 00"),
+            "{records:?}"
+        );
+        let (s, b) = api
+            .post(&format!("{path}/ds-seen"), &token, json!({}))
+            .await;
+        assert_eq!(s, 200, "{b}");
+        assert!(b["unsigning"]["unsign_at"].is_string(), "{b}");
+        let (s, b) = api
+            .post(&format!("{path}/ds-seen"), &token, json!({}))
+            .await;
+        assert_eq!(s, 409, "nothing waits for the parent now: {b}");
+        let (s, b) = api.delete(&format!("{path}?now=true"), &token).await;
         assert_eq!(s, 200, "{b}");
         assert_eq!(
             (b["enabled"].as_bool(), b["status"].as_str()),
             (Some(false), Some("unsigned"))
         );
-        assert_eq!(
-            (b["keys"].clone(), b["ds_records"].clone()),
-            (json!([]), json!([]))
+        assert_eq!(b["ds_records"], json!([]), "{b}");
+        assert!(
+            b["keys"].as_array().is_some_and(|keys| !keys.is_empty()
+                && keys
+                    .iter()
+                    .all(|k| k["state"] == "removed" && k["removed_at"].is_string())),
+            "{b}"
         );
         assert!(
             dnssec_records(&api, &id).await.is_empty(),
@@ -237,6 +271,7 @@ async fn native_enable_show_change_disable() {
             .as_array()
             .expect("keys")
             .iter()
+            .filter(|k| k["state"] != "removed")
             .filter_map(|k| k["role"].as_str())
             .collect();
         assert_eq!(roles.len(), 2, "{b}");
@@ -294,8 +329,18 @@ async fn created_and_patched_zones_are_signed() {
         let (s, b) = api
             .patch(&format!("/api/v1/domains/{id}"), &token, json!({"dnssec_enabled": false}))
             .await;
-        assert_eq!((s.as_u16(), &b["dnssec_enabled"]), (200, &json!(false)), "{b}");
-        assert!(dnssec_records(&api, &id).await.is_empty());
+        // Turned off through the zone, too, it goes insecure safely: still
+        // signed, until the parent's DS is gone.
+        assert_eq!((s.as_u16(), &b["dnssec_enabled"]), (200, &json!(true)), "{b}");
+        let (_, shown) = api.get(&format!("/api/v1/domains/{id}/dnssec"), &token).await;
+        assert_eq!(shown["status"], "unsigning", "{shown}");
+        // And back on: the unsigning is called off, the same keys stay.
+        let (s, b) = api
+            .patch(&format!("/api/v1/domains/{id}"), &token, json!({"dnssec_enabled": true}))
+            .await;
+        assert_eq!(s, 200, "{b}");
+        let (_, again) = api.get(&format!("/api/v1/domains/{id}/dnssec"), &token).await;
+        assert_eq!((again["status"].as_str(), &again["keys"]), (Some("signed"), &shown["keys"]), "{again}");
         let (s, b) = api
             .patch(&format!("/api/v1/domains/{id}"), &token, json!({"dnssec_enabled": "yes"}))
             .await;
@@ -473,10 +518,10 @@ async fn thalassa_dnssec_is_the_native_state() {
         let (s, _) = thalassa(&api, Method::DELETE, &token, "acme", "thal.test", None).await;
         assert_eq!(s, 204);
         let (_, shown) = api.get(&native, &token).await;
-        assert_eq!(shown["status"], "unsigned");
-        assert!(dnssec_records(&api, &id).await.is_empty());
+        assert_eq!(shown["status"], "unsigning");
         let (s, b) = thalassa(&api, Method::GET, &token, "acme", "thal.test", None).await;
-        assert_eq!((s, b["status"].as_str()), (200, Some("unsigned")), "{b}");
+        assert_eq!((s, b["status"].as_str()), (200, Some("unsigning")), "{b}");
+        assert!(b["unsigning"]["requestedAt"].is_string(), "{b}");
         let (s, _) = thalassa(&api, Method::GET, &token, "acme", "nope.test", None).await;
         assert_eq!(s, 404);
 
@@ -567,11 +612,10 @@ async fn openapi_documents_the_dnssec_calls() {
         for method in ["get", "put", "delete"] {
             assert!(path[method].is_object(), "{method} missing: {path}");
         }
-        assert!(
-            doc["paths"]
-                .get("/api/v1/domains/{domain_id}/dnssec/rollover")
-                .is_none()
-        );
+        for call in ["rollover", "ds-seen"] {
+            let path = &doc["paths"][format!("/api/v1/domains/{{domain_id}}/dnssec/{call}")];
+            assert!(path["post"].is_object(), "{call} missing: {path}");
+        }
         assert!(doc["components"]["schemas"]["DnssecView"].is_object());
     })
     .await;

@@ -37,6 +37,16 @@ impl KeyRole {
         })
     }
 
+    /// A role as a request names it; the error names the field.
+    pub fn from_request(text: &str) -> Result<KeyRole, crate::error::CoreError> {
+        KeyRole::parse(&text.trim().to_ascii_lowercase()).ok_or_else(|| {
+            crate::error::CoreError::validation(
+                "role",
+                format!("'{text}' is not a key role: use csk, ksk or zsk"),
+            )
+        })
+    }
+
     /// Whether its DNSKEY carries the SEP flag and signs the DNSKEY RRset.
     pub fn signs_keys(self) -> bool {
         matches!(self, KeyRole::Csk | KeyRole::Ksk)
@@ -54,12 +64,15 @@ impl fmt::Display for KeyRole {
     }
 }
 
-/// RFC 7583's life of a key, as far as Tern takes it.
+/// RFC 7583's life of a key. `Ready` is a key-signing key whose DNSKEY
+/// has been published long enough for its DS to go to the parent (CDS
+/// lists it); it turns active once the parent serves that DS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum KeyState {
     Created,
     Published,
+    Ready,
     Active,
     Retired,
     Removed,
@@ -70,6 +83,7 @@ impl KeyState {
         match self {
             KeyState::Created => "created",
             KeyState::Published => "published",
+            KeyState::Ready => "ready",
             KeyState::Active => "active",
             KeyState::Retired => "retired",
             KeyState::Removed => "removed",
@@ -80,6 +94,7 @@ impl KeyState {
         Some(match text {
             "created" => KeyState::Created,
             "published" => KeyState::Published,
+            "ready" => KeyState::Ready,
             "active" => KeyState::Active,
             "retired" => KeyState::Retired,
             "removed" => KeyState::Removed,
@@ -91,8 +106,14 @@ impl KeyState {
     pub fn is_published(self) -> bool {
         matches!(
             self,
-            KeyState::Published | KeyState::Active | KeyState::Retired
+            KeyState::Published | KeyState::Ready | KeyState::Active | KeyState::Retired
         )
+    }
+}
+
+impl fmt::Display for KeyState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -115,4 +136,37 @@ pub struct DnssecKey {
     pub active_at: Option<Timestamp>,
     pub retire_at: Option<Timestamp>,
     pub removed_at: Option<Timestamp>,
+}
+
+impl DnssecKey {
+    /// Whether it signs the DNSKEY, CDS and CDNSKEY RRsets: every
+    /// key-signing key whose DNSKEY is in the zone. A new one signs from
+    /// its publication and a retired one until its removal, so that every
+    /// DNSKEY RRset a resolver may hold during a rollover validates with
+    /// whichever DS it holds.
+    pub fn signs_key_set(&self) -> bool {
+        self.role.signs_keys() && self.state.is_published()
+    }
+
+    /// Whether it signs the zone's other RRsets: only the active ZSK/CSK.
+    pub fn signs_data(&self) -> bool {
+        self.role.signs_zone() && self.state == KeyState::Active
+    }
+
+    /// Whether CDS/CDNSKEY (and the DS shown for the parent) name it.
+    pub fn wants_ds(&self) -> bool {
+        self.role.signs_keys() && matches!(self.state, KeyState::Ready | KeyState::Active)
+    }
+}
+
+/// One step in a key's life, as the journal records it beside the records
+/// the step changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyTransition {
+    pub key_id: uuid::Uuid,
+    pub role: KeyRole,
+    pub key_tag: u16,
+    pub state: KeyState,
+    /// Why, in words (`lifetime reached`, `DS seen at the parent`, …).
+    pub reason: String,
 }

@@ -9,6 +9,7 @@ pub mod name;
 pub mod policy;
 pub mod rdata;
 pub mod reverse;
+pub mod rollover;
 pub mod rules;
 pub mod serial;
 pub mod service;
@@ -23,7 +24,7 @@ pub mod tsig;
 pub mod zonefile;
 
 pub use auth::{AccessGrant, ApiToken, GrantRole, Scope, TokenRejection};
-pub use dnssec_key::{DnssecKey, KeyRole, KeyState};
+pub use dnssec_key::{DnssecKey, KeyRole, KeyState, KeyTransition};
 pub use error::CoreError;
 pub use model::*;
 pub use name::{Name, NameError};
@@ -33,6 +34,9 @@ pub use service::{
     ImportReport, NewRecord, NewZone, RecordUpdate, ServiceConfig, ZoneChanged, ZoneService,
     ZoneUpdate,
 };
-pub use signing::{Denial, DnssecSettings, SignedDelta, ZoneSigner, is_signer_owned};
+pub use signing::{
+    Denial, DnssecSettings, ParentDs, ParentDsLookup, SignedDelta, Unsigning, ZoneSigner,
+    is_signer_owned,
+};
 pub use store::{Commit, IdempotencyClaim, NameClaim, RecordFilter, Store, StoreError, ZoneFilter};
 pub use tsig::{TsigAlgorithm, TsigKey, TsigKeyError};

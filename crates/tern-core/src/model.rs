@@ -10,6 +10,13 @@ use crate::rdata::{Rdata, RecordType};
 /// Milliseconds since the Unix epoch; the one time representation in the core.
 pub type Timestamp = i64;
 
+/// A timestamp as RFC 3339 UTC, for messages and views.
+pub fn iso_time(at: Timestamp) -> String {
+    jiff::Timestamp::from_millisecond(at)
+        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_default()
+}
+
 pub fn now_millis() -> Timestamp {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -290,4 +297,7 @@ pub struct JournalEntry {
     pub principal: Principal,
     pub source: ChangeSource,
     pub at: Timestamp,
+    /// The DNSSEC key steps this change made (the records they changed are
+    /// in `removed`/`added`).
+    pub key_transitions: Vec<crate::dnssec_key::KeyTransition>,
 }

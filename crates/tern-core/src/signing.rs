@@ -6,8 +6,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::dnssec_key::{DnssecKey, KeyRole};
 use crate::error::CoreError;
-use crate::model::{Record, Zone};
+use crate::model::{Record, Timestamp, Zone};
+use crate::name::Name;
 use crate::rdata::RecordType;
 use crate::store::Store;
 
@@ -53,7 +55,9 @@ impl Default for Denial {
 }
 
 /// A zone's DNSSEC settings, kept in its `settings` under `"dnssec"`.
+/// Settings stored before a field existed read it as its default.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DnssecSettings {
     /// DNSKEY algorithm number: 13 (ECDSA P-256/SHA-256) or 15 (Ed25519).
     pub algorithm: u8,
@@ -68,6 +72,32 @@ pub struct DnssecSettings {
     /// Expirations are spread over this window, so that a zone's
     /// signatures do not all run out in the same second.
     pub jitter_secs: u32,
+    /// A ZSK is rolled (pre-publication) this long after it became active;
+    /// 0 never.
+    pub zsk_lifetime_secs: u32,
+    /// The same for a KSK or CSK (double-DS); 0 never, the default, since
+    /// each such rollover needs the parent's DS to change.
+    pub ksk_lifetime_secs: u32,
+    /// How long a change takes to reach every secondary and every
+    /// resolver's view, on top of the TTLs (RFC 7583's Dprp).
+    pub propagation_delay_secs: u32,
+    /// The TTL the parent serves the zone's DS with, when the parent's
+    /// resolver does not tell (RFC 7583's TTLds): how long resolvers may
+    /// hold a DS set that has changed at the parent.
+    pub parent_ds_ttl_secs: u32,
+    /// Signing is being turned off (RFC 8078 §4): CDS/CDNSKEY ask the
+    /// parent to delete the DS, and the zone is unsigned only once the
+    /// parent's DS is gone and resolvers' copies of it have expired.
+    /// Written by the key manager only.
+    pub unsigning: Option<Unsigning>,
+}
+
+/// Where turning signing off stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unsigning {
+    pub requested_at: Timestamp,
+    /// When the parent was first seen serving no DS for the zone.
+    pub ds_gone_at: Option<Timestamp>,
 }
 
 impl Default for DnssecSettings {
@@ -80,6 +110,11 @@ impl Default for DnssecSettings {
             signature_validity_secs: 14 * 86_400,
             refresh_before_secs: 7 * 86_400,
             jitter_secs: 86_400,
+            zsk_lifetime_secs: 90 * 86_400,
+            ksk_lifetime_secs: 0,
+            propagation_delay_secs: 3600,
+            parent_ds_ttl_secs: 86_400,
+            unsigning: None,
         }
     }
 }
@@ -140,9 +175,10 @@ impl DnssecSettings {
 
 /// What a commit may do to a signed zone's signing settings, for every face:
 /// they must be valid, and on a zone that stays signed the algorithm and
-/// the key split cannot change, since new keys need a rollover (the
-/// parent's DS and resolvers' caches must follow) and Tern does not roll
-/// keys yet. The denial may change: the signer rebuilds the chain.
+/// the key split cannot change: that would need an algorithm rollover
+/// (RFC 6781 §4.1.4), which Tern does not offer — key rollovers keep the
+/// algorithm. The denial and the timings may change: the signer rebuilds
+/// the chain, the key manager reads the timings at each step.
 pub fn check_signing_change(before: &Zone, after: &Zone) -> Result<(), CoreError> {
     if !after.dnssec_enabled {
         return Ok(());
@@ -163,7 +199,7 @@ pub fn check_signing_change(before: &Zone, after: &Zone) -> Result<(), CoreError
     Err(CoreError::conflict(
         Some(field),
         format!(
-            "zone {} is signed with algorithm {}{}; changing the algorithm or the key split needs a key rollover, which this server does not do yet. Disable signing (the parent's DS must be removed first) and enable it again with the new settings",
+            "zone {} is signed with algorithm {}{}; changing the algorithm or the key split needs an algorithm rollover, which this server does not offer. Disable signing (the zone goes insecure once the parent's DS is gone) and enable it again with the new settings",
             after.name,
             current.algorithm,
             if current.key_split {
@@ -184,20 +220,53 @@ pub struct SignedDelta {
 
 /// Makes a commit's DNSSEC records. `ZoneService` calls it with the zone
 /// before and after the change (`after` carries the new serial and
-/// `dnssec_enabled`) and the user records the change removes and adds:
-/// turning signing on asks for the whole zone's records, off for their
-/// removal, and any other change on a signed zone for what it invalidates.
-/// The store is read as it was before the change.
+/// `dnssec_enabled`), the zone's keys as the commit leaves them, and the
+/// user records the change removes and adds: turning signing on asks for
+/// the whole zone's records, off for their removal, and any other change
+/// on a signed zone for what it invalidates. The store is read as it was
+/// before the change.
 #[async_trait::async_trait]
 pub trait ZoneSigner: Send + Sync {
+    #[allow(clippy::too_many_arguments)]
     async fn sign(
         &self,
         store: &dyn Store,
         before: &Zone,
         after: &Zone,
+        keys: &[DnssecKey],
         removed: &[Record],
         added: &[Record],
     ) -> Result<SignedDelta, CoreError>;
+
+    /// A new key pair for the zone, its private half sealed; state
+    /// `Created`, not yet stored.
+    fn new_key(&self, zone: &Zone, role: KeyRole, algorithm: u8) -> Result<DnssecKey, CoreError>;
+
+    /// The SHA-256 DS RDATA (wire form) the parent holds for `key`.
+    fn ds_rdata(&self, apex: &Name, key: &DnssecKey) -> Vec<u8>;
+
+    /// The signing clock, Unix seconds (tests move it; key timings and
+    /// signature validity both read it).
+    fn now(&self) -> u64;
+}
+
+/// What the parent zone serves as the zone's DS RRset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParentDs {
+    /// DS RDATA in wire form; empty when the parent has none.
+    pub rdatas: Vec<Vec<u8>>,
+    /// The TTL the answer carried (a resolver's may have counted down).
+    pub ttl: Option<u32>,
+}
+
+/// Asks the parent side which DS it serves for a zone
+/// (`--dnssec-parent-resolver`): the key manager's check before a KSK/CSK
+/// rollover completes and before a zone is unsigned.
+#[async_trait::async_trait]
+pub trait ParentDsLookup: Send + Sync {
+    /// `Err` with the reason when no answer could be had; the step then
+    /// waits for the next check.
+    async fn lookup(&self, zone: &Name) -> Result<ParentDs, String>;
 }
 
 #[cfg(test)]

@@ -98,6 +98,9 @@ pub struct Commit {
     pub journal: JournalEntry,
     /// Whether the change deletes or restores the zone (its name's claim).
     pub claim: NameClaim,
+    /// DNSSEC keys created or moved by the change, written in the same
+    /// transaction.
+    pub keys: Vec<crate::dnssec_key::DnssecKey>,
 }
 
 #[async_trait]
@@ -250,6 +253,10 @@ pub trait Store: Send + Sync + 'static {
     async fn dnssec_keys(&self, zone_id: Uuid) -> Result<Vec<DnssecKey>, StoreError>;
     /// Inserts the key, or replaces the stored one with its id.
     async fn put_dnssec_key(&self, key: &DnssecKey) -> Result<(), StoreError>;
+    /// The largest TTL set on any of the zone's records (`None` when every
+    /// record inherits the zone default): how long a resolver may hold
+    /// one of its signatures.
+    async fn max_record_ttl(&self, zone_id: Uuid) -> Result<Option<u32>, StoreError>;
     /// The signer's records (`is_signer_owned` types) at any of `names`.
     async fn dnssec_records_at(
         &self,

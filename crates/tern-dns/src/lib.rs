@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod notify;
 mod nsec;
 mod nsec3;
+pub mod parent_ds;
 mod rrsig;
 pub mod server;
 mod sharded;

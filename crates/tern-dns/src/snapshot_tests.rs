@@ -134,6 +134,7 @@ fn entry(zone: &Zone, serial_after: u32, removed: Vec<Record>, added: Vec<Record
         principal: tern_core::Principal("signer".into()),
         source: tern_core::ChangeSource::Api,
         at: 0,
+        key_transitions: Vec::new(),
     }
 }
 

@@ -121,7 +121,7 @@ fn assert_valid(path: &Path, label: &str) {
 async fn assert_whole_zone_agrees(core: &common::Core, zone_id: uuid::Uuid, label: &str) {
     let redo = core
         .service
-        .refresh_signatures(zone_id, &actor())
+        .maintain_signing(zone_id, tern_core::rollover::KeyRequest::Maintain, &actor())
         .await
         .expect("whole-zone pass");
     assert!(
@@ -224,9 +224,28 @@ async fn signed_zone_passes_validators(settings: serde_json::Value, label: &str)
     );
     assert_whole_zone_agrees(&core, zone.id, &format!("{label}, after deletions")).await;
 
-    // Unsigned again: no DNSSEC record stays behind.
+    // Going insecure: CDS/CDNSKEY delete (RFC 8078 §4), still signed and
+    // valid until the parent's DS is gone.
     let disable = ChangeSet::new(vec![Change::Zone(ZoneUpdate {
         dnssec_enabled: Some(false),
+        ..ZoneUpdate::default()
+    })]);
+    core.service
+        .apply(zone.id, disable, &actor())
+        .await
+        .expect("disable");
+    let unsigning = axfr(addr, dir, "unsigning");
+    assert_valid(&unsigning, &format!("{label}, unsigning"));
+    let text = std::fs::read_to_string(&unsigning).expect("read");
+    assert!(
+        text.contains("\tCDS\t0 0 0 00") && text.contains("\tCDNSKEY\t0 3 0 AA=="),
+        "{label}: no CDS/CDNSKEY delete:\n{text}"
+    );
+
+    // Unsigned: no DNSSEC record stays behind.
+    let disable = ChangeSet::new(vec![Change::Zone(ZoneUpdate {
+        dnssec_enabled: Some(false),
+        dnssec_unsign_now: true,
         ..ZoneUpdate::default()
     })]);
     core.service
@@ -305,7 +324,7 @@ async fn due_signatures_are_refreshed() {
     days_back.store(0, Ordering::SeqCst);
     let outcome = core
         .service
-        .refresh_signatures(zone.id, &actor())
+        .maintain_signing(zone.id, tern_core::rollover::KeyRequest::Maintain, &actor())
         .await
         .expect("refresh")
         .expect("signatures were due");
@@ -326,7 +345,7 @@ async fn due_signatures_are_refreshed() {
     );
     assert!(
         core.service
-            .refresh_signatures(zone.id, &actor())
+            .maintain_signing(zone.id, tern_core::rollover::KeyRequest::Maintain, &actor())
             .await
             .expect("refresh")
             .is_none(),

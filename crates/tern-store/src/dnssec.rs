@@ -1,6 +1,7 @@
 //! DNSSEC: the zones' signing keys, and the record reads the signer needs
 //! (a zone's DNSSEC records by type, an NSEC3 owner's neighbours).
 
+use sqlx::AnyConnection;
 use tern_core::store::StoreError;
 use tern_core::text::hex_encode;
 use tern_core::{DnssecKey, Name, Record, RecordType};
@@ -22,6 +23,16 @@ impl Database {
     }
 
     pub(crate) async fn put_dnssec_key(&self, key: &DnssecKey) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(backend_error)?;
+        Self::write_dnssec_key(&mut conn, key).await
+    }
+
+    /// Upserts `key` on `conn` (a pool connection, or a commit's
+    /// transaction).
+    pub(crate) async fn write_dnssec_key(
+        conn: &mut AnyConnection,
+        key: &DnssecKey,
+    ) -> Result<(), StoreError> {
         sqlx::query(&format!(
             "INSERT INTO dnssec_keys ({DNSSEC_KEY_COLUMNS}) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
@@ -42,10 +53,20 @@ impl Database {
         .bind(key.active_at)
         .bind(key.retire_at)
         .bind(key.removed_at)
-        .execute(&self.pool)
+        .execute(&mut *conn)
         .await
         .map_err(backend_error)?;
         Ok(())
+    }
+
+    pub(crate) async fn max_record_ttl(&self, zone_id: Uuid) -> Result<Option<u32>, StoreError> {
+        let ttl: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(ttl) FROM records WHERE zone_id = $1")
+                .bind(zone_id.to_string())
+                .fetch_one(&self.pool)
+                .await
+                .map_err(backend_error)?;
+        Ok(ttl.and_then(|t| u32::try_from(t).ok()))
     }
 
     pub(crate) async fn records_of_types(

@@ -34,6 +34,7 @@ impl Database {
         }
         let payload = serde_json::to_string(&rows::JournalHeader {
             zone_after: entry.zone_after.as_ref(),
+            key_transitions: &entry.key_transitions,
         })
         .map_err(|e| StoreError::Backend(format!("encoding journal entry: {e}")))?;
         let seq: i64 = sqlx::query_scalar(

@@ -9,8 +9,8 @@ use tern_core::template::{Template, TemplateRecord, TemplateVariable};
 use tern_core::transfer::Cidr;
 use tern_core::{
     AccessGrant, ApiToken, ChangeSource, DnssecKey, GrantRole, JournalEntry, KeyRole, KeyState,
-    Name, Organisation, Principal, Project, Rdata, Record, RecordType, SoaSettings, TsigKey, Zone,
-    ZoneKind, ZoneStatus,
+    KeyTransition, Name, Organisation, Principal, Project, Rdata, Record, RecordType, SoaSettings,
+    TsigKey, Zone, ZoneKind, ZoneStatus,
 };
 use uuid::Uuid;
 
@@ -19,6 +19,8 @@ use uuid::Uuid;
 #[derive(Serialize)]
 pub(crate) struct JournalHeader<'a> {
     pub zone_after: Option<&'a Zone>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub key_transitions: &'a [KeyTransition],
 }
 
 /// One bounded slice of an entry's records. Records are compact arrays
@@ -68,6 +70,8 @@ pub(crate) type CompactRecord = (
 #[derive(Deserialize)]
 struct OwnedHeader {
     zone_after: Option<Zone>,
+    #[serde(default)]
+    key_transitions: Vec<KeyTransition>,
 }
 
 #[derive(Deserialize)]
@@ -341,6 +345,7 @@ pub(crate) fn journal_from_row(row: &AnyRow) -> Result<JournalEntry, StoreError>
         removed: Vec::new(),
         added: Vec::new(),
         zone_after: header.zone_after,
+        key_transitions: header.key_transitions,
         principal: Principal(get(row, "principal")?),
         source: ChangeSource::parse(&source),
         at: get(row, "at")?,

@@ -235,6 +235,10 @@ impl Store for Database {
         Database::put_dnssec_key(self, key).await
     }
 
+    async fn max_record_ttl(&self, zone_id: Uuid) -> Result<Option<u32>, StoreError> {
+        Database::max_record_ttl(self, zone_id).await
+    }
+
     async fn dnssec_records_at(
         &self,
         zone_id: Uuid,

@@ -255,6 +255,9 @@ impl Database {
             }
         }
         self.insert_records(&mut tx, &inserts).await?;
+        for key in &commit.keys {
+            Self::write_dnssec_key(&mut tx, key).await?;
+        }
         let seq = self.append_journal(&mut tx, &commit.journal).await?;
         tx.commit().await.map_err(backend_error)?;
         Ok(seq)

@@ -46,6 +46,7 @@ fn commit_of(zone: &tern_core::Zone, inserts: Vec<Record>) -> Commit {
         zone: after.clone(),
         journal: entry(&after, zone.serial, vec![], inserts),
         claim: tern_core::NameClaim::Keep,
+        keys: Vec::new(),
     }
 }
 

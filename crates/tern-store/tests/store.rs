@@ -38,6 +38,7 @@ fn change(
         zone: after.clone(),
         journal: entry(&after, zone.serial, removed, added),
         claim: tern_core::NameClaim::Keep,
+        keys: Vec::new(),
     }
 }
 

@@ -123,8 +123,30 @@ pub enum DnssecCommand {
         #[arg(long)]
         key_split: bool,
     },
-    /// Remove the zone's DNSSEC records and retire its keys.
+    /// Go insecure safely: publish CDS/CDNSKEY delete, and unsign once the
+    /// parent's DS is gone (`ds-seen`, or --dnssec-parent-resolver).
     Disable {
+        zone: String,
+        #[arg(long, default_value = "default")]
+        org: String,
+        /// Remove the DNSSEC records at once: only for a zone whose parent
+        /// never held its DS (otherwise resolvers see it bogus)
+        #[arg(long)]
+        now: bool,
+    },
+    /// Start a key rollover now (ZSK by pre-publication, KSK/CSK by
+    /// double-DS); later steps follow on their timings under `serve`.
+    Rollover {
+        zone: String,
+        #[arg(long, default_value = "default")]
+        org: String,
+        /// csk, ksk or zsk [default: csk, or zsk for a KSK + ZSK pair]
+        #[arg(long)]
+        role: Option<String>,
+    },
+    /// Confirm that the parent serves the DS that CDS asks for: the new
+    /// key's (a KSK/CSK rollover completes) or none (unsigning goes on).
+    DsSeen {
         zone: String,
         #[arg(long, default_value = "default")]
         org: String,
@@ -222,6 +244,12 @@ pub struct ServeArgs {
     /// Resolver (address[:port]) that zone validation asks
     #[arg(long, env = "TERN_VALIDATION_RESOLVER")]
     pub validation_resolver: Option<String>,
+    /// Resolver (address[:port]) asked for signed zones' DS at the parent:
+    /// a KSK/CSK rollover completes, and a zone being unsigned goes
+    /// insecure, once it shows the parent did its part [default: none, an
+    /// operator confirms with `tern dnssec ds-seen` or the API]
+    #[arg(long, env = "TERN_DNSSEC_PARENT_RESOLVER")]
+    pub dnssec_parent_resolver: Option<String>,
     /// Largest zone file an API import accepts, in MiB [default: 64]
     #[arg(long, env = "TERN_IMPORT_LIMIT_MB")]
     pub import_limit_mb: Option<usize>,
@@ -326,6 +354,7 @@ pub struct FileConfig {
     pub rate_limit: Option<Vec<String>>,
     pub zone_validation: Option<String>,
     pub validation_resolver: Option<String>,
+    pub dnssec_parent_resolver: Option<String>,
     pub import_limit_mb: Option<usize>,
     pub allow_shared_zone_names: Option<bool>,
     pub edns_udp_size: Option<u16>,
@@ -366,6 +395,7 @@ pub struct Settings {
     /// Where the DNSSEC key-encryption key is kept (unless
     /// TERN_KEY_ENCRYPTION_KEY gives it).
     pub key_encryption_key_file: PathBuf,
+    pub dnssec_parent_resolver: Option<SocketAddr>,
 }
 
 impl Settings {
@@ -489,16 +519,13 @@ impl Settings {
             .validation_resolver
             .clone()
             .or(file.validation_resolver)
-            .map(|r| {
-                r.parse::<SocketAddr>()
-                    .or_else(|_| {
-                        r.parse::<std::net::IpAddr>()
-                            .map(|ip| SocketAddr::new(ip, 53))
-                    })
-                    .map_err(|_| {
-                        anyhow::anyhow!("--validation-resolver {r}: not an address[:port]")
-                    })
-            })
+            .map(|r| resolver_address("validation-resolver", &r))
+            .transpose()?;
+        let dnssec_parent_resolver = serve
+            .dnssec_parent_resolver
+            .clone()
+            .or(file.dnssec_parent_resolver)
+            .map(|r| resolver_address("dnssec-parent-resolver", &r))
             .transpose()?;
         let validation = tern_api::validation::ValidationConfig {
             resolver,
@@ -526,8 +553,19 @@ impl Settings {
             edns_udp_size,
             tcp,
             key_encryption_key_file,
+            dnssec_parent_resolver,
         })
     }
+}
+
+/// `address[:port]`, port 53 when left out.
+fn resolver_address(flag: &str, text: &str) -> Result<SocketAddr> {
+    text.parse::<SocketAddr>()
+        .or_else(|_| {
+            text.parse::<std::net::IpAddr>()
+                .map(|ip| SocketAddr::new(ip, 53))
+        })
+        .map_err(|_| anyhow::anyhow!("--{flag} {text}: not an address[:port]"))
 }
 
 /// The TCP policy from flags and file, checked as a whole (the per-address

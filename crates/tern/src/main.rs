@@ -138,7 +138,9 @@ pub async fn open(settings: &Settings) -> Result<(Arc<Database>, Arc<ZoneService
     Ok((database, service))
 }
 
-async fn refresh_signatures(service: &ZoneService) {
+/// The key manager's pass over every signed zone: key steps that are due,
+/// then signatures that are due.
+async fn maintain_signing(service: &ZoneService) {
     let zones = match service
         .store()
         .list_zones(&tern_core::ZoneFilter::default())
@@ -152,12 +154,21 @@ async fn refresh_signatures(service: &ZoneService) {
     };
     let actor = tern_core::Actor::new("dnssec", tern_core::ChangeSource::Dnssec);
     for zone in zones.into_iter().filter(|z| z.dnssec_enabled) {
-        match service.refresh_signatures(zone.id, &actor).await {
+        let request = tern_core::rollover::KeyRequest::Maintain;
+        match service.maintain_signing(zone.id, request, &actor).await {
             Ok(Some(outcome)) => {
-                tracing::info!(zone = %zone.name, serial = outcome.serial_after, "signatures refreshed")
+                let steps: Vec<String> = outcome
+                    .entry
+                    .iter()
+                    .flat_map(|e| &e.key_transitions)
+                    .map(|t| format!("{} {} {}", t.role, t.key_tag, t.state))
+                    .collect();
+                tracing::info!(zone = %zone.name, serial = outcome.serial_after, keys = %steps.join(", "), "signing maintained")
             }
             Ok(None) => {}
-            Err(e) => tracing::warn!(zone = %zone.name, error = %e, "refreshing signatures"),
+            Err(e) => {
+                tracing::warn!(zone = %zone.name, error = %e, "maintaining signatures and keys")
+            }
         }
     }
 }
@@ -251,15 +262,18 @@ async fn serve(settings: Settings) -> Result<()> {
         }
     });
 
-    // Signatures are remade before they expire, by whichever node gets to
-    // each zone first (the serial guard lets one commit; the rest find
-    // nothing due).
+    // Signatures are remade before they expire and keys move on when due,
+    // by whichever node gets to each zone first (the serial guard lets one
+    // commit; the rest find nothing due).
+    if let Some(server) = settings.dnssec_parent_resolver {
+        service.set_parent_ds_lookup(Arc::new(tern_dns::parent_ds::ParentResolver { server }));
+    }
     let refresher = service.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(SIGNATURE_REFRESH);
         loop {
             tick.tick().await;
-            refresh_signatures(&refresher).await;
+            maintain_signing(&refresher).await;
         }
     });
 

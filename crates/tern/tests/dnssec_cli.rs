@@ -90,11 +90,37 @@ fn enable_status_ds_disable() {
         eprintln!("SKIP: ldns-verify-zone not installed; signed export not validated");
     }
 
+    // Disabling goes insecure safely: CDS delete first, and the zone
+    // stays signed until the parent's DS is gone.
+    let out = tern(data, &["dnssec", "disable", "minimal.com"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("unsigning"),
+        "{}",
+        text(&out.stdout)
+    );
+    let status = text(&tern(data, &["dnssec", "status", "minimal.com"]).stdout);
+    assert!(
+        status.contains("\tunsigning") && status.contains("waits for the parent's DS"),
+        "{status}"
+    );
+    let out = tern(data, &["dnssec", "ds-seen", "minimal.com"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let status = text(&tern(data, &["dnssec", "status", "minimal.com"]).stdout);
+    assert!(status.contains("unsigned at"), "{status}");
+    let out = tern(data, &["dnssec", "rollover", "minimal.com"]);
+    assert!(!out.status.success(), "no rollover while unsigning");
+    assert!(
+        text(&out.stderr).contains("being unsigned"),
+        "{}",
+        text(&out.stderr)
+    );
+
     // Without its key-encryption key, a signed zone takes no writes.
     std::fs::rename(&kek, data.join("moved.kek")).expect("move key");
     let other_key = tempfile::tempdir().expect("tempdir");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_tern"))
-        .args(["dnssec", "disable", "minimal.com"])
+        .args(["dnssec", "disable", "--now", "minimal.com"])
         .env("TERN_DATA_DIR", data)
         .env(
             "TERN_KEY_ENCRYPTION_KEY_FILE",
@@ -102,8 +128,9 @@ fn enable_status_ds_disable() {
         )
         .output()
         .expect("run tern");
-    // A fresh key opens nothing: disabling needs no key, so it works, but
-    // the zone's keys could not have been used. Put the right key back.
+    // A fresh key opens nothing: unsigning at once needs no key, so it
+    // works, but the zone's keys could not have been used. Put the right
+    // key back.
     assert!(out.status.success(), "{}", text(&out.stderr));
     std::fs::rename(data.join("moved.kek"), &kek).expect("restore key");
     let status = text(&tern(data, &["dnssec", "status", "minimal.com"]).stdout);

@@ -609,6 +609,10 @@ fn dnssec_view(zone: &Zone, view: crate::dnssec::DnssecView) -> Value {
                 "publishedAt": k.published_at,
                 "activeAt": k.active_at,
                 "retireAt": k.retire_at,
+                "removedAt": k.removed_at,
+                "nextState": k.next_state,
+                "nextStateAt": k.next_state_at,
+                "waitingFor": k.waiting_for,
             })
         })
         .collect();
@@ -623,6 +627,16 @@ fn dnssec_view(zone: &Zone, view: crate::dnssec::DnssecView) -> Value {
         "dsRecords": view.ds_records,
         "dnskeyRecords": view.dnskey_records,
         "cdsPublished": view.cds_published,
+        "keySplit": view.key_split,
+        "zskLifetimeSecs": view.zsk_lifetime_secs,
+        "kskLifetimeSecs": view.ksk_lifetime_secs,
+        "propagationDelaySecs": view.propagation_delay_secs,
+        "parentDsTtlSecs": view.parent_ds_ttl_secs,
+        "unsigning": view.unsigning.map(|u| json!({
+            "requestedAt": u.requested_at,
+            "dsGoneAt": u.ds_gone_at,
+            "unsignAt": u.unsign_at,
+        })),
     })
 }
 
@@ -669,6 +683,6 @@ async fn dnssec_delete(
     cx.caller.require(Scope::DnssecManage)?;
     let zone = cx.zone(&state, &zone).await?;
     must_own(&cx.caller, &zone)?;
-    crate::dnssec::disable(&state, &zone, &actor(&cx.caller, DIALECT)).await?;
+    crate::dnssec::disable(&state, &zone, false, &actor(&cx.caller, DIALECT)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -33,7 +33,13 @@ pub struct ZoneUpdate {
     pub settings: Option<serde_json::Value>,
     pub soa: Option<SoaSettings>,
     pub status: Option<ZoneStatus>,
+    /// `Some(false)` on a signed zone starts going insecure (CDS delete,
+    /// then unsigning once the parent's DS is gone) unless
+    /// `dnssec_unsign_now`; `Some(true)` signs it, or calls that off.
     pub dnssec_enabled: Option<bool>,
+    /// Unsign at once, without waiting for the parent: only safe when the
+    /// parent has never held a DS for the zone.
+    pub dnssec_unsign_now: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -86,45 +86,6 @@ impl ZoneService {
         }
     }
 
-    /// Re-signs a signed zone's signatures that are due (near expiry, or
-    /// made by a key no longer active): one commit with the next serial
-    /// when there are any, none otherwise. Several nodes may run it on one
-    /// database: the serial guard lets one commit, and the others find
-    /// nothing left to do.
-    pub async fn refresh_signatures(
-        &self,
-        zone_id: Uuid,
-        actor: &Actor,
-    ) -> Result<Option<CommitOutcome>, CoreError> {
-        let Some(signer) = self.signer.get() else {
-            return Ok(None);
-        };
-        let mut turn = self.locks.turn(zone_id).await;
-        let zone = self.zone(zone_id).await?;
-        turn.serial = Some(zone.serial);
-        if !zone.dnssec_enabled || zone.status == crate::model::ZoneStatus::Deleted {
-            return Ok(None);
-        }
-        // Asked with the zone unchanged, the signer returns only what is due.
-        let due = signer
-            .sign(self.store.as_ref(), &zone, &zone, &[], &[])
-            .await?;
-        if due.added.is_empty() && due.removed.is_empty() {
-            return Ok(None);
-        }
-        let plan = Plan {
-            zone: zone.clone(),
-            added: Vec::new(),
-            removed: Vec::new(),
-            warnings: Vec::new(),
-            serial: None,
-            resign: true,
-        };
-        let outcome = self.commit_plan(zone, plan, actor).await?;
-        turn.serial = Some(outcome.serial_after);
-        Ok(Some(outcome))
-    }
-
     /// A plain write that lost to other processes until its deadline: a
     /// conflict to retry, never a failed precondition (it had none).
     pub(super) fn kept_changing(&self, zone_id: Uuid) -> CoreError {
@@ -175,18 +136,36 @@ impl ZoneService {
             after.created_at = now;
         }
         let (mut removed, mut added) = (plan.removed, plan.added);
+        let (mut keys, mut key_transitions) = (plan.keys, plan.transitions);
         if zone.dnssec_enabled || after.dnssec_enabled {
             crate::signing::check_signing_change(&zone, &after)?;
-            // The signatures and denial records go into the same change set:
-            // one transaction, one journal entry, one serial step.
+            // The signatures, denial records and key steps go into the same
+            // change set: one transaction, one journal entry, one serial
+            // step.
             let signer = self.signer.get().ok_or_else(|| CoreError::Unavailable {
                 message: format!(
                     "zone {} is signed, and this process has no DNSSEC signer (no key-encryption key); nothing was changed",
                     zone.name
                 ),
             })?;
+            let zone_keys = self
+                .keys_for_commit(
+                    signer.as_ref(),
+                    &zone,
+                    &after,
+                    &mut keys,
+                    &mut key_transitions,
+                )
+                .await?;
             let delta = signer
-                .sign(self.store.as_ref(), &zone, &after, &removed, &added)
+                .sign(
+                    self.store.as_ref(),
+                    &zone,
+                    &after,
+                    &zone_keys,
+                    &removed,
+                    &added,
+                )
                 .await?;
             removed.extend(delta.removed);
             added.extend(delta.added);
@@ -207,8 +186,10 @@ impl ZoneService {
                 principal: actor.principal.clone(),
                 source: actor.source.clone(),
                 at: now,
+                key_transitions,
             },
             claim,
+            keys,
         };
         let seq = self.store.commit(&commit).await.map_err(|e| match e {
             // Only a restore can find its name taken: by a live zone of the

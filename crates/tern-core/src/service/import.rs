@@ -120,6 +120,8 @@ impl ZoneService {
                 warnings: Vec::new(),
                 serial: Some(prepared.serial_after),
                 resign: false,
+                keys: Vec::new(),
+                transitions: Vec::new(),
             };
             let before = zone.clone();
             match self.commit_plan(zone, plan, actor).await {

@@ -247,6 +247,7 @@ impl ZoneService {
             principal: actor.principal.clone(),
             source: actor.source.clone(),
             at: now,
+            key_transitions: Vec::new(),
         };
         let seq = self
             .store
@@ -290,6 +291,7 @@ impl ZoneService {
                 principal: actor.principal.clone(),
                 source: actor.source.clone(),
                 at: now,
+                key_transitions: Vec::new(),
             };
             entry.seq = self.store.purge_zone(zone_id, &entry).await?;
             self.publish_local(entry).await;

@@ -10,6 +10,7 @@ mod checks;
 mod commit;
 mod events;
 mod import;
+mod keys;
 mod lifecycle;
 mod ordering;
 mod plan;
@@ -25,7 +26,7 @@ use uuid::Uuid;
 use crate::error::CoreError;
 use crate::model::{ChangeSource, Principal, Zone};
 use crate::name::Name;
-use crate::signing::ZoneSigner;
+use crate::signing::{ParentDsLookup, ZoneSigner};
 use crate::store::{Store, ZoneFilter};
 
 pub use change::{Change, ChangeSet, CommitOutcome, NewRecord, RecordUpdate, ZoneUpdate};
@@ -106,6 +107,8 @@ pub struct ZoneService {
     locks: ZoneLocks,
     /// Makes the DNSSEC records of signed zones' commits (`signing.rs`).
     signer: OnceLock<Arc<dyn ZoneSigner>>,
+    /// Tells the key manager which DS the parent serves (`keys.rs`).
+    parent_ds: OnceLock<Arc<dyn ParentDsLookup>>,
 }
 
 impl ZoneService {
@@ -119,12 +122,20 @@ impl ZoneService {
             delivered: Mutex::new(Delivered::default()),
             locks: ZoneLocks::default(),
             signer: OnceLock::new(),
+            parent_ds: OnceLock::new(),
         }
     }
 
     /// Installs the signer; a second call is ignored (one per service).
     pub fn set_signer(&self, signer: Arc<dyn ZoneSigner>) {
         let _ = self.signer.set(signer);
+    }
+
+    /// Installs the parent-DS check (`--dnssec-parent-resolver`); without
+    /// one, KSK/CSK rollovers and unsigning wait for an operator's
+    /// confirmation.
+    pub fn set_parent_ds_lookup(&self, lookup: Arc<dyn ParentDsLookup>) {
+        let _ = self.parent_ds.set(lookup);
     }
 
     pub fn signer(&self) -> Option<&Arc<dyn ZoneSigner>> {

@@ -23,8 +23,28 @@ pub(super) struct Plan {
     /// A serial chosen by the caller (imports); otherwise the next one.
     pub(super) serial: Option<u32>,
     /// Commit even without a change of its own: the signer has signatures
-    /// to remake (`refresh_signatures`).
+    /// to remake, or keys move (`maintain_signing`).
     pub(super) resign: bool,
+    /// DNSSEC keys the commit creates or moves, and why.
+    pub(super) keys: Vec<crate::dnssec_key::DnssecKey>,
+    pub(super) transitions: Vec<crate::dnssec_key::KeyTransition>,
+}
+
+impl Plan {
+    /// A plan that changes only what the signer or the key manager
+    /// brings.
+    pub(super) fn resign(zone: Zone) -> Plan {
+        Plan {
+            zone,
+            added: Vec::new(),
+            removed: Vec::new(),
+            warnings: Vec::new(),
+            serial: None,
+            resign: true,
+            keys: Vec::new(),
+            transitions: Vec::new(),
+        }
+    }
 }
 
 impl ZoneService {

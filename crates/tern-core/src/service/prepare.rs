@@ -386,6 +386,7 @@ impl Prepared {
             principal: actor.principal.clone(),
             source: actor.source.clone(),
             at: now_millis(),
+            key_transitions: Vec::new(),
         })
     }
 

@@ -299,21 +299,27 @@ impl WorkingSet {
             check_settings(settings)?;
             // A settings object that leaves out the signing settings keeps
             // them: they change through the DNSSEC calls, whatever the face.
+            // The key manager's own state in them is not any face's to write.
             let key = crate::signing::DnssecSettings::SETTINGS_KEY;
             let kept = zone.settings.get(key).cloned();
             zone.settings = settings.clone();
-            if let (Some(kept), Some(map)) = (kept, zone.settings.as_object_mut())
-                && !map.contains_key(key)
-            {
-                map.insert(key.to_string(), kept);
+            if let (Some(kept), Some(map)) = (kept, zone.settings.as_object_mut()) {
+                match map.get_mut(key).and_then(|v| v.as_object_mut()) {
+                    Some(dnssec) => {
+                        dnssec.insert(
+                            "unsigning".into(),
+                            kept.get("unsigning").cloned().unwrap_or_default(),
+                        );
+                    }
+                    None => {
+                        map.insert(key.to_string(), kept);
+                    }
+                }
             }
         }
         if let Some(soa) = &update.soa {
             check_ttl("soa.ttl", soa.ttl)?;
             zone.soa = soa.clone();
-        }
-        if let Some(dnssec) = update.dnssec_enabled {
-            zone.dnssec_enabled = dnssec;
         }
         if let Some(status) = update.status
             && status != zone.status
@@ -326,6 +332,32 @@ impl WorkingSet {
                 zone.deleted_at = None;
             }
             zone.status = status;
+        }
+        if let Some(dnssec) = update.dnssec_enabled {
+            self.set_dnssec(dnssec, update.dnssec_unsign_now)?;
+        }
+        Ok(())
+    }
+
+    /// Signing on or off. Off goes insecure safely (RFC 8078 §4): the zone
+    /// stays signed with CDS/CDNSKEY asking the parent to delete its DS,
+    /// and the key manager unsigns it once that DS is gone.
+    fn set_dnssec(&mut self, enabled: bool, now: bool) -> Result<(), CoreError> {
+        use crate::signing::{DnssecSettings, Unsigning};
+        let zone = &mut self.zone;
+        let mut settings = DnssecSettings::of(zone)?;
+        let unsigning = if enabled || !zone.dnssec_enabled || now {
+            zone.dnssec_enabled = enabled;
+            None
+        } else {
+            Some(settings.unsigning.clone().unwrap_or(Unsigning {
+                requested_at: self.now,
+                ds_gone_at: None,
+            }))
+        };
+        if settings.unsigning != unsigning {
+            settings.unsigning = unsigning;
+            zone.settings = super::keys::with_dnssec_settings(&zone.settings, &settings)?;
         }
         Ok(())
     }
@@ -375,6 +407,8 @@ impl WorkingSet {
             warnings: self.warnings,
             serial: None,
             resign: false,
+            keys: Vec::new(),
+            transitions: Vec::new(),
         }
     }
 }

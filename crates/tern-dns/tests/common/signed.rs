@@ -276,6 +276,7 @@ pub async fn load_signed(
         principal: tern_core::Principal("signer@test".into()),
         source: tern_core::ChangeSource::Import,
         at: now,
+        key_transitions: Vec::new(),
     };
     core.store
         .create_zone(&zone, &entry, false)
@@ -355,6 +356,7 @@ pub async fn commit_signed(
         principal: tern_core::Principal("signer@test".into()),
         source: tern_core::ChangeSource::Api,
         at: after.updated_at,
+        key_transitions: Vec::new(),
     };
     entry.seq = core
         .store
@@ -364,6 +366,7 @@ pub async fn commit_signed(
             zone: after,
             journal: entry.clone(),
             claim: tern_core::NameClaim::Keep,
+            keys: Vec::new(),
         })
         .await
         .expect("commit");

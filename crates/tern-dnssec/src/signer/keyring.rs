@@ -1,14 +1,11 @@
-//! A zone's keys ready to sign with: the stored keys whose DNSKEY is
-//! published, with the private keys of the active ones opened from their
-//! sealed form, and the first keys of a zone that is being signed for the
-//! first time (one CSK, or a KSK and a ZSK when the settings split them).
+//! A zone's keys ready to sign with: the keys whose DNSKEY is published,
+//! with the private keys of the ones that sign opened from their sealed
+//! form (which key signs what is `DnssecKey`'s rule), and new key pairs.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use tern_core::{
-    CoreError, DnssecKey, DnssecSettings, KeyRole, KeyState, Store, Zone, new_id, now_millis,
-};
+use tern_core::{CoreError, DnssecKey, KeyRole, KeyState, new_id, now_millis};
 use uuid::Uuid;
 
 use crate::dnskey::{dnskey_rdata_wire, key_flags, key_tag};
@@ -65,64 +62,54 @@ impl ZoneKey {
 
 pub(crate) struct KeyRing {
     pub(crate) keys: Vec<ZoneKey>,
+    /// Signing is being turned off: CDS/CDNSKEY take the delete form.
+    pub(crate) unsigning: bool,
 }
 
 impl KeyRing {
-    /// The published keys of the zone; a zone without any gets its first
-    /// keys (stored before the commit that publishes them: a failed commit
-    /// leaves unused keys, never a signed zone without its keys).
-    pub(crate) async fn for_zone(
-        store: &dyn Store,
+    /// The zone's keys as the commit leaves them, those whose DNSKEY is
+    /// published, with the private keys of the ones that sign opened.
+    pub(crate) fn new(
         kek: &KeyEncryptionKey,
         opened: &OpenedKeys,
-        zone: &Zone,
-        settings: &DnssecSettings,
+        keys: &[DnssecKey],
+        unsigning: bool,
     ) -> Result<KeyRing, CoreError> {
-        let mut stored: Vec<DnssecKey> = store
-            .dnssec_keys(zone.id)
-            .await?
-            .into_iter()
-            .filter(|k| k.state.is_published())
-            .collect();
-        if stored.is_empty() {
-            let roles: &[KeyRole] = if settings.key_split {
-                &[KeyRole::Ksk, KeyRole::Zsk]
-            } else {
-                &[KeyRole::Csk]
-            };
-            for role in roles {
-                let key = new_key(kek, zone.id, *role, settings.algorithm)?;
-                store.put_dnssec_key(&key).await?;
-                stored.push(key);
-            }
-        }
-        let mut keys = Vec::with_capacity(stored.len());
-        for key in stored {
-            let signing = if key.state == KeyState::Active {
-                Some(opened.open(kek, &key)?)
+        let mut ring = Vec::with_capacity(keys.len());
+        for key in keys.iter().filter(|k| k.state.is_published()) {
+            let signing = if key.signs_key_set() || key.signs_data() {
+                Some(opened.open(kek, key)?)
             } else {
                 None
             };
-            keys.push(ZoneKey {
-                stored: key,
+            ring.push(ZoneKey {
+                stored: key.clone(),
                 signing,
             });
         }
-        Ok(KeyRing { keys })
+        Ok(KeyRing {
+            keys: ring,
+            unsigning,
+        })
     }
 
-    /// The active keys that sign the DNSKEY, CDS and CDNSKEY RRsets.
+    /// The keys that sign the DNSKEY, CDS and CDNSKEY RRsets.
     pub(crate) fn key_signers(&self) -> impl Iterator<Item = &ZoneKey> {
         self.keys
             .iter()
-            .filter(|k| k.signing.is_some() && k.stored.role.signs_keys())
+            .filter(|k| k.signing.is_some() && k.stored.signs_key_set())
     }
 
-    /// The active keys that sign every other RRset.
+    /// The keys that sign every other RRset.
     pub(crate) fn zone_signers(&self) -> impl Iterator<Item = &ZoneKey> {
         self.keys
             .iter()
-            .filter(|k| k.signing.is_some() && k.stored.role.signs_zone())
+            .filter(|k| k.signing.is_some() && k.stored.signs_data())
+    }
+
+    /// The keys CDS/CDNSKEY name, for the parent's DS.
+    pub(crate) fn ds_keys(&self) -> impl Iterator<Item = &ZoneKey> {
+        self.keys.iter().filter(|k| k.stored.wants_ds())
     }
 }
 
@@ -141,7 +128,8 @@ fn signing_error(zone_id: Uuid, detail: impl std::fmt::Display) -> CoreError {
     }
 }
 
-fn new_key(
+/// A new key pair, sealed; `Created`, with no times but its creation.
+pub(crate) fn new_key(
     kek: &KeyEncryptionKey,
     zone_id: Uuid,
     role: KeyRole,
@@ -165,10 +153,10 @@ fn new_key(
         key_tag: key_tag(key_flags(role), algorithm, &public_key),
         public_key,
         sealed_private_key: sealed,
-        state: KeyState::Active,
+        state: KeyState::Created,
         created_at: now,
-        published_at: Some(now),
-        active_at: Some(now),
+        published_at: None,
+        active_at: None,
         retire_at: None,
         removed_at: None,
     })

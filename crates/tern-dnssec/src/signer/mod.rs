@@ -23,8 +23,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use tern_core::signing::SIGNER_OWNED_TYPES;
 use tern_core::{
-    CoreError, Denial, DnssecSettings, KeyState, Name, Rdata, Record, RecordType, SignedDelta,
-    Store, Zone, ZoneSigner, new_id, now_millis,
+    CoreError, Denial, DnssecKey, DnssecSettings, KeyRole, Name, Rdata, Record, RecordType,
+    SignedDelta, Store, Zone, ZoneSigner, new_id, now_millis,
 };
 use uuid::Uuid;
 
@@ -89,21 +89,16 @@ impl ZoneSigner for Signer {
         store: &dyn Store,
         before: &Zone,
         after: &Zone,
+        zone_keys: &[DnssecKey],
         removed: &[Record],
         added: &[Record],
     ) -> Result<SignedDelta, CoreError> {
         if !after.dnssec_enabled {
+            // Unsigning: the DNSSEC records go (the keys' removal is the
+            // key manager's, in the same commit).
             let stored = store
                 .records_of_types(after.id, &SIGNER_OWNED_TYPES)
                 .await?;
-            // Unsigning: the DNSSEC records go, the keys are retired.
-            for mut key in store.dnssec_keys(after.id).await? {
-                if key.state != KeyState::Removed {
-                    key.state = KeyState::Removed;
-                    key.removed_at = Some(now_millis());
-                    store.put_dnssec_key(&key).await?;
-                }
-            }
             return Ok(SignedDelta {
                 removed: stored,
                 added: Vec::new(),
@@ -111,7 +106,12 @@ impl ZoneSigner for Signer {
         }
         // Validated on the way in (`check_signing_change`).
         let settings = DnssecSettings::of(after)?;
-        let keys = KeyRing::for_zone(store, &self.kek, &self.opened, after, &settings).await?;
+        let keys = KeyRing::new(
+            &self.kek,
+            &self.opened,
+            zone_keys,
+            settings.unsigning.is_some(),
+        )?;
         let policy = ValidityPolicy {
             lifetime: settings.signature_validity_secs,
             jitter: settings.jitter_secs,
@@ -225,6 +225,21 @@ impl ZoneSigner for Signer {
         want.extend(sign_all(&signing, &jobs).map_err(|e| failed(after, e))?);
         diff(after, stored, want)
     }
+
+    fn new_key(&self, zone: &Zone, role: KeyRole, algorithm: u8) -> Result<DnssecKey, CoreError> {
+        keyring::new_key(&self.kek, zone.id, role, algorithm)
+    }
+
+    fn ds_rdata(&self, apex: &Name, key: &DnssecKey) -> Vec<u8> {
+        let flags = crate::dnskey::key_flags(key.role);
+        let dnskey = crate::dnskey::dnskey_rdata_wire(flags, key.algorithm, &key.public_key);
+        let digest = ds_digest_sha256(apex, &dnskey);
+        ds_rdata_wire(key.key_tag, key.algorithm, DIGEST_SHA256, &digest)
+    }
+
+    fn now(&self) -> u64 {
+        (self.clock)()
+    }
 }
 
 /// A record the zone's DNSSEC side should hold: owner, type, TTL, RDATA.
@@ -288,16 +303,20 @@ fn wanted_dnssec_rrsets(
     let mut out = Vec::new();
     let dnskeys: Vec<Vec<u8>> = keys.keys.iter().map(|k| k.dnskey_wire()).collect();
     // RFC 7344/8078: CDS and CDNSKEY for the keys the parent's DS should
-    // point to, so that registries that scan can take them.
-    let sep: Vec<&keyring::ZoneKey> = keys.key_signers().collect();
-    let cds: Vec<Vec<u8>> = sep
-        .iter()
-        .map(|k| {
-            let digest = ds_digest_sha256(apex, &k.dnskey_wire());
-            ds_rdata_wire(k.stored.key_tag, k.stored.algorithm, DIGEST_SHA256, &digest)
-        })
-        .collect();
-    let cdnskeys: Vec<Vec<u8>> = sep.iter().map(|k| k.dnskey_wire()).collect();
+    // point to, so that registries that scan can take them; while signing
+    // is turned off, the delete form (RFC 8078 §4).
+    let (cds, cdnskeys): (Vec<Vec<u8>>, Vec<Vec<u8>>) = if keys.unsigning {
+        (vec![vec![0, 0, 0, 0, 0]], vec![vec![0, 0, 3, 0, 0]])
+    } else {
+        keys.ds_keys()
+            .map(|k| {
+                let digest = ds_digest_sha256(apex, &k.dnskey_wire());
+                let ds =
+                    ds_rdata_wire(k.stored.key_tag, k.stored.algorithm, DIGEST_SHA256, &digest);
+                (ds, k.dnskey_wire())
+            })
+            .unzip()
+    };
     // RFC 9077: denial records live as long as a negative answer.
     let negative_ttl = zone.soa.ttl.min(zone.soa.minimum);
     let mut apex_types = vec![DNSKEY, CDS, CDNSKEY];

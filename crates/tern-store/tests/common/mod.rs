@@ -271,6 +271,7 @@ pub fn entry(zone: &Zone, before: u32, removed: Vec<Record>, added: Vec<Record>)
         principal: Principal("tester@example.com".into()),
         source: ChangeSource::Dialect("pdns".into()),
         at: now_millis(),
+        key_transitions: Vec::new(),
     }
 }
 

@@ -1,24 +1,21 @@
-//! A zone's DNSSEC as every face shows and changes it: the status view
-//! (settings, keys, the DS lines for the parent, the DNSKEY lines), the
-//! request that enables signing or changes its settings, and disabling.
-//! The native handlers (`/api/v1/domains/{id}/dnssec`) live here too; the
+//! A zone's DNSSEC as every face changes it: the request that enables
+//! signing or changes its settings, disabling (safely, or at once), and the
+//! key manager's requests (a rollover, the parent's DS confirmed). The
+//! native handlers (`/api/v1/domains/{id}/dnssec…`) live here too; the
 //! Thalassa dialect calls the same `view`, `enable` and `disable`, so the
 //! rules are written once.
 
+mod view;
+
+pub use view::{DnssecView, view};
+
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
-use base64::Engine as _;
-use serde::{Deserialize, Serialize};
+use axum::extract::{Path, Query, State};
+use serde::Deserialize;
 use serde_json::Value;
-use tern_core::signing::SIGNER_OWNED_TYPES;
-use tern_core::{
-    Actor, Denial, DnssecKey, DnssecSettings, KeyRole, RecordType, Scope, Zone, ZoneUpdate,
-};
-use tern_dnssec::{
-    DIGEST_SHA256, SEP_FLAG, ZONE_KEY_FLAG, dnskey_presentation, dnskey_rdata_wire,
-    ds_digest_sha256, ds_presentation,
-};
+use tern_core::rollover::KeyRequest;
+use tern_core::{Actor, Denial, DnssecSettings, Scope, Zone, ZoneUpdate};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -27,170 +24,12 @@ use crate::access::{actor, must_own, visible_zone};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::parse_json;
-use crate::views::iso;
-
-/// DNSKEY, CDS: the stored records the view reads (their TTL, whether CDS
-/// is published).
-const DNSKEY: RecordType = RecordType(48);
-const CDS: RecordType = RecordType(59);
 
 pub fn routes() -> OpenApiRouter<ApiState> {
-    OpenApiRouter::new().routes(routes!(status, put, delete))
-}
-
-/// One signing key, without its (sealed) private half.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct KeyView {
-    pub id: uuid::Uuid,
-    /// `csk`, `ksk` or `zsk`.
-    pub role: &'static str,
-    pub algorithm: u8,
-    pub key_tag: u16,
-    /// `created`, `published`, `active`, `retired` or `removed`.
-    pub state: &'static str,
-    /// The DNSKEY public key field, base64.
-    pub public_key: String,
-    pub created_at: String,
-    pub published_at: Option<String>,
-    pub active_at: Option<String>,
-    pub retire_at: Option<String>,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct Nsec3View {
-    pub iterations: u16,
-    /// Hex; empty for no salt.
-    pub salt: String,
-}
-
-/// A zone's DNSSEC status.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct DnssecView {
-    pub enabled: bool,
-    /// `signed` or `unsigned`.
-    pub status: &'static str,
-    pub algorithm: u8,
-    /// `nsec3` or `nsec`.
-    pub denial: &'static str,
-    pub nsec3: Option<Nsec3View>,
-    /// Keys still in the zone's life: removed keys are left out.
-    pub keys: Vec<KeyView>,
-    /// What to give the parent zone: one SHA-256 DS per published
-    /// key-signing key, in presentation form.
-    pub ds_records: Vec<String>,
-    pub dnskey_records: Vec<String>,
-    /// Whether CDS/CDNSKEY are published (RFC 7344), for parents that
-    /// pick the DS up themselves.
-    pub cds_published: bool,
-}
-
-fn key_flags(role: KeyRole) -> u16 {
-    if role.signs_keys() {
-        ZONE_KEY_FLAG | SEP_FLAG
-    } else {
-        ZONE_KEY_FLAG
-    }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02X}")).collect()
-}
-
-/// The status of `zone`, read from its settings, its keys and the DNSSEC
-/// records the signer stored.
-pub async fn view(state: &ApiState, zone: &Zone) -> ApiResult<DnssecView> {
-    let settings = DnssecSettings::of(zone)?;
-    let store = state.service.store();
-    let mut keys: Vec<DnssecKey> = store
-        .dnssec_keys(zone.id)
-        .await?
-        .into_iter()
-        .filter(|k| k.state != tern_core::KeyState::Removed)
-        .collect();
-    keys.sort_by_key(|k| (k.created_at, k.id));
-    let stored = if zone.dnssec_enabled {
-        store.records_of_types(zone.id, &SIGNER_OWNED_TYPES).await?
-    } else {
-        Vec::new()
-    };
-    // The parent's DS should carry the TTL the DNSKEY RRset is served with.
-    let dnskey_ttl = stored
-        .iter()
-        .find(|r| r.rtype == DNSKEY)
-        .and_then(|r| r.ttl)
-        .unwrap_or(zone.default_ttl);
-    let published: Vec<&DnssecKey> = keys
-        .iter()
-        .filter(|k| zone.dnssec_enabled && k.state.is_published())
-        .collect();
-    let dnskey_records = published
-        .iter()
-        .map(|k| {
-            dnskey_presentation(
-                &zone.name,
-                dnskey_ttl,
-                key_flags(k.role),
-                k.algorithm,
-                &k.public_key,
-            )
-        })
-        .collect();
-    let ds_records = published
-        .iter()
-        .filter(|k| k.role.signs_keys())
-        .map(|k| {
-            let wire = dnskey_rdata_wire(key_flags(k.role), k.algorithm, &k.public_key);
-            let digest = ds_digest_sha256(&zone.name, &wire);
-            ds_presentation(
-                &zone.name,
-                dnskey_ttl,
-                k.key_tag,
-                k.algorithm,
-                DIGEST_SHA256,
-                &digest,
-            )
-        })
-        .collect();
-    let (denial, nsec3) = match &settings.denial {
-        Denial::Nsec3 { iterations, salt } => (
-            "nsec3",
-            Some(Nsec3View {
-                iterations: *iterations,
-                salt: hex(salt),
-            }),
-        ),
-        Denial::Nsec => ("nsec", None),
-    };
-    let b64 = base64::engine::general_purpose::STANDARD;
-    Ok(DnssecView {
-        enabled: zone.dnssec_enabled,
-        status: if zone.dnssec_enabled {
-            "signed"
-        } else {
-            "unsigned"
-        },
-        algorithm: settings.algorithm,
-        denial,
-        nsec3,
-        keys: keys
-            .iter()
-            .map(|k| KeyView {
-                id: k.id,
-                role: k.role.as_str(),
-                algorithm: k.algorithm,
-                key_tag: k.key_tag,
-                state: k.state.as_str(),
-                public_key: b64.encode(&k.public_key),
-                created_at: iso(k.created_at),
-                published_at: k.published_at.map(iso),
-                active_at: k.active_at.map(iso),
-                retire_at: k.retire_at.map(iso),
-            })
-            .collect(),
-        ds_records,
-        dnskey_records,
-        cds_published: stored.iter().any(|r| r.rtype == CDS),
-    })
+    OpenApiRouter::new()
+        .routes(routes!(status, put, delete))
+        .routes(routes!(rollover))
+        .routes(routes!(ds_seen))
 }
 
 /// What a PUT may carry; every field is optional and keeps the zone's
@@ -208,6 +47,20 @@ pub struct DnssecRequest {
     /// A KSK + ZSK pair instead of one combined signing key.
     #[serde(alias = "keySplit")]
     pub key_split: Option<bool>,
+    /// Seconds from a ZSK's activation to its automatic rollover; 0 never
+    /// [default: 90 days].
+    #[serde(alias = "zskLifetimeSecs")]
+    pub zsk_lifetime_secs: Option<u32>,
+    /// The same for a KSK or CSK [default: 0, never].
+    #[serde(alias = "kskLifetimeSecs")]
+    pub ksk_lifetime_secs: Option<u32>,
+    /// Time for a change to reach every secondary and cache, on top of
+    /// TTLs [default: 3600].
+    #[serde(alias = "propagationDelaySecs")]
+    pub propagation_delay_secs: Option<u32>,
+    /// The TTL of the zone's DS at the parent [default: 86400].
+    #[serde(alias = "parentDsTtlSecs")]
+    pub parent_ds_ttl_secs: Option<u32>,
 }
 
 impl DnssecRequest {
@@ -266,6 +119,19 @@ fn wanted_settings(current: &DnssecSettings, request: &DnssecRequest) -> ApiResu
     if let Some(split) = request.key_split {
         wanted.key_split = split;
     }
+    for (value, field) in [
+        (request.zsk_lifetime_secs, &mut wanted.zsk_lifetime_secs),
+        (request.ksk_lifetime_secs, &mut wanted.ksk_lifetime_secs),
+        (
+            request.propagation_delay_secs,
+            &mut wanted.propagation_delay_secs,
+        ),
+        (request.parent_ds_ttl_secs, &mut wanted.parent_ds_ttl_secs),
+    ] {
+        if let Some(value) = value {
+            *field = value;
+        }
+    }
     wanted.validate()?;
     Ok(wanted)
 }
@@ -280,7 +146,7 @@ pub async fn enable(
     actor: &Actor,
 ) -> ApiResult<Zone> {
     if request.enabled == Some(false) {
-        return disable(state, zone, actor).await;
+        return disable(state, zone, false, actor).await;
     }
     let current = DnssecSettings::of(zone)?;
     let wanted = wanted_settings(&current, request)?;
@@ -317,10 +183,13 @@ pub async fn enable(
     Ok(outcome.zone)
 }
 
-/// Turns signing off: the signer removes every DNSSEC record in the same
-/// commit and marks the keys removed. The settings stay for next time.
-pub async fn disable(state: &ApiState, zone: &Zone, actor: &Actor) -> ApiResult<Zone> {
-    if !zone.dnssec_enabled {
+/// Turns signing off: safely (CDS delete, and the zone is unsigned once the
+/// parent's DS is gone), or `now` (every DNSSEC record goes in this commit:
+/// only for a zone whose parent never held its DS). The settings stay for
+/// next time.
+pub async fn disable(state: &ApiState, zone: &Zone, now: bool, actor: &Actor) -> ApiResult<Zone> {
+    let unsigning = DnssecSettings::of(zone)?.unsigning.is_some();
+    if !zone.dnssec_enabled || (unsigning && !now) {
         return Ok(zone.clone());
     }
     let outcome = state
@@ -329,6 +198,7 @@ pub async fn disable(state: &ApiState, zone: &Zone, actor: &Actor) -> ApiResult<
             zone.id,
             ZoneUpdate {
                 dnssec_enabled: Some(false),
+                dnssec_unsign_now: now,
                 ..ZoneUpdate::default()
             },
             actor,
@@ -392,20 +262,122 @@ async fn put(
     Ok(Json(view(&state, &zone).await?))
 }
 
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DisableParams {
+    /// Unsign at once instead of waiting for the parent's DS to go: only
+    /// for a zone whose parent never held its DS (otherwise it goes bogus).
+    #[serde(default)]
+    pub now: bool,
+}
+
 #[utoipa::path(
     delete,
     path = "/api/v1/domains/{domain_id}/dnssec",
     tag = "dnssec",
-    summary = "Disable signing",
-    params(("domain_id" = String, Path, description = "zone id")),
+    summary = "Disable signing (status `unsigning` until the parent's DS is gone)",
+    params(("domain_id" = String, Path, description = "zone id"), DisableParams),
     responses((status = 200, description = "OK", body = DnssecView), crate::openapi::StandardErrors)
 )]
 async fn delete(
     State(state): State<ApiState>,
     caller: Caller,
     Path(id): Path<String>,
+    Query(params): Query<DisableParams>,
 ) -> ApiResult<Json<DnssecView>> {
     let zone = zone_to_manage(&state, &caller, &id).await?;
-    let zone = disable(&state, &zone, &actor(&caller)).await?;
+    let zone = disable(&state, &zone, params.now, &actor(&caller)).await?;
+    Ok(Json(view(&state, &zone).await?))
+}
+
+/// Which key to roll.
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RolloverRequest {
+    /// `csk`, `ksk` or `zsk` [default: `csk` for a zone with one combined
+    /// key, `zsk` for a KSK + ZSK pair].
+    pub role: Option<String>,
+}
+
+/// Runs the key manager on `zone` for `request` and returns the zone as it
+/// is afterwards.
+async fn key_request(
+    state: &ApiState,
+    zone: &Zone,
+    request: KeyRequest,
+    actor: &Actor,
+) -> ApiResult<Zone> {
+    Ok(
+        match state
+            .service
+            .maintain_signing(zone.id, request, actor)
+            .await?
+        {
+            Some(outcome) => outcome.zone,
+            None => zone.clone(),
+        },
+    )
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/domains/{domain_id}/dnssec/rollover",
+    tag = "dnssec",
+    summary = "Start a key rollover now (ZSK: pre-publication; KSK/CSK: double-DS)",
+    params(("domain_id" = String, Path, description = "zone id")),
+    request_body = RolloverRequest,
+    responses(
+        (status = 200, description = "The rollover has started", body = DnssecView),
+        (status = 409, description = "The zone is not signed, or a rollover of that role is under way", body = crate::openapi::ErrorBody),
+        crate::openapi::StandardErrors
+    )
+)]
+async fn rollover(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Json<DnssecView>> {
+    let zone = zone_to_manage(&state, &caller, &id).await?;
+    let request: RolloverRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        RolloverRequest::default()
+    } else {
+        parse_json(&body)?
+    };
+    let role = match &request.role {
+        Some(role) => tern_core::KeyRole::from_request(role)?,
+        None if DnssecSettings::of(&zone)?.key_split => tern_core::KeyRole::Zsk,
+        None => tern_core::KeyRole::Csk,
+    };
+    let zone = key_request(&state, &zone, KeyRequest::Rollover(role), &actor(&caller)).await?;
+    Ok(Json(view(&state, &zone).await?))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/domains/{domain_id}/dnssec/ds-seen",
+    tag = "dnssec",
+    summary = "Confirm that the parent now serves the DS that CDS asks for",
+    description = "For a KSK/CSK rollover: the new key's DS is at the parent, so the rollover completes. While unsigning: the parent's DS is gone. Without `--dnssec-parent-resolver` this is how either step moves on.",
+    params(("domain_id" = String, Path, description = "zone id")),
+    responses(
+        (status = 200, description = "OK", body = DnssecView),
+        (status = 409, description = "Nothing waits for the parent", body = crate::openapi::ErrorBody),
+        crate::openapi::StandardErrors
+    )
+)]
+async fn ds_seen(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<DnssecView>> {
+    let zone = zone_to_manage(&state, &caller, &id).await?;
+    let zone = key_request(
+        &state,
+        &zone,
+        KeyRequest::ParentDsConfirmed,
+        &actor(&caller),
+    )
+    .await?;
     Ok(Json(view(&state, &zone).await?))
 }
