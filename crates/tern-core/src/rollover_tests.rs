@@ -216,11 +216,19 @@ fn requests_that_cannot_be_met_are_refused() {
     };
     let active = key(KeyRole::Csk, KeyState::Active, 0, 1);
     let err = run
-        .step(std::slice::from_ref(&active), HOUR, KeyRequest::ParentDsConfirmed)
+        .step(
+            std::slice::from_ref(&active),
+            HOUR,
+            KeyRequest::ParentDsConfirmed,
+        )
         .unwrap_err();
     assert!(err.to_string().contains("no key waits"), "{err}");
     let err = run
-        .step(std::slice::from_ref(&active), HOUR, KeyRequest::Rollover(KeyRole::Zsk))
+        .step(
+            std::slice::from_ref(&active),
+            HOUR,
+            KeyRequest::Rollover(KeyRole::Zsk),
+        )
         .unwrap_err();
     assert!(err.to_string().contains("no ZSK"), "{err}");
     let rolling = [active, key(KeyRole::Csk, KeyState::Published, 0, 2)];

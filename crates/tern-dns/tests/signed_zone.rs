@@ -9,10 +9,8 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 
-use common::tool_available;
 use tern_core::{
     Actor, Change, ChangeSet, ChangeSource, Name, NewRecord, Rdata, RecordType, ZoneUpdate,
 };
@@ -40,79 +38,16 @@ ns.secure A    192.0.2.54
 insecure NS    ns.elsewhere.example.
 ";
 
-fn validators_available() -> bool {
-    let test = "signed-zone validation";
-    tool_available("kdig", "-V", test)
-        && tool_available("dnssec-verify", "-V", test)
-        && tool_available("ldns-verify-zone", "-v", test)
-        && tool_available("kzonecheck", "-V", test)
-}
-
 fn actor() -> Actor {
     Actor::new("test", ChangeSource::Api)
 }
 
-/// The zone as `kdig` prints its AXFR: a master file the validators read.
 fn axfr(addr: std::net::SocketAddr, dir: &Path, label: &str) -> std::path::PathBuf {
-    let out = Command::new("kdig")
-        .args([
-            "-p",
-            &addr.port().to_string(),
-            &format!("@{}", addr.ip()),
-            ZONE,
-            "AXFR",
-            "+nocomments",
-            "+nostats",
-            "+noheader",
-        ])
-        .output()
-        .expect("kdig");
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(
-        out.status.success() && text.contains("SOA"),
-        "AXFR failed: {text} {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    // The closing SOA repeats the first; validators want each record once.
-    let mut seen = std::collections::HashSet::new();
-    let lines: Vec<&str> = text
-        .lines()
-        .filter(|l| !l.starts_with(';') && !l.trim().is_empty())
-        .filter(|l| seen.insert(l.to_string()))
-        .collect();
-    let path = dir.join(format!("{label}.zone"));
-    std::fs::write(&path, lines.join("\n") + "\n").expect("write zone");
-    path
+    common::validate::axfr(addr, ZONE, dir, label)
 }
 
-fn run(tool: &str, args: &[&str]) -> (bool, String) {
-    let out = Command::new(tool).args(args).output().expect(tool);
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
-
-/// All three validators accept the file.
 fn assert_valid(path: &Path, label: &str) {
-    let file = path.to_str().expect("path");
-    let origin = format!("{ZONE}.");
-    // `-z`: a CSK (SEP flag) signs everything; dnssec-verify otherwise
-    // asks for a separate ZSK.
-    for (tool, args) in [
-        ("dnssec-verify", vec!["-z", "-o", origin.as_str(), file]),
-        ("ldns-verify-zone", vec![file]),
-        ("kzonecheck", vec!["-o", origin.as_str(), "-d", "on", file]),
-    ] {
-        let (ok, output) = run(tool, &args);
-        assert!(
-            ok,
-            "{label}: {tool} rejected the zone:\n{output}\n{}",
-            std::fs::read_to_string(path).unwrap_or_default()
-        );
-    }
+    common::validate::assert_valid(path, ZONE, label);
 }
 
 /// A whole-zone signing pass over the zone finds nothing to change: the
@@ -141,7 +76,7 @@ fn add(owner: &str, rtype: RecordType, text: &str) -> Change {
 }
 
 async fn signed_zone_passes_validators(settings: serde_json::Value, label: &str) {
-    if !validators_available() {
+    if !common::validate::validators_available("signed-zone validation") {
         return;
     }
     let core = common::core().await;
@@ -293,7 +228,7 @@ async fn ksk_and_zsk_validate() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn due_signatures_are_refreshed() {
     use std::sync::atomic::{AtomicU64, Ordering};
-    if !validators_available() {
+    if !common::validate::validators_available("signed-zone validation") {
         return;
     }
     let core = common::core().await;

@@ -8,6 +8,7 @@ pub mod differ;
 pub mod logs;
 pub mod signed;
 pub mod unbound;
+pub mod validate;
 pub mod xfr;
 
 use std::net::SocketAddr;

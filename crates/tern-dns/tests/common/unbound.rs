@@ -20,8 +20,20 @@ pub async fn start_unbound(
     anchor: &str,
     zones: &[&str],
 ) -> PeerServer {
+    let stubs: Vec<(&str, SocketAddr)> = zones.iter().map(|z| (*z, tern)).collect();
+    start_unbound_with(dir, anchor, &stubs, tern).await
+}
+
+/// `start_unbound` with each zone stubbed to its own server (a parent and
+/// a child on two Terns), the root to `root`.
+pub async fn start_unbound_with(
+    dir: &std::path::Path,
+    anchor: &str,
+    stubs: &[(&str, SocketAddr)],
+    root: SocketAddr,
+) -> PeerServer {
     for _ in 0..5 {
-        if let Some(unbound) = try_start(dir, tern, anchor, zones).await {
+        if let Some(unbound) = try_start(dir, anchor, stubs, root).await {
             return unbound;
         }
     }
@@ -33,9 +45,9 @@ pub async fn start_unbound(
 
 async fn try_start(
     dir: &std::path::Path,
-    tern: SocketAddr,
     anchor: &str,
-    zones: &[&str],
+    stubs: &[(&str, SocketAddr)],
+    root: SocketAddr,
 ) -> Option<PeerServer> {
     let port = free_port();
     let d = dir.display();
@@ -51,10 +63,10 @@ async fn try_start(
          remote-control:\n  control-enable: no\n"
     );
     // The root too: nothing may leave the loopback (Tern refuses it).
-    for zone in zones.iter().copied().chain(["."]) {
+    for (zone, server) in stubs.iter().copied().chain([(".", root)]) {
         conf.push_str(&format!(
             "stub-zone:\n  name: \"{zone}\"\n  stub-addr: 127.0.0.1@{}\n",
-            tern.port()
+            server.port()
         ));
     }
     let path = dir.join("unbound.conf");
