@@ -549,3 +549,77 @@ async fn a_two_csk_zone_defeats_kzonecheck_3_2() {
         "kzonecheck 3.2 now accepts two CSKs: let it judge every rollover step"
     );
 }
+
+/// Two nodes on one database run the key manager on the same zones at
+/// the same moment (both asked for a rollover, then both maintaining):
+/// the serial guard lets one commit each step, the other decides again on
+/// what it finds, and no zone ever gets two new keys.
+async fn two_nodes_roll_once(url: &str, dir: tempfile::TempDir) {
+    let node_a = common::core_at(dir, url, tern_core::ServiceConfig::default()).await;
+    let store_b: Arc<dyn tern_core::Store> = Arc::new(
+        tern_store::Database::connect(url)
+            .await
+            .expect("second node's database"),
+    );
+    let node_b = Arc::new(tern_core::ZoneService::new(
+        store_b,
+        tern_core::ServiceConfig::default(),
+    ));
+    let clock = FakeClock::new();
+    let kek = Arc::new(KeyEncryptionKey::generate().expect("kek"));
+    for service in [&node_a.service, &node_b] {
+        let ticks = clock.0.clone();
+        service.set_signer(Arc::new(Signer::with_clock(
+            kek.clone(),
+            Arc::new(move || ticks.load(Ordering::SeqCst)),
+        )));
+    }
+    let who = actor();
+    for round in 0..10 {
+        let origin = format!("r{round}.nodes.test");
+        let zone = node_a.import_text(&origin, &child_file(&origin)).await;
+        node_a.enable_signing(zone.id).await;
+        let roll = KeyRequest::Rollover(KeyRole::Csk);
+        let (a, b) = tokio::join!(
+            node_a.service.maintain_signing(zone.id, roll, &who),
+            node_b.maintain_signing(zone.id, roll, &who)
+        );
+        let started = [&a, &b].iter().filter(|r| matches!(r, Ok(Some(_)))).count();
+        let refused = [&a, &b]
+            .iter()
+            .filter(|r| matches!(r, Err(e) if e.to_string().contains("under way")))
+            .count();
+        assert_eq!((started, refused), (1, 1), "round {round}: {a:?} / {b:?}");
+        clock.advance(2 * HOUR);
+        let (a, b) = tokio::join!(
+            node_a
+                .service
+                .maintain_signing(zone.id, KeyRequest::Maintain, &who),
+            node_b.maintain_signing(zone.id, KeyRequest::Maintain, &who)
+        );
+        assert!(a.is_ok() && b.is_ok(), "round {round}: {a:?} / {b:?}");
+        let keys = node_a.store.dnssec_keys(zone.id).await.expect("keys");
+        let states: Vec<KeyState> = keys.iter().map(|k| k.state).collect();
+        assert_eq!(
+            states,
+            vec![KeyState::Active, KeyState::Ready],
+            "round {round}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_nodes_roll_once_sqlite() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = tern_store::sqlite_url_for_dir(dir.path());
+    two_nodes_roll_once(&url, dir).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_nodes_roll_once_postgres() {
+    let Some(db) = tern_store::testing::FreshPostgres::create("tern_dns_rollover").await else {
+        return;
+    };
+    two_nodes_roll_once(&db.url, tempfile::tempdir().expect("tempdir")).await;
+    db.drop_database().await;
+}

@@ -9,7 +9,9 @@ use crate::error::CoreError;
 use crate::model::{Timestamp, Zone, ZoneStatus};
 use crate::rollover::{self, KeyFacts, KeyRequest};
 use crate::signing::{DnssecSettings, ParentDs, ZoneSigner};
+use crate::store::StoreError;
 
+use super::ordering::Backoff;
 use super::plan::Plan;
 use super::{Actor, CommitOutcome, ZoneService};
 use uuid::Uuid;
@@ -23,6 +25,28 @@ impl ZoneService {
     /// nothing left to do (keys are written in the commit, so a losing
     /// node leaves no key behind).
     pub async fn maintain_signing(
+        &self,
+        zone_id: Uuid,
+        request: KeyRequest,
+        actor: &Actor,
+    ) -> Result<Option<CommitOutcome>, CoreError> {
+        let mut backoff = Backoff::new(self.config.conflict_deadline);
+        loop {
+            match self.maintain_once(zone_id, request, actor).await {
+                // Another node committed to the zone first: decide again on
+                // the zone as it is now (a step it took is no longer due; a
+                // rollover it started makes this request a conflict).
+                Err(CoreError::Store(StoreError::SerialMismatch { .. })) => {
+                    if !backoff.wait().await {
+                        return Err(self.kept_changing(zone_id));
+                    }
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn maintain_once(
         &self,
         zone_id: Uuid,
         request: KeyRequest,
