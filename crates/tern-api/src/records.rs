@@ -644,7 +644,23 @@ struct HistoryQuery {
     page_size: Option<usize>,
 }
 
+/// One journal entry: the user's records it changed, and what the signer
+/// did beside them (how many DNSSEC records came and went, and each key
+/// step, with its reason), as listings leave DNSSEC records out.
 fn entry_view(entry: &JournalEntry, zone: &Zone) -> Value {
+    let user = |records: &[tern_core::Record]| -> Vec<RecordView> {
+        records
+            .iter()
+            .filter(|r| !tern_core::is_signer_owned(r.rtype))
+            .map(|r| RecordView::of(r, zone))
+            .collect()
+    };
+    let signer = |records: &[tern_core::Record]| {
+        records
+            .iter()
+            .filter(|r| tern_core::is_signer_owned(r.rtype))
+            .count()
+    };
     json!({
         "seq": entry.seq,
         "serial_before": entry.serial_before,
@@ -652,8 +668,19 @@ fn entry_view(entry: &JournalEntry, zone: &Zone) -> Value {
         "principal": entry.principal.0,
         "source": entry.source.to_string(),
         "at": iso(entry.at),
-        "added": entry.added.iter().map(|r| RecordView::of(r, zone)).collect::<Vec<_>>(),
-        "removed": entry.removed.iter().map(|r| RecordView::of(r, zone)).collect::<Vec<_>>(),
+        "added": user(&entry.added),
+        "removed": user(&entry.removed),
+        "dnssec": {
+            "records_added": signer(&entry.added),
+            "records_removed": signer(&entry.removed),
+            "key_transitions": entry.key_transitions.iter().map(|t| json!({
+                "key_id": t.key_id,
+                "role": t.role.as_str(),
+                "key_tag": t.key_tag,
+                "state": t.state.as_str(),
+                "reason": t.reason,
+            })).collect::<Vec<_>>(),
+        },
     })
 }
 

@@ -377,6 +377,14 @@ async fn another_organisation_sees_404_and_changes_nothing() {
             assert_error(s, &b, 404, "not_found", None);
             let (s, b) = api.delete(&path, &attacker).await;
             assert_error(s, &b, 404, "not_found", None);
+            let (s, b) = api.delete(&format!("{path}?now=true"), &attacker).await;
+            assert_error(s, &b, 404, "not_found", None);
+            for call in ["rollover", "ds-seen"] {
+                let (s, b) = api
+                    .post(&format!("{path}/{call}"), &attacker, json!({}))
+                    .await;
+                assert_error(s, &b, 404, "not_found", None);
+            }
         }
         let (_, after) = api
             .get(&format!("/api/v1/domains/{signed}/dnssec"), &token)
@@ -403,6 +411,95 @@ async fn another_organisation_sees_404_and_changes_nothing() {
             assert!(matches!(response.status().as_u16(), 403 | 404), "{org}");
         }
         assert!(dnssec_records(&api, &unsigned).await.is_empty());
+    })
+    .await;
+}
+
+/// A rollover asked for through the API: the new key is published with
+/// its next step and time shown, a second request is refused while it
+/// runs, the parent cannot be confirmed for a key not yet ready, and the
+/// zone's history shows the key step beside no DNSSEC record.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rollover_through_the_api_is_shown_and_journaled() {
+    each_engine(|api| async move {
+        install_signer(&api);
+        let token = manager(&api, &api.acme).await;
+        let id = api.zone("roll.test", &token).await;
+        let path = format!("/api/v1/domains/{id}/dnssec");
+        let (s, b) = api
+            .put(&path, &token, json!({"zsk_lifetime_secs": 0}))
+            .await;
+        assert_eq!(
+            (s.as_u16(), b["zsk_lifetime_secs"].as_u64()),
+            (200, Some(0)),
+            "{b}"
+        );
+
+        let (s, b) = api
+            .post(&format!("{path}/rollover"), &token, json!({}))
+            .await;
+        assert_eq!(
+            (s.as_u16(), b["status"].as_str()),
+            (200, Some("rolling")),
+            "{b}"
+        );
+        let keys = b["keys"].as_array().expect("keys");
+        let new = keys
+            .iter()
+            .find(|k| k["state"] == "published")
+            .expect("new key");
+        assert_eq!(
+            (new["role"].as_str(), new["next_state"].as_str()),
+            (Some("csk"), Some("ready")),
+            "{b}"
+        );
+        assert!(
+            new["next_state_at"].is_string() && new["waiting_for"].is_string(),
+            "{b}"
+        );
+        // The parent's DS stays the old key's until the new one is ready.
+        assert_eq!(b["ds_records"].as_array().map(Vec::len), Some(1), "{b}");
+        assert_eq!(b["dnskey_records"].as_array().map(Vec::len), Some(2), "{b}");
+
+        let (s, b) = api
+            .post(&format!("{path}/rollover"), &token, json!({"role": "csk"}))
+            .await;
+        assert_error(s, &b, 409, "conflict", Some("role"));
+        let (s, b) = api
+            .post(&format!("{path}/rollover"), &token, json!({"role": "zsk"}))
+            .await;
+        assert_error(s, &b, 400, "validation_error", Some("role"));
+        let (s, b) = api
+            .post(&format!("{path}/rollover"), &token, json!({"role": "big"}))
+            .await;
+        assert_error(s, &b, 400, "validation_error", Some("role"));
+        let (s, b) = api
+            .post(&format!("{path}/ds-seen"), &token, json!({}))
+            .await;
+        assert_eq!(s, 409, "{b}");
+        assert!(
+            b.to_string().contains("becomes ready for the parent"),
+            "{b}"
+        );
+
+        let (s, history) = api
+            .get(&format!("/api/v1/domains/{id}/changes"), &token)
+            .await;
+        assert_eq!(s, 200, "{history}");
+        let latest = &history["data"][0];
+        assert_eq!(
+            latest["dnssec"]["key_transitions"][0]["state"], "published",
+            "{latest}"
+        );
+        assert!(
+            latest["dnssec"]["records_added"].as_u64() > Some(0),
+            "{latest}"
+        );
+        assert_eq!(
+            latest["added"],
+            json!([]),
+            "DNSSEC records stay out of the history's lists: {latest}"
+        );
     })
     .await;
 }
