@@ -1,4 +1,5 @@
-//! `tern dnssec …`: turn signing on and off for a zone and show its keys
+//! `tern dnssec …`: turn signing on and off for a zone, roll its keys,
+//! confirm the parent's DS, and show its keys
 //! and DS records, through `ZoneService` like every other write (the
 //! signing happens in the same commit, with this process's key-encryption
 //! key).
