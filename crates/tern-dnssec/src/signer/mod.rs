@@ -166,8 +166,6 @@ impl ZoneSigner for Signer {
         }
         let resign_all = !before.dnssec_enabled || before.default_ttl != after.default_ttl;
 
-        let wanted =
-            wanted_dnssec_rrsets(after, &data, &keys, &settings).map_err(|e| failed(after, e))?;
         let mut stored_sets: HashMap<(Name, RecordType), Vec<Vec<u8>>> = HashMap::new();
         let mut stored_sigs: HashMap<(Name, RecordType), Vec<StoredSignature>> = HashMap::new();
         for record in &stored {
@@ -192,9 +190,10 @@ impl ZoneSigner for Signer {
             ..local
         };
 
-        // Every record the zone's DNSSEC side should hold, as
-        // (owner, type, TTL, RDATA).
-        let mut jobs: Vec<SignJob<'_>> = data
+        // The zone's own RRsets are signed while the denial chain (which
+        // they do not depend on) is worked out on a thread of its own; the
+        // chain's records are signed once it is there.
+        let data_jobs: Vec<SignJob<'_>> = data
             .signed_rrsets()
             .map(|(owner, rtype, rrset)| SignJob {
                 owner,
@@ -204,14 +203,26 @@ impl ZoneSigner for Signer {
                 changed: resign_all || touched.contains(&(owner.clone(), rtype)),
             })
             .collect();
-        let mut want: Vec<WantedRecord> = Vec::new();
+        let (wanted, data_signatures) = std::thread::scope(|scope| {
+            let chain = scope.spawn(|| wanted_dnssec_rrsets(after, &data, &keys, &settings));
+            let signed = sign_all(&signing, &data_jobs);
+            match chain.join() {
+                Ok(wanted) => (wanted, signed),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        });
+        let wanted = wanted.map_err(|e| failed(after, e))?;
+        // Every record the zone's DNSSEC side should hold, as
+        // (owner, type, TTL, RDATA).
+        let mut want: Vec<WantedRecord> = data_signatures.map_err(|e| failed(after, e))?;
+        let mut chain_jobs: Vec<SignJob<'_>> = Vec::with_capacity(wanted.len());
         for set in &wanted {
             let mut current = stored_sets
                 .get(&(set.owner.clone(), set.rtype))
                 .cloned()
                 .unwrap_or_default();
             current.sort_unstable();
-            jobs.push(SignJob {
+            chain_jobs.push(SignJob {
                 owner: &set.owner,
                 rtype: set.rtype,
                 ttl: set.ttl,
@@ -222,7 +233,7 @@ impl ZoneSigner for Signer {
                 want.push((set.owner.clone(), set.rtype, set.ttl, rdata.clone()));
             }
         }
-        want.extend(sign_all(&signing, &jobs).map_err(|e| failed(after, e))?);
+        want.extend(sign_all(&signing, &chain_jobs).map_err(|e| failed(after, e))?);
         diff(after, stored, want)
     }
 
@@ -365,12 +376,36 @@ fn push_sorted(
 }
 
 /// What to remove and add so the stored DNSSEC records become `want`:
-/// records equal in owner, type, TTL and RDATA stay as they are.
+/// records equal in owner, type, TTL and RDATA stay as they are. A zone
+/// signed for the first time has nothing stored, and then every wanted
+/// record is added without the matching (which would hash each one).
 fn diff(
     zone: &Zone,
     stored: Vec<Record>,
     want: Vec<WantedRecord>,
 ) -> Result<SignedDelta, CoreError> {
+    let now = now_millis();
+    let new_record = |(name, rtype, ttl, wire): WantedRecord| -> Result<Record, CoreError> {
+        let rdata = Rdata::from_wire(rtype, &wire).map_err(|e| failed(zone, e))?;
+        Ok(Record {
+            id: new_id(),
+            zone_id: zone.id,
+            name,
+            rtype,
+            ttl: Some(ttl),
+            rdata,
+            description: None,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        })
+    };
+    if stored.is_empty() {
+        return Ok(SignedDelta {
+            removed: Vec::new(),
+            added: want.into_iter().map(new_record).collect::<Result<_, _>>()?,
+        });
+    }
     let mut wanted: HashMap<WantedRecord, usize> = HashMap::new();
     for key in &want {
         *wanted.entry(key.clone()).or_default() += 1;
@@ -390,7 +425,6 @@ fn diff(
             _ => removed.push(record),
         }
     }
-    let now = now_millis();
     let mut added = Vec::new();
     for key in want {
         let Some(count) = wanted.get_mut(&key) else {
@@ -400,20 +434,7 @@ fn diff(
             continue;
         }
         *count -= 1;
-        let (name, rtype, ttl, wire) = key;
-        let rdata = Rdata::from_wire(rtype, &wire).map_err(|e| failed(zone, e))?;
-        added.push(Record {
-            id: new_id(),
-            zone_id: zone.id,
-            name,
-            rtype,
-            ttl: Some(ttl),
-            rdata,
-            description: None,
-            created_at: now,
-            updated_at: now,
-            version: 1,
-        });
+        added.push(new_record(key)?);
     }
     Ok(SignedDelta { removed, added })
 }
