@@ -68,16 +68,27 @@ impl Database {
                         added: rows::CompactRecords(chunk),
                     }),
             );
-        for (index, part) in parts.enumerate() {
-            let text = serde_json::to_string(&part)
-                .map_err(|e| StoreError::Backend(format!("encoding journal entry: {e}")))?;
-            sqlx::query("INSERT INTO journal_parts (seq, part, payload) VALUES ($1, $2, $3)")
-                .bind(seq)
-                .bind(index as i64)
-                .bind(text)
-                .execute(&mut **tx)
-                .await
-                .map_err(backend_error)?;
+        // Each part is encoded while the database writes the one before
+        // (a signed zone's first signing journals hundreds of thousands of
+        // records): `join!` hands the insert over first, then encodes.
+        let encode = |part: rows::JournalPart<'_>| {
+            serde_json::to_string(&part)
+                .map_err(|e| StoreError::Backend(format!("encoding journal entry: {e}")))
+        };
+        let mut parts = parts.enumerate();
+        let mut current = parts.next().map(|(i, p)| (i, encode(p)));
+        while let Some((index, text)) = current.take() {
+            let insert =
+                sqlx::query("INSERT INTO journal_parts (seq, part, payload) VALUES ($1, $2, $3)")
+                    .bind(seq)
+                    .bind(index as i64)
+                    .bind(text?)
+                    .execute(&mut **tx);
+            let next = parts.next();
+            let (done, next_text) =
+                tokio::join!(insert, async { next.map(|(i, p)| (i, encode(p))) });
+            done.map_err(backend_error)?;
+            current = next_text;
         }
         if self.backend == Backend::Postgres {
             sqlx::query("SELECT pg_notify('tern_journal', $1)")

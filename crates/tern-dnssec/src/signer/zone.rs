@@ -43,30 +43,46 @@ impl ZoneData {
     /// The zone after the change: its user records (DNSSEC ones are the
     /// signer's and left out) and the SOA the commit will serve.
     pub(crate) fn new(zone: &Zone, records: &[Record]) -> ZoneData {
-        let mut nodes: BTreeMap<Canonical, BTreeMap<RecordType, Rrset>> = BTreeMap::new();
-        for record in records {
-            if tern_core::is_signer_owned(record.rtype) || !record.name.is_subdomain_of(&zone.name)
-            {
-                continue;
+        // Sorted first and then built in one pass: a whole zone's records
+        // go in without a tree search (and a name copy) per record.
+        let mut rows: Vec<(&Record, Vec<u8>)> = records
+            .iter()
+            .filter(|r| !tern_core::is_signer_owned(r.rtype) && r.name.is_subdomain_of(&zone.name))
+            .map(|r| {
+                let mut wire = Vec::new();
+                r.rdata.to_wire(&mut wire);
+                (r, wire)
+            })
+            .collect();
+        rows.sort_unstable_by(|a, b| {
+            a.0.name
+                .canonical_cmp(&b.0.name)
+                .then(a.0.rtype.cmp(&b.0.rtype))
+        });
+        let mut sorted: Vec<(Canonical, BTreeMap<RecordType, Rrset>)> = Vec::new();
+        for (record, wire) in rows {
+            if sorted.last().is_none_or(|(name, _)| name.0 != record.name) {
+                sorted.push((Canonical(record.name.clone()), BTreeMap::new()));
             }
-            let mut wire = Vec::new();
-            record.rdata.to_wire(&mut wire);
-            let rrset = nodes
-                .entry(Canonical(record.name.clone()))
-                .or_default()
-                .entry(record.rtype)
-                .or_insert_with(|| Rrset {
-                    ttl: record.ttl.unwrap_or(zone.default_ttl),
-                    rdatas: Vec::new(),
-                });
-            rrset.rdatas.push(wire);
+            if let Some((_, types)) = sorted.last_mut() {
+                types
+                    .entry(record.rtype)
+                    .or_insert_with(|| Rrset {
+                        ttl: record.ttl.unwrap_or(zone.default_ttl),
+                        rdatas: Vec::new(),
+                    })
+                    .rdatas
+                    .push(wire);
+            }
         }
-        for types in nodes.values_mut() {
+        for (_, types) in &mut sorted {
             for rrset in types.values_mut() {
                 rrset.rdatas.sort_unstable();
                 rrset.rdatas.dedup();
             }
         }
+        let mut nodes: BTreeMap<Canonical, BTreeMap<RecordType, Rrset>> =
+            sorted.into_iter().collect();
         let mut soa = Vec::new();
         zone.soa_rdata().to_wire(&mut soa);
         nodes
