@@ -257,6 +257,13 @@ pub trait Store: Send + Sync + 'static {
     /// record inherits the zone default): how long a resolver may hold
     /// one of its signatures.
     async fn max_record_ttl(&self, zone_id: Uuid) -> Result<Option<u32>, StoreError>;
+    /// Every record at any of `names`, the signer's included: what the
+    /// signer of a change reads around it in one query.
+    async fn all_records_at(
+        &self,
+        zone_id: Uuid,
+        names: &[Name],
+    ) -> Result<Vec<Record>, StoreError>;
     /// The signer's records (`is_signer_owned` types) at any of `names`.
     async fn dnssec_records_at(
         &self,

@@ -242,6 +242,15 @@ impl Database {
             .map(users_only)
     }
 
+    pub(crate) async fn all_records_at(
+        &self,
+        zone_id: Uuid,
+        names: &[Name],
+    ) -> Result<Vec<Record>, StoreError> {
+        self.records_where_in(zone_id, "name", names.iter().map(Name::to_string).collect())
+            .await
+    }
+
     pub(crate) async fn dnssec_records_at(
         &self,
         zone_id: Uuid,

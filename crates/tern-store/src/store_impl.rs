@@ -239,6 +239,14 @@ impl Store for Database {
         Database::max_record_ttl(self, zone_id).await
     }
 
+    async fn all_records_at(
+        &self,
+        zone_id: Uuid,
+        names: &[Name],
+    ) -> Result<Vec<Record>, StoreError> {
+        Database::all_records_at(self, zone_id, names).await
+    }
+
     async fn dnssec_records_at(
         &self,
         zone_id: Uuid,

@@ -67,22 +67,6 @@ pub(crate) async fn sign_change(
         message: format!("signing zone {}: {e}; nothing was changed", after.name),
     };
 
-    // The apex's DNSSEC records: a key set that moved needs the whole zone.
-    let apex_dnssec = store
-        .dnssec_records_at(after.id, std::slice::from_ref(apex))
-        .await?;
-    let mut stored_dnskeys: Vec<Vec<u8>> = apex_dnssec
-        .iter()
-        .filter(|r| r.rtype == DNSKEY)
-        .map(wire)
-        .collect();
-    stored_dnskeys.sort_unstable();
-    let mut wanted_dnskeys: Vec<Vec<u8>> = keys.keys.iter().map(|k| k.dnskey_wire()).collect();
-    wanted_dnskeys.sort_unstable();
-    if stored_dnskeys != wanted_dnskeys {
-        return Ok(None);
-    }
-
     // The names the change touched, and their ancestors up to the apex.
     let touched: HashSet<(Name, RecordType)> = removed
         .iter()
@@ -106,13 +90,34 @@ pub(crate) async fn sign_change(
     }
     around.insert(Canonical(apex.clone()));
     let names: Vec<Name> = around.iter().map(|n| n.0.clone()).collect();
-    let removed_ids: HashSet<Uuid> = removed.iter().map(|r| r.id).collect();
-    let mut local: Vec<Record> = store
-        .records_at(after.id, &names)
-        .await?
-        .into_iter()
-        .filter(|r| !removed_ids.contains(&r.id))
+    // Everything at those names in one read: the user's records there,
+    // and the signer's (the apex's DNSKEYs, the signatures that go).
+    let mut dnssec = DnssecAt::default();
+    let mut local: Vec<Record> = Vec::new();
+    for record in store.all_records_at(after.id, &names).await? {
+        if tern_core::is_signer_owned(record.rtype) {
+            dnssec.add(record);
+        } else {
+            local.push(record);
+        }
+    }
+    dnssec.read.extend(names.iter().cloned());
+
+    // The apex's DNSSEC records: a key set that moved needs the whole zone.
+    let mut stored_dnskeys: Vec<Vec<u8>> = dnssec
+        .at(apex)
+        .filter(|r| r.rtype == DNSKEY)
+        .map(wire)
         .collect();
+    stored_dnskeys.sort_unstable();
+    let mut wanted_dnskeys: Vec<Vec<u8>> = keys.keys.iter().map(|k| k.dnskey_wire()).collect();
+    wanted_dnskeys.sort_unstable();
+    if stored_dnskeys != wanted_dnskeys {
+        return Ok(None);
+    }
+
+    let removed_ids: HashSet<Uuid> = removed.iter().map(|r| r.id).collect();
+    local.retain(|r| !removed_ids.contains(&r.id));
     local.extend(added.iter().cloned());
     let data = ZoneData::new(after, &local);
 
@@ -170,11 +175,13 @@ pub(crate) async fn sign_change(
         .collect::<Result<Vec<_>, _>>()?;
     for record in store.dnssec_records_at(after.id, &hashed_owners).await? {
         if record.rtype == NSEC3
-            && let Some(entry) = parse_nsec3(record)
+            && let Some(entry) = parse_nsec3(record.clone())
         {
             stored.insert(entry_hash(&entry, apex)?, entry);
         }
+        dnssec.add(record);
     }
+    dnssec.read.extend(hashed_owners.iter().cloned());
     let leaving: HashSet<Hash> = wanted
         .iter()
         .filter(|(h, t)| t.is_none() && stored.contains_key(*h))
@@ -301,13 +308,30 @@ pub(crate) async fn sign_change(
         resign.push((owner, NSEC3));
     }
 
-    // Old signatures of everything re-signed go; new ones come.
-    let old_signatures = store.dnssec_records_at(after.id, &signatures_at).await?;
+    // Old signatures of everything re-signed go; new ones come. Only the
+    // chain entries found beside the change are not read yet.
+    let unread: Vec<Name> = signatures_at
+        .iter()
+        .filter(|n| !dnssec.read.contains(*n))
+        .cloned()
+        .collect::<BTreeSet<Name>>()
+        .into_iter()
+        .collect();
+    if !unread.is_empty() {
+        for record in store.dnssec_records_at(after.id, &unread).await? {
+            dnssec.add(record);
+        }
+    }
+    let signature_owners: BTreeSet<&Name> = signatures_at.iter().collect();
+    let old_signatures: Vec<&Record> = signature_owners
+        .into_iter()
+        .flat_map(|n| dnssec.at(n))
+        .collect();
     let resigned: HashSet<(Name, RecordType)> = resign.iter().cloned().collect();
-    for record in old_signatures.iter().filter(|r| r.rtype == RRSIG) {
+    for record in old_signatures.into_iter().filter(|r| r.rtype == RRSIG) {
         let covered = super::signatures::StoredSignature::parse(&wire(record)).map(|(t, _)| t);
         if covered.is_some_and(|t| resigned.contains(&(record.name.clone(), t))) {
-            delta.removed.push(record.clone());
+            delta.removed.push((*record).clone());
         }
     }
     let added_nsec3: HashMap<&Name, &Record> = delta
@@ -342,6 +366,26 @@ pub(crate) async fn sign_change(
     }
     delta.added.extend(new_signatures);
     Ok(Some(delta))
+}
+
+/// The signer's records read so far, by owner, and the owners read.
+#[derive(Default)]
+struct DnssecAt {
+    by_owner: HashMap<Name, Vec<Record>>,
+    read: HashSet<Name>,
+}
+
+impl DnssecAt {
+    fn add(&mut self, record: Record) {
+        let held = self.by_owner.entry(record.name.clone()).or_default();
+        if !held.iter().any(|r| r.id == record.id) {
+            held.push(record);
+        }
+    }
+
+    fn at<'a>(&'a self, owner: &Name) -> impl Iterator<Item = &'a Record> + 'a {
+        self.by_owner.get(owner).into_iter().flatten()
+    }
 }
 
 /// The stored chain entry nearest before (or after) `hash`, cyclically,
