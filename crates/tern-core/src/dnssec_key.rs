@@ -8,7 +8,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::model::Timestamp;
+use crate::timestamp::Timestamp;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -34,16 +34,6 @@ impl KeyRole {
             "ksk" => KeyRole::Ksk,
             "zsk" => KeyRole::Zsk,
             _ => return None,
-        })
-    }
-
-    /// A role as a request names it; the error names the field.
-    pub fn from_request(text: &str) -> Result<KeyRole, crate::error::CoreError> {
-        KeyRole::parse(&text.trim().to_ascii_lowercase()).ok_or_else(|| {
-            crate::error::CoreError::validation(
-                "role",
-                format!("'{text}' is not a key role: use csk, ksk or zsk"),
-            )
         })
     }
 

@@ -19,6 +19,7 @@ pub mod store;
 pub mod template;
 pub mod tenancy;
 pub mod text;
+pub mod timestamp;
 pub mod transfer;
 pub mod tsig;
 pub mod zonefile;

@@ -7,8 +7,8 @@ use uuid::Uuid;
 use crate::name::Name;
 use crate::rdata::{Rdata, RecordType};
 
-/// Milliseconds since the Unix epoch; the one time representation in the core.
-pub type Timestamp = i64;
+/// The one time representation in the core (`timestamp.rs`).
+pub use crate::timestamp::Timestamp;
 
 /// A timestamp as RFC 3339 UTC, for messages and views.
 pub fn iso_time(at: Timestamp) -> String {

@@ -155,6 +155,36 @@ pub fn is_rolling(keys: &[DnssecKey]) -> bool {
         .any(|role| rolling(keys, role))
 }
 
+/// A zone's signing status as every face shows it: `unsigned`,
+/// `unsigning` (waiting for the parent's DS to go), `rolling` (a key
+/// rollover is under way) or `signed`. `keys` are the zone's keys.
+pub fn signing_status(zone: &Zone, settings: &DnssecSettings, keys: &[DnssecKey]) -> &'static str {
+    let live: Vec<DnssecKey> = keys
+        .iter()
+        .filter(|k| k.state != KeyState::Removed)
+        .cloned()
+        .collect();
+    if !zone.dnssec_enabled {
+        "unsigned"
+    } else if settings.unsigning.is_some() {
+        "unsigning"
+    } else if is_rolling(&live) {
+        "rolling"
+    } else {
+        "signed"
+    }
+}
+
+/// A role as a request names it; the error names the field.
+pub fn parse_role(text: &str) -> Result<KeyRole, CoreError> {
+    KeyRole::parse(&text.trim().to_ascii_lowercase()).ok_or_else(|| {
+        CoreError::validation(
+            "role",
+            format!("'{text}' is not a key role: use csk, ksk or zsk"),
+        )
+    })
+}
+
 /// The roles a zone's settings give it keys for.
 pub fn roles_of(settings: &DnssecSettings) -> &'static [KeyRole] {
     if settings.key_split {

@@ -237,9 +237,7 @@ impl Database {
         zone_id: Uuid,
         names: &[Name],
     ) -> Result<Vec<Record>, StoreError> {
-        self.records_where_in(zone_id, "name", names.iter().map(Name::to_string).collect())
-            .await
-            .map(users_only)
+        self.all_records_at(zone_id, names).await.map(users_only)
     }
 
     pub(crate) async fn all_records_at(
@@ -256,9 +254,7 @@ impl Database {
         zone_id: Uuid,
         names: &[Name],
     ) -> Result<Vec<Record>, StoreError> {
-        let mut records = self
-            .records_where_in(zone_id, "name", names.iter().map(Name::to_string).collect())
-            .await?;
+        let mut records = self.all_records_at(zone_id, names).await?;
         records.retain(|r| is_signer_owned(r.rtype));
         Ok(records)
     }

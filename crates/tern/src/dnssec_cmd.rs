@@ -83,7 +83,7 @@ pub async fn run(service: &ZoneService, cmd: DnssecCommand) -> Result<()> {
         DnssecCommand::Rollover { zone, org, role } => {
             let zone = find_zone(service, &zone, &org).await?;
             let role = match role {
-                Some(role) => KeyRole::from_request(&role)?,
+                Some(role) => tern_core::rollover::parse_role(&role)?,
                 None if DnssecSettings::of(&zone)?.key_split => KeyRole::Zsk,
                 None => KeyRole::Csk,
             };
@@ -136,20 +136,7 @@ async fn print_status(service: &ZoneService, zone: &Name, org: &str) -> Result<(
     let zone = find_zone(service, zone.as_str(), org).await?;
     let settings = DnssecSettings::of(&zone)?;
     let keys = service.store().dnssec_keys(zone.id).await?;
-    let live: Vec<_> = keys
-        .iter()
-        .filter(|k| k.state != KeyState::Removed)
-        .cloned()
-        .collect();
-    let status = if !zone.dnssec_enabled {
-        "unsigned"
-    } else if settings.unsigning.is_some() {
-        "unsigning"
-    } else if tern_core::rollover::is_rolling(&live) {
-        "rolling"
-    } else {
-        "signed"
-    };
+    let status = tern_core::rollover::signing_status(&zone, &settings, &keys);
     println!("{}\t{status}", zone.name);
     if zone.dnssec_enabled {
         let denial = match settings.denial {

@@ -345,7 +345,7 @@ async fn rollover(
         parse_json(&body)?
     };
     let role = match &request.role {
-        Some(role) => tern_core::KeyRole::from_request(role)?,
+        Some(role) => tern_core::rollover::parse_role(role)?,
         None if DnssecSettings::of(&zone)?.key_split => tern_core::KeyRole::Zsk,
         None => tern_core::KeyRole::Csk,
     };

@@ -161,20 +161,7 @@ pub async fn view(state: &ApiState, zone: &Zone) -> ApiResult<DnssecView> {
         Denial::Nsec => ("nsec", None),
     };
     let b64 = base64::engine::general_purpose::STANDARD;
-    let live: Vec<DnssecKey> = keys
-        .iter()
-        .filter(|k| k.state != KeyState::Removed)
-        .cloned()
-        .collect();
-    let status = if !zone.dnssec_enabled {
-        "unsigned"
-    } else if settings.unsigning.is_some() {
-        "unsigning"
-    } else if tern_core::rollover::is_rolling(&live) {
-        "rolling"
-    } else {
-        "signed"
-    };
+    let status = tern_core::rollover::signing_status(zone, &settings, &keys);
     Ok(DnssecView {
         enabled: zone.dnssec_enabled,
         status,
