@@ -517,6 +517,8 @@ async fn bad_choices_name_their_field() {
             (json!({"algorithm": true}), "algorithm"),
             (json!({"denial": "nsec5"}), "denial"),
             (json!({"key_split": "yes"}), "key_split"),
+            (json!({"zsk_lifetime_secs": 60}), "zsk_lifetime_secs"),
+            (json!({"ksk_lifetime_secs": -1}), "ksk_lifetime_secs"),
             (json!({"colour": "blue"}), "colour"),
         ] {
             let (s, b) = api.put(&path, &token, body.clone()).await;

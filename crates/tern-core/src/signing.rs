@@ -163,6 +163,19 @@ impl DnssecSettings {
                 ));
             }
         }
+        for (field, lifetime) in [
+            ("zsk_lifetime_secs", self.zsk_lifetime_secs),
+            ("ksk_lifetime_secs", self.ksk_lifetime_secs),
+        ] {
+            // Shorter than an hour, a key would be replaced before its own
+            // rollover could have finished.
+            if lifetime != 0 && lifetime < 3600 {
+                return Err(CoreError::validation(
+                    field,
+                    "must be 0 (no automatic rollover) or at least 3600 seconds",
+                ));
+            }
+        }
         if self.refresh_before_secs >= self.signature_validity_secs {
             return Err(CoreError::validation(
                 "refresh_before_secs",
@@ -315,6 +328,16 @@ mod tests {
                 .contains("iterations")
         );
         assert!(DnssecSettings::default().validate().is_ok());
+        let bad = DnssecSettings {
+            zsk_lifetime_secs: 60,
+            ..DnssecSettings::default()
+        };
+        assert!(
+            bad.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("zsk_lifetime_secs")
+        );
     }
 
     #[test]
