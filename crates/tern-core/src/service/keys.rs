@@ -99,7 +99,8 @@ impl ZoneService {
             plan.keys = step.changed;
             plan.transitions = step.transitions;
             for role in step.new_keys {
-                let mut key = signer.new_key(&zone, role, settings.algorithm)?;
+                let taken: Vec<u16> = keys.iter().chain(&plan.keys).map(|k| k.key_tag).collect();
+                let mut key = fresh_key(signer.as_ref(), &zone, role, settings.algorithm, &taken)?;
                 key.state = KeyState::Published;
                 key.published_at = Some(now);
                 plan.transitions.push(KeyTransition {
@@ -195,7 +196,8 @@ impl ZoneService {
         } else if keys.is_empty() {
             let settings = DnssecSettings::of(after)?;
             for role in rollover::roles_of(&settings) {
-                let mut key = signer.new_key(after, *role, settings.algorithm)?;
+                let taken: Vec<u16> = keys.iter().map(|k| k.key_tag).collect();
+                let mut key = fresh_key(signer, after, *role, settings.algorithm, &taken)?;
                 key.state = KeyState::Active;
                 key.published_at = Some(now);
                 key.active_at = Some(now);
@@ -265,6 +267,30 @@ fn parent_serves(signer: &dyn ZoneSigner, zone: &Zone, key: &DnssecKey, ds: &Par
     })
 }
 
+/// A new key whose tag no other key of the zone has: signatures name
+/// their key by tag, and two keys under one tag make validators (and the
+/// signer's reuse of stored signatures) try the wrong one.
+fn fresh_key(
+    signer: &dyn ZoneSigner,
+    zone: &Zone,
+    role: crate::dnssec_key::KeyRole,
+    algorithm: u8,
+    taken: &[u16],
+) -> Result<DnssecKey, CoreError> {
+    for _ in 0..16 {
+        let key = signer.new_key(zone, role, algorithm)?;
+        if !taken.contains(&key.key_tag) {
+            return Ok(key);
+        }
+    }
+    Err(CoreError::Unavailable {
+        message: format!(
+            "zone {}: no new key with an unused key tag after 16 tries; nothing was changed",
+            zone.name
+        ),
+    })
+}
+
 /// The signing clock in milliseconds, as key times are kept.
 fn key_clock(signer: &dyn ZoneSigner) -> Timestamp {
     i64::try_from(signer.now()).unwrap_or(i64::MAX / 1000) * 1000
@@ -294,4 +320,112 @@ pub(super) fn with_dnssec_settings(
         .map_err(|e| CoreError::validation("settings.dnssec", e.to_string()))?;
     out[DnssecSettings::SETTINGS_KEY] = value;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::dnssec_key::KeyRole;
+    use crate::model::{Record, SoaSettings, ZoneKind};
+    use crate::name::Name;
+    use crate::signing::SignedDelta;
+    use crate::store::Store;
+
+    /// Hands out keys whose tags come from a list.
+    struct Tags(Mutex<Vec<u16>>);
+
+    #[async_trait::async_trait]
+    impl ZoneSigner for Tags {
+        async fn sign(
+            &self,
+            _: &dyn Store,
+            _: &Zone,
+            _: &Zone,
+            _: &[DnssecKey],
+            _: &[Record],
+            _: &[Record],
+        ) -> Result<SignedDelta, CoreError> {
+            Ok(SignedDelta::default())
+        }
+
+        fn new_key(
+            &self,
+            zone: &Zone,
+            role: KeyRole,
+            algorithm: u8,
+        ) -> Result<DnssecKey, CoreError> {
+            let tag = self
+                .0
+                .lock()
+                .map_err(|_| CoreError::Unavailable {
+                    message: "poisoned".into(),
+                })?
+                .remove(0);
+            Ok(DnssecKey {
+                id: crate::model::new_id(),
+                zone_id: zone.id,
+                role,
+                algorithm,
+                key_tag: tag,
+                public_key: vec![],
+                sealed_private_key: vec![],
+                state: KeyState::Created,
+                created_at: 0,
+                published_at: None,
+                active_at: None,
+                retire_at: None,
+                removed_at: None,
+            })
+        }
+
+        fn ds_rdata(&self, _: &Name, _: &DnssecKey) -> Vec<u8> {
+            Vec::new()
+        }
+
+        fn now(&self) -> u64 {
+            0
+        }
+    }
+
+    fn zone() -> Zone {
+        let name = Name::parse_absolute("tags.test").expect("name");
+        Zone {
+            id: crate::model::new_id(),
+            soa: SoaSettings {
+                mname: name.clone(),
+                rname: name.clone(),
+                refresh: 3600,
+                retry: 600,
+                expire: 604_800,
+                minimum: 600,
+                ttl: 3600,
+            },
+            name,
+            kind: ZoneKind::Primary,
+            status: ZoneStatus::Active,
+            prior_status: None,
+            default_ttl: 3600,
+            description: None,
+            settings: serde_json::json!({}),
+            dnssec_enabled: true,
+            serial: 1,
+            org_id: crate::model::new_id(),
+            project_id: None,
+            created_at: 0,
+            updated_at: 0,
+            deleted_at: None,
+        }
+    }
+
+    #[test]
+    fn a_new_key_never_shares_a_tag() {
+        let signer = Tags(Mutex::new(vec![5, 9, 5, 7]));
+        let zone = zone();
+        let key = fresh_key(&signer, &zone, KeyRole::Zsk, 13, &[5, 9]).expect("key");
+        assert_eq!(key.key_tag, 7);
+        let signer = Tags(Mutex::new(vec![5; 16]));
+        assert!(fresh_key(&signer, &zone, KeyRole::Zsk, 13, &[5]).is_err());
+    }
 }
