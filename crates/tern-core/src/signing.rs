@@ -229,6 +229,9 @@ pub fn check_signing_change(before: &Zone, after: &Zone) -> Result<(), CoreError
 pub struct SignedDelta {
     pub removed: Vec<Record>,
     pub added: Vec<Record>,
+    /// From a whole-zone pass: when (Unix seconds, the signer's clock) the
+    /// earliest of the zone's signatures after this delta falls due.
+    pub next_due: Option<u64>,
 }
 
 /// Makes a commit's DNSSEC records. `ZoneService` calls it with the zone

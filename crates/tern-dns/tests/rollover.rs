@@ -623,3 +623,104 @@ async fn two_nodes_roll_once_postgres() {
     two_nodes_roll_once(&db.url, tempfile::tempdir().expect("tempdir")).await;
     db.drop_database().await;
 }
+
+/// Counts the signer's passes, delegating to the real signer.
+struct CountingSigner {
+    inner: Signer,
+    passes: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl tern_core::ZoneSigner for CountingSigner {
+    async fn sign(
+        &self,
+        store: &dyn tern_core::Store,
+        before: &Zone,
+        after: &Zone,
+        keys: &[tern_core::DnssecKey],
+        removed: &[tern_core::Record],
+        added: &[tern_core::Record],
+    ) -> Result<tern_core::SignedDelta, tern_core::CoreError> {
+        self.passes.fetch_add(1, Ordering::SeqCst);
+        self.inner
+            .sign(store, before, after, keys, removed, added)
+            .await
+    }
+
+    fn new_key(
+        &self,
+        zone: &Zone,
+        role: KeyRole,
+        algorithm: u8,
+    ) -> Result<tern_core::DnssecKey, tern_core::CoreError> {
+        self.inner.new_key(zone, role, algorithm)
+    }
+
+    fn ds_rdata(&self, apex: &Name, key: &tern_core::DnssecKey) -> Vec<u8> {
+        self.inner.ds_rdata(apex, key)
+    }
+
+    fn now(&self) -> u64 {
+        self.inner.now()
+    }
+}
+
+/// The key manager's tick does not read a signed zone at rest again until
+/// one of its signatures can be due (two weeks of validity, a day of
+/// jitter, refreshed a week before: six days at the earliest), a change to
+/// the zone in between does not move that earlier, and once the time
+/// comes every stale signature is remade.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_zone_at_rest_is_read_again_only_when_a_signature_can_be_due() {
+    let core = common::core().await;
+    let clock = FakeClock::new();
+    let ticks = clock.0.clone();
+    let signer = Arc::new(CountingSigner {
+        inner: Signer::with_clock(
+            Arc::new(KeyEncryptionKey::generate().expect("kek")),
+            Arc::new(move || ticks.load(Ordering::SeqCst)),
+        ),
+        passes: std::sync::atomic::AtomicUsize::new(0),
+    });
+    core.service.set_signer(signer.clone());
+    let origin = "rest.test";
+    let zone = core.import_text(origin, &child_file(origin)).await;
+    core.enable_signing(zone.id).await;
+    let passes = || signer.passes.load(Ordering::SeqCst);
+    let who = actor();
+    let tick = || {
+        core.service
+            .maintain_signing(zone.id, KeyRequest::Maintain, &who)
+    };
+    assert!(tick().await.expect("tick").is_none());
+    let after_first = passes();
+    assert!(tick().await.expect("tick").is_none());
+    clock.advance(5 * 24 * HOUR);
+    let add = ChangeSet::new(vec![Change::Add(tern_core::NewRecord {
+        name: Name::parse_absolute("new.rest.test").expect("name"),
+        ttl: None,
+        rdata: Rdata::parse_text(RecordType::A, "192.0.2.9").expect("rdata"),
+        description: None,
+    })]);
+    core.service
+        .apply(zone.id, add, &actor())
+        .await
+        .expect("change");
+    let with_change = passes();
+    assert!(tick().await.expect("tick").is_none());
+    assert_eq!(passes(), with_change, "a tick read the zone at rest again");
+    assert_eq!(
+        with_change,
+        after_first + 1,
+        "only the change's own signing ran"
+    );
+    // Eight days after signing, the first signatures are due.
+    clock.advance(3 * 24 * HOUR);
+    let refreshed = tick().await.expect("tick").expect("signatures were due");
+    let entry = refreshed.entry.expect("journal entry");
+    assert!(
+        entry.added.iter().any(|r| r.rtype == RecordType::RRSIG),
+        "{entry:?}"
+    );
+    assert!(tick().await.expect("tick").is_none());
+}

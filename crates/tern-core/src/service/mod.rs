@@ -109,6 +109,9 @@ pub struct ZoneService {
     signer: OnceLock<Arc<dyn ZoneSigner>>,
     /// Tells the key manager which DS the parent serves (`keys.rs`).
     parent_ds: OnceLock<Arc<dyn ParentDsLookup>>,
+    /// Per signed zone, the time before which no signature can fall due,
+    /// and the settings that holds for (`keys.rs`).
+    resign_after: Mutex<std::collections::HashMap<Uuid, (crate::signing::DnssecSettings, u64)>>,
 }
 
 impl ZoneService {
@@ -123,6 +126,7 @@ impl ZoneService {
             locks: ZoneLocks::default(),
             signer: OnceLock::new(),
             parent_ds: OnceLock::new(),
+            resign_after: Mutex::new(std::collections::HashMap::new()),
         }
     }
 

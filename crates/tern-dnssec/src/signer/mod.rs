@@ -101,7 +101,7 @@ impl ZoneSigner for Signer {
                 .await?;
             return Ok(SignedDelta {
                 removed: stored,
-                added: Vec::new(),
+                ..SignedDelta::default()
             });
         }
         // Validated on the way in (`check_signing_change`).
@@ -234,7 +234,10 @@ impl ZoneSigner for Signer {
             }
         }
         want.extend(sign_all(&signing, &chain_jobs).map_err(|e| failed(after, e))?);
-        diff(after, stored, want)
+        let next_due = next_due(&want, now, settings.refresh_before_secs);
+        let mut delta = diff(after, stored, want)?;
+        delta.next_due = next_due;
+        Ok(delta)
     }
 
     fn new_key(&self, zone: &Zone, role: KeyRole, algorithm: u8) -> Result<DnssecKey, CoreError> {
@@ -251,6 +254,22 @@ impl ZoneSigner for Signer {
     fn now(&self) -> u64 {
         (self.clock)()
     }
+}
+
+/// When the earliest of these signatures is due to be made again: its
+/// expiration (an RRSIG time, read relative to `now` in serial arithmetic)
+/// less the refresh window.
+fn next_due(want: &[WantedRecord], now: u64, refresh_before: u32) -> Option<u64> {
+    let now_field = crate::validity::rrsig_time(now);
+    want.iter()
+        .filter(|(_, rtype, _, _)| *rtype == RRSIG)
+        .filter_map(|(_, _, _, rdata)| rdata.get(8..12))
+        .map(|field| u32::from_be_bytes([field[0], field[1], field[2], field[3]]))
+        .map(|expiration| {
+            let ahead = i64::from(expiration.wrapping_sub(now_field) as i32);
+            (now as i64 + ahead - i64::from(refresh_before)).max(0) as u64
+        })
+        .min()
 }
 
 /// A record the zone's DNSSEC side should hold: owner, type, TTL, RDATA.
@@ -402,8 +421,8 @@ fn diff(
     };
     if stored.is_empty() {
         return Ok(SignedDelta {
-            removed: Vec::new(),
             added: want.into_iter().map(new_record).collect::<Result<_, _>>()?,
+            ..SignedDelta::default()
         });
     }
     let mut wanted: HashMap<WantedRecord, usize> = HashMap::new();
@@ -436,7 +455,11 @@ fn diff(
         *count -= 1;
         added.push(new_record(key)?);
     }
-    Ok(SignedDelta { removed, added })
+    Ok(SignedDelta {
+        removed,
+        added,
+        next_due: None,
+    })
 }
 
 #[cfg(test)]
