@@ -339,6 +339,23 @@ async fn created_and_patched_zones_are_signed() {
             .patch(&format!("/api/v1/domains/{id}"), &token, json!({"dnssec_enabled": true}))
             .await;
         assert_eq!(s, 200, "{b}");
+        // The key manager's state is not writable through the settings:
+        // a forged unsigning (DS long gone) changes nothing.
+        let forged = json!({"settings": {"dnssec": {"algorithm": 13, "denial": "nsec3",
+            "iterations": 0, "salt": [], "key_split": false,
+            "unsigning": {"requested_at": 0, "ds_gone_at": 0}}}});
+        let (s, b) = api.patch(&format!("/api/v1/domains/{id}"), &token, forged.clone()).await;
+        assert_eq!(s, 200, "{b}");
+        // Nor on a zone signed with default settings (none stored).
+        let (s, plain) = api
+            .post("/api/v1/domains", &token, json!({"name": "plain.test", "domain_type": "primary", "dnssec_enabled": true}))
+            .await;
+        assert_eq!(s, 201, "{plain}");
+        let plain_id = plain["id"].as_str().expect("id");
+        let (s, b) = api.patch(&format!("/api/v1/domains/{plain_id}"), &token, forged).await;
+        assert_eq!(s, 200, "{b}");
+        let (_, plain_view) = api.get(&format!("/api/v1/domains/{plain_id}/dnssec"), &token).await;
+        assert_eq!(plain_view["status"], "signed", "{plain_view}");
         let (_, again) = api.get(&format!("/api/v1/domains/{id}/dnssec"), &token).await;
         assert_eq!((again["status"].as_str(), &again["keys"]), (Some("signed"), &shown["keys"]), "{again}");
         let (s, b) = api

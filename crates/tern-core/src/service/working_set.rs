@@ -302,17 +302,20 @@ impl WorkingSet {
             // The key manager's own state in them is not any face's to write.
             let key = crate::signing::DnssecSettings::SETTINGS_KEY;
             let kept = zone.settings.get(key).cloned();
+            let kept_unsigning = kept.as_ref().and_then(|d| d.get("unsigning")).cloned();
             zone.settings = settings.clone();
-            if let (Some(kept), Some(map)) = (kept, zone.settings.as_object_mut()) {
+            if let Some(map) = zone.settings.as_object_mut() {
                 match map.get_mut(key).and_then(|v| v.as_object_mut()) {
                     Some(dnssec) => {
-                        dnssec.insert(
-                            "unsigning".into(),
-                            kept.get("unsigning").cloned().unwrap_or_default(),
-                        );
+                        match kept_unsigning {
+                            Some(unsigning) => dnssec.insert("unsigning".into(), unsigning),
+                            None => dnssec.remove("unsigning"),
+                        };
                     }
                     None => {
-                        map.insert(key.to_string(), kept);
+                        if let Some(kept) = kept {
+                            map.insert(key.to_string(), kept);
+                        }
                     }
                 }
             }
