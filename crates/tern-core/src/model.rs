@@ -301,3 +301,35 @@ pub struct JournalEntry {
     /// in `removed`/`added`).
     pub key_transitions: Vec<crate::dnssec_key::KeyTransition>,
 }
+
+/// A signed primary zone named `name`, for unit tests across the core.
+#[cfg(test)]
+pub(crate) fn test_zone(name: &str) -> Zone {
+    let parse = |n: &str| crate::name::Name::parse_absolute(n).expect("test name");
+    Zone {
+        id: new_id(),
+        name: parse(name),
+        kind: ZoneKind::Primary,
+        status: ZoneStatus::Active,
+        prior_status: None,
+        default_ttl: 3600,
+        description: None,
+        settings: serde_json::json!({}),
+        dnssec_enabled: true,
+        serial: 1,
+        soa: SoaSettings {
+            mname: parse(&format!("ns1.{name}")),
+            rname: parse(&format!("hostmaster.{name}")),
+            refresh: 3600,
+            retry: 600,
+            expire: 604_800,
+            minimum: 600,
+            ttl: 3600,
+        },
+        org_id: new_id(),
+        project_id: None,
+        created_at: 0,
+        updated_at: 0,
+        deleted_at: None,
+    }
+}

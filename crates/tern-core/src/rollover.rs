@@ -175,8 +175,16 @@ pub fn signing_status(zone: &Zone, settings: &DnssecSettings, keys: &[DnssecKey]
     }
 }
 
-/// A role as a request names it; the error names the field.
-pub fn parse_role(text: &str) -> Result<KeyRole, CoreError> {
+/// The role a rollover request rolls: the one it names (the error names
+/// the field), or by default the zone's CSK, or its ZSK when keys are split.
+pub fn role_to_roll(settings: &DnssecSettings, asked: Option<&str>) -> Result<KeyRole, CoreError> {
+    let Some(text) = asked else {
+        return Ok(if settings.key_split {
+            KeyRole::Zsk
+        } else {
+            KeyRole::Csk
+        });
+    };
     KeyRole::parse(&text.trim().to_ascii_lowercase()).ok_or_else(|| {
         CoreError::validation(
             "role",

@@ -2,8 +2,6 @@
 //! not a millisecond before.
 
 use super::*;
-use crate::model::{SoaSettings, ZoneKind, ZoneStatus};
-use crate::name::Name;
 
 const HOUR: i64 = 3_600_000;
 
@@ -12,32 +10,7 @@ fn zone(split: bool) -> (Zone, DnssecSettings) {
         key_split: split,
         ..DnssecSettings::default()
     };
-    let zone = Zone {
-        id: crate::model::new_id(),
-        name: Name::parse_absolute("example.test").expect("name"),
-        kind: ZoneKind::Primary,
-        status: ZoneStatus::Active,
-        prior_status: None,
-        default_ttl: 3600,
-        description: None,
-        settings: serde_json::json!({}),
-        dnssec_enabled: true,
-        serial: 1,
-        soa: SoaSettings {
-            mname: Name::parse_absolute("ns1.example.test").expect("mname"),
-            rname: Name::parse_absolute("hostmaster.example.test").expect("rname"),
-            refresh: 3600,
-            retry: 600,
-            expire: 604_800,
-            minimum: 600,
-            ttl: 3600,
-        },
-        org_id: crate::model::new_id(),
-        project_id: None,
-        created_at: 0,
-        updated_at: 0,
-        deleted_at: None,
-    };
+    let zone = crate::model::test_zone("example.test");
     (zone, settings)
 }
 

@@ -8,8 +8,8 @@ use anyhow::{Context, Result, bail};
 use tern_core::model::iso_time;
 use tern_core::rollover::KeyRequest;
 use tern_core::{
-    Actor, Change, ChangeSet, ChangeSource, CommitOutcome, Denial, DnssecSettings, KeyRole,
-    KeyState, Name, Zone, ZoneService, ZoneUpdate,
+    Actor, Change, ChangeSet, ChangeSource, CommitOutcome, Denial, DnssecSettings, KeyState, Name,
+    Zone, ZoneService, ZoneUpdate,
 };
 use tern_dnssec::{Algorithm, DIGEST_SHA256, ds_digest_sha256, ds_presentation};
 
@@ -82,11 +82,8 @@ pub async fn run(service: &ZoneService, cmd: DnssecCommand) -> Result<()> {
         }
         DnssecCommand::Rollover { zone, org, role } => {
             let zone = find_zone(service, &zone, &org).await?;
-            let role = match role {
-                Some(role) => tern_core::rollover::parse_role(&role)?,
-                None if DnssecSettings::of(&zone)?.key_split => KeyRole::Zsk,
-                None => KeyRole::Csk,
-            };
+            let settings = DnssecSettings::of(&zone)?;
+            let role = tern_core::rollover::role_to_roll(&settings, role.as_deref())?;
             let outcome = service
                 .maintain_signing(zone.id, KeyRequest::Rollover(role), &actor)
                 .await?;

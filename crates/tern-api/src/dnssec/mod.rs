@@ -188,8 +188,7 @@ pub async fn enable(
 /// only for a zone whose parent never held its DS). The settings stay for
 /// next time.
 pub async fn disable(state: &ApiState, zone: &Zone, now: bool, actor: &Actor) -> ApiResult<Zone> {
-    let unsigning = DnssecSettings::of(zone)?.unsigning.is_some();
-    if !zone.dnssec_enabled || (unsigning && !now) {
+    if !zone.dnssec_enabled {
         return Ok(zone.clone());
     }
     let outcome = state
@@ -344,11 +343,8 @@ async fn rollover(
     } else {
         parse_json(&body)?
     };
-    let role = match &request.role {
-        Some(role) => tern_core::rollover::parse_role(role)?,
-        None if DnssecSettings::of(&zone)?.key_split => tern_core::KeyRole::Zsk,
-        None => tern_core::KeyRole::Csk,
-    };
+    let settings = DnssecSettings::of(&zone)?;
+    let role = tern_core::rollover::role_to_roll(&settings, request.role.as_deref())?;
     let zone = key_request(&state, &zone, KeyRequest::Rollover(role), &actor(&caller)).await?;
     Ok(Json(view(&state, &zone).await?))
 }
